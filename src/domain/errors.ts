@@ -1,0 +1,62 @@
+/** Stable error codes. They are part of the API: clients switch on `extensions.code`. */
+export const ErrorCode = {
+  BadUserInput: "BAD_USER_INPUT",
+  NotFound: "NOT_FOUND",
+  Conflict: "CONFLICT",
+  StoreUnavailable: "STORE_UNAVAILABLE",
+  LlmUnavailable: "LLM_UNAVAILABLE",
+  LlmOutputInvalid: "LLM_OUTPUT_INVALID",
+  LlmTimeout: "LLM_TIMEOUT",
+  Cancelled: "CANCELLED",
+  Interrupted: "INTERRUPTED",
+  ShuttingDown: "SHUTTING_DOWN",
+  Internal: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Who is at fault: the caller, this system, or a service it depends on. */
+export type ErrorCategory = "USER" | "SYSTEM" | "THIRD_PARTY";
+
+const CATEGORY: Record<ErrorCode, ErrorCategory> = {
+  BAD_USER_INPUT: "USER",
+  NOT_FOUND: "USER",
+  CONFLICT: "USER",
+  STORE_UNAVAILABLE: "THIRD_PARTY",
+  LLM_UNAVAILABLE: "THIRD_PARTY",
+  LLM_OUTPUT_INVALID: "THIRD_PARTY",
+  LLM_TIMEOUT: "THIRD_PARTY",
+  CANCELLED: "USER",
+  INTERRUPTED: "SYSTEM",
+  SHUTTING_DOWN: "SYSTEM",
+  INTERNAL_SERVER_ERROR: "SYSTEM",
+};
+
+/** The one error type the domain, orchestrator and adapters throw. The server maps it to a GraphQLError. */
+export class AppError extends Error {
+  override readonly name = "AppError";
+  readonly category: ErrorCategory;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.category = CATEGORY[code];
+    this.details = options?.details;
+  }
+
+  readonly details: Record<string, unknown> | undefined;
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.BadUserInput, message, details ? { details } : undefined);
+
+/** For exhaustive switches over unions: the compiler proves the default branch unreachable. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,142 @@
+import type { Genome, Traits } from "./genome.js";
+
+export const RUN_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"]);
+export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.has(s);
+
+export const AGENT_ROLES = ["ROOT", "RESEARCHER", "CRITIC"] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export const AGENT_STATES = ["PENDING", "RUNNING", "DEBATING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
+export const CONSENSUS_PROTOCOLS = ["MAJORITY", "SUPER_MAJORITY", "UNANIMOUS", "WEIGHTED_CONFIDENCE"] as const;
+export type ConsensusProtocol = (typeof CONSENSUS_PROTOCOLS)[number];
+
+export const EVOLUTION_MODES = ["OFF", "GENETIC", "SELF_CORRECTING"] as const;
+export type EvolutionMode = (typeof EVOLUTION_MODES)[number];
+
+/** The validated shape of a run, fixed when it starts. */
+export interface RunConfig {
+  readonly maxDepth: number;
+  readonly agentsPerLevel: number;
+  readonly maxDebateRounds: number;
+  readonly consensus: ConsensusProtocol;
+  readonly evolution: EvolutionMode;
+  /** Seed for this run's randomness (evolution); drawn when the caller gives none. */
+  readonly seed: number;
+}
+
+export interface RunError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly totalTokens: number;
+}
+export const NO_TOKENS: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+export const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
+  promptTokens: a.promptTokens + b.promptTokens,
+  completionTokens: a.completionTokens + b.completionTokens,
+  totalTokens: a.totalTokens + b.totalTokens,
+});
+
+export interface Run {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly query: string;
+  readonly config: RunConfig;
+  readonly status: RunStatus;
+  readonly response: string | null;
+  readonly confidence: number | null;
+  readonly merkleRoot: string | null;
+  readonly traceRoot: string | null;
+  /** The deepest level that produced a result, counted from 1 (root only = 1). */
+  readonly levelsProcessed: number;
+  /** Agent ids in Merkle leaf order (breadth-first spawn order). */
+  readonly leafOrder: readonly string[];
+  readonly model: string | null;
+  readonly tokensUsed: TokenUsage;
+  readonly error: RunError | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+}
+
+/** A shadow's verdict on one claim. `null` in a round means the shadow's output could not be parsed. */
+export interface ShadowVerdict {
+  readonly isChallenge: boolean;
+  readonly confidence: number;
+  readonly reasoning: string;
+  readonly suggestedRevision: string | null;
+}
+
+export type RoundOutcome = "AGREED" | "CHALLENGED" | "UNVERIFIED";
+
+export interface DebateRound {
+  readonly round: number;
+  /** The claim this round challenged: the answer in round 1, the latest revision after. */
+  readonly claim: string;
+  readonly outcome: RoundOutcome;
+  readonly verdict: ShadowVerdict | null;
+  /** The raw shadow output when it could not be parsed, kept for audit. */
+  readonly rawChallenge: string | null;
+  /** The agent's revision when challenged; it becomes the next round's claim. */
+  readonly rebuttal: string | null;
+}
+
+export interface Vote {
+  readonly voter: "AGENT" | "SHADOW";
+  readonly agrees: boolean;
+  readonly weight: number;
+}
+
+export type DebateVerdict = "UPHELD" | "REJECTED" | "UNDECIDED";
+
+export interface Debate {
+  readonly protocol: ConsensusProtocol;
+  readonly rounds: readonly DebateRound[];
+  readonly votes: readonly Vote[];
+  readonly consensusReached: boolean;
+  readonly verdict: DebateVerdict;
+}
+
+export interface AgentResult {
+  /** The final claim after the debate. */
+  readonly response: string;
+  readonly confidence: number;
+  /** True only when consensus was reached in favour of the claim. */
+  readonly verified: boolean;
+  readonly debate: Debate;
+  /** SHA-256 (hex) of the leaf data: the canonical JSON of this result. */
+  readonly contextHash: string;
+  readonly leafIndex: number;
+  readonly traceRoot: string | null;
+  readonly tokensUsed: TokenUsage;
+  readonly latencyMs: number;
+}
+
+export interface Agent {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly runId: string;
+  readonly role: AgentRole;
+  readonly name: string;
+  readonly depth: number;
+  readonly parentId: string | null;
+  /** Breadth-first spawn position in the run's tree; also the Merkle leaf index. */
+  readonly ordinal: number;
+  readonly genome: Genome;
+  readonly state: AgentState;
+  readonly fitness: number | null;
+  readonly result: AgentResult | null;
+  readonly error: RunError | null;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+}
+
+export type { Genome, Traits };

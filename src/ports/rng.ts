@@ -1,0 +1,1 @@
+export type { Rng } from "../domain/rng.js";

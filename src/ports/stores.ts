@@ -1,0 +1,80 @@
+import type { RunEvent } from "../domain/events.js";
+import type { Agent, AgentRole, Run, RunStatus } from "../domain/run.js";
+
+/** Keyset pagination, newest first: stable while new documents arrive. */
+export interface PageRequest {
+  readonly first: number;
+  /** Opaque cursor from a previous page's endCursor. */
+  readonly after?: string | undefined;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly hasNextPage: boolean;
+  /** Cursor of each item, in order. */
+  readonly cursors: readonly string[];
+}
+
+export type RunPatch = Partial<
+  Pick<
+    Run,
+    | "status"
+    | "response"
+    | "confidence"
+    | "merkleRoot"
+    | "traceRoot"
+    | "levelsProcessed"
+    | "leafOrder"
+    | "model"
+    | "tokensUsed"
+    | "error"
+    | "startedAt"
+    | "completedAt"
+  >
+>;
+
+export type AgentPatch = Partial<Pick<Agent, "state" | "fitness" | "result" | "error" | "completedAt">>;
+
+export interface RunStore {
+  create(run: Run): Promise<void>;
+  update(tenantId: string, id: string, patch: RunPatch): Promise<void>;
+  get(tenantId: string, id: string): Promise<Run | null>;
+  list(tenantId: string, page: PageRequest, filter?: { status?: RunStatus | undefined }): Promise<Page<Run>>;
+  /** Every tenant's runs in the given states, for recovery at startup. */
+  findByStatus(statuses: readonly RunStatus[]): Promise<Run[]>;
+}
+
+export interface AgentFilter {
+  readonly role?: AgentRole | undefined;
+  readonly runId?: string | undefined;
+}
+
+export interface AgentStore {
+  create(agent: Agent): Promise<void>;
+  update(tenantId: string, id: string, patch: AgentPatch): Promise<void>;
+  get(tenantId: string, id: string): Promise<Agent | null>;
+  /** The agents with these ids, in one round trip; missing ids are absent from the result. */
+  getMany(tenantId: string, ids: readonly string[]): Promise<Agent[]>;
+  /** A run's agents in spawn (ordinal) order. */
+  listByRun(tenantId: string, runId: string): Promise<Agent[]>;
+  list(tenantId: string, page: PageRequest, filter?: AgentFilter): Promise<Page<Agent>>;
+}
+
+export interface EventStore {
+  /** Appends one event; a second event with the same (runId, seq) is rejected with CONFLICT. */
+  append(event: RunEvent): Promise<void>;
+  /** Events of a run with seq > afterSeq, in seq order. */
+  list(tenantId: string, runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
+  /** Highest seq stored for a run, 0 when none. */
+  lastSeq(tenantId: string, runId: string): Promise<number>;
+}
+
+/** The store the app is wired with: one object per backend, closed by whoever opened it. */
+export interface Store {
+  readonly runs: RunStore;
+  readonly agents: AgentStore;
+  readonly events: EventStore;
+  /** Resolves when the backend answers; rejects with STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
