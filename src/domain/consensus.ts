@@ -1,5 +1,5 @@
-import type { ConsensusProtocol, DebateVerdict, Vote } from "./run.js";
 import { UnreachableCaseError } from "./errors.js";
+import type { ConsensusProtocol, DebateVerdict, Vote } from "./run.js";
 
 export interface ConsensusOutcome {
   /** Whether the protocol reached a decision at all. */

@@ -10,8 +10,6 @@ export type RunEventBody =
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
   | { readonly type: "AgentCompleted"; readonly agent: Agent; readonly result: AgentResult }
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
-  | { readonly type: "EvolutionApplied"; readonly record: unknown }
-  | { readonly type: "AnchorRecorded"; readonly receipt: unknown }
   | {
       readonly type: "RunFinished";
       readonly status: RunStatus;

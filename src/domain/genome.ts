@@ -20,9 +20,11 @@ export interface Genome {
   readonly generation: number;
 }
 
-export const isTraitName = (name: string): name is TraitName => (TRAIT_NAMES as readonly string[]).includes(name);
+export const isTraitName = (name: string): name is TraitName =>
+  (TRAIT_NAMES as readonly string[]).includes(name);
 
-export const clampUnit = (v: number): number => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : DEFAULT_TRAIT_VALUE);
+export const clampUnit = (v: number): number =>
+  Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : DEFAULT_TRAIT_VALUE;
 
 export const makeTraits = (partial: Partial<Record<TraitName, number>> = {}): Traits => {
   const out = {} as Record<TraitName, number>;

@@ -1,8 +1,20 @@
 import type { Genome, Traits } from "./genome.js";
 
-export const RUN_STATUSES = ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"] as const;
+export const RUN_STATUSES = [
+  "PENDING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+  "CANCELLED",
+  "INTERRUPTED",
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"]);
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
+  "SUCCEEDED",
+  "FAILED",
+  "CANCELLED",
+  "INTERRUPTED",
+]);
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.has(s);
 
 export const AGENT_ROLES = ["ROOT", "RESEARCHER", "CRITIC"] as const;
@@ -11,7 +23,12 @@ export type AgentRole = (typeof AGENT_ROLES)[number];
 export const AGENT_STATES = ["PENDING", "RUNNING", "DEBATING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
-export const CONSENSUS_PROTOCOLS = ["MAJORITY", "SUPER_MAJORITY", "UNANIMOUS", "WEIGHTED_CONFIDENCE"] as const;
+export const CONSENSUS_PROTOCOLS = [
+  "MAJORITY",
+  "SUPER_MAJORITY",
+  "UNANIMOUS",
+  "WEIGHTED_CONFIDENCE",
+] as const;
 export type ConsensusProtocol = (typeof CONSENSUS_PROTOCOLS)[number];
 
 export const EVOLUTION_MODES = ["OFF", "GENETIC", "SELF_CORRECTING"] as const;

@@ -9,11 +9,10 @@ export interface AgentToken {
   readonly at: Date;
 }
 
-/** Topics and the id that scopes each: run events and tokens by run id, evolution by tenant id. */
+/** Topics and the id that scopes each: run events and tokens by run id. */
 export interface BusTopics {
   runEvent: RunEvent;
   agentToken: AgentToken;
-  evolution: unknown;
 }
 export type BusTopic = keyof BusTopics;
 

@@ -1,0 +1,223 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import nedb from "@seald-io/nedb";
+import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { RunEvent } from "../../domain/events.js";
+import type { Agent, Run } from "../../domain/run.js";
+import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
+import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+
+/** How often the append-only data files are rewritten without superseded lines. @default 60 s */
+export const DEFAULT_COMPACTION_INTERVAL_MS = 60_000;
+
+export interface EmbeddedStoreOptions {
+  /** Folder holding one data file per collection; created if missing. `null` keeps everything in memory. */
+  readonly dataDir: string | null;
+  readonly compactionIntervalMs?: number;
+}
+
+// The package is CommonJS (module.exports = Datastore) but its typings declare `export default`;
+// under NodeNext the default import is therefore the class at run time and the module to the compiler.
+const Datastore = nedb as unknown as typeof nedb.default;
+type Datastore<T extends object> = nedb.default<T>;
+
+type WithId<T> = Omit<T, "id"> & { _id: string };
+type RunDoc = WithId<Run>;
+type AgentDoc = WithId<Agent>;
+type EventDoc = RunEvent & { _id: string };
+
+const toDomain = <T extends { id: string }>(doc: WithId<T>): T => {
+  const { _id, ...rest } = doc;
+  return { ...rest, id: _id } as unknown as T;
+};
+const toDoc = <T extends { id: string }>(value: T): WithId<T> => {
+  const { id, ...rest } = value;
+  return { ...rest, _id: id } as WithId<T>;
+};
+
+const unavailable = (cause: unknown): AppError =>
+  new AppError(ErrorCode.StoreUnavailable, "The embedded store could not complete the operation.", { cause });
+
+/** Runs an operation, turning file-system failures into STORE_UNAVAILABLE and keeping AppErrors as they are. */
+const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+  try {
+    return await op();
+  } catch (e) {
+    throw e instanceof AppError ? e : unavailable(e);
+  }
+};
+
+/** Keyset page over a collection ordered by (createdAt desc, _id desc). */
+const findPage = async <T extends { id: string; createdAt: Date }>(
+  ds: Datastore<WithId<T>>,
+  query: Record<string, unknown>,
+  page: PageRequest,
+): Promise<Page<T>> => {
+  const q: Record<string, unknown> = { ...query };
+  if (page.after !== undefined) {
+    const c = decodeCursor(page.after);
+    q.$or = [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, _id: { $lt: c.id } }];
+  }
+  const docs = (await ds
+    .findAsync(q)
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(page.first + 1)
+    .execAsync()) as unknown as WithId<T>[];
+  const items = docs.slice(0, page.first).map((d) => toDomain<T>(d));
+  return {
+    items,
+    hasNextPage: docs.length > page.first,
+    cursors: items.map((i) => encodeCursor({ createdAt: i.createdAt, id: i.id })),
+  };
+};
+
+const setPatch = (patch: object) => ({ $set: patch });
+
+/**
+ * The default store: @seald-io/nedb, an embedded document database with a MongoDB-like query
+ * language, keeping an append-only file per collection in `dataDir`. It needs no server, so
+ * `npm start` works on a fresh machine; MongoDB is the production store.
+ */
+export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promise<Store> => {
+  const { dataDir } = options;
+  if (dataDir !== null) await mkdir(dataDir, { recursive: true });
+  const open = async <D extends object>(name: string): Promise<Datastore<D>> => {
+    const ds = new Datastore<D>(
+      dataDir === null ? { inMemoryOnly: true } : { filename: join(dataDir, `${name}.db`) },
+    );
+    await ds.loadDatabaseAsync();
+    ds.setAutocompactionInterval(options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
+    return ds;
+  };
+  const runsDs = await open<RunDoc>("runs");
+  const agentsDs = await open<AgentDoc>("agents");
+  const eventsDs = await open<EventDoc>("events");
+  await guard(async () => {
+    await runsDs.ensureIndexAsync({ fieldName: "tenantId" });
+    await runsDs.ensureIndexAsync({ fieldName: "status" });
+    await agentsDs.ensureIndexAsync({ fieldName: "tenantId" });
+    await agentsDs.ensureIndexAsync({ fieldName: "runId" });
+    await eventsDs.ensureIndexAsync({ fieldName: "runId" });
+  });
+
+  const runs: RunStore = {
+    create: (run) => guard(async () => void (await runsDs.insertAsync(toDoc(run)))),
+    update: (tenantId, id, patch) =>
+      guard(async () => void (await runsDs.updateAsync({ _id: id, tenantId }, setPatch(patch)))),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const doc = (await runsDs
+          .findOneAsync({ _id: id, tenantId })
+          .execAsync()) as unknown as RunDoc | null;
+        return doc ? toDomain<Run>(doc) : null;
+      }),
+    list: (tenantId, page, filter) =>
+      guard(() =>
+        findPage<Run>(runsDs, { tenantId, ...(filter?.status ? { status: filter.status } : {}) }, page),
+      ),
+    findByStatus: (statuses) =>
+      guard(async () => {
+        const docs = (await runsDs
+          .findAsync({ status: { $in: [...statuses] } })
+          .execAsync()) as unknown as RunDoc[];
+        return docs.map((d) => toDomain<Run>(d));
+      }),
+  };
+
+  const agents: AgentStore = {
+    create: (agent) => guard(async () => void (await agentsDs.insertAsync(toDoc(agent)))),
+    update: (tenantId, id, patch) =>
+      guard(async () => void (await agentsDs.updateAsync({ _id: id, tenantId }, setPatch(patch)))),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const doc = (await agentsDs
+          .findOneAsync({ _id: id, tenantId })
+          .execAsync()) as unknown as AgentDoc | null;
+        return doc ? toDomain<Agent>(doc) : null;
+      }),
+    getMany: (tenantId, ids) =>
+      guard(async () => {
+        const docs = (await agentsDs
+          .findAsync({ _id: { $in: [...ids] }, tenantId })
+          .execAsync()) as unknown as AgentDoc[];
+        return docs.map((d) => toDomain<Agent>(d));
+      }),
+    listByRun: (tenantId, runId) =>
+      guard(async () => {
+        const docs = (await agentsDs
+          .findAsync({ tenantId, runId })
+          .sort({ ordinal: 1 })
+          .execAsync()) as unknown as AgentDoc[];
+        return docs.map((d) => toDomain<Agent>(d));
+      }),
+    list: (tenantId, page, filter) =>
+      guard(() =>
+        findPage<Agent>(
+          agentsDs,
+          {
+            tenantId,
+            ...(filter?.role ? { role: filter.role } : {}),
+            ...(filter?.runId ? { runId: filter.runId } : {}),
+          },
+          page,
+        ),
+      ),
+  };
+
+  const events: EventStore = {
+    append: (event) =>
+      guard(async () => {
+        try {
+          await eventsDs.insertAsync({ ...event, _id: `${event.runId}:${event.seq}` });
+        } catch (e) {
+          if (isUniqueViolation(e)) {
+            throw new AppError(
+              ErrorCode.Conflict,
+              `Event ${event.seq} of run ${event.runId} already exists.`,
+              {
+                cause: e,
+              },
+            );
+          }
+          throw e;
+        }
+      }),
+    list: (tenantId, runId, afterSeq, limit) =>
+      guard(async () => {
+        let cursor = eventsDs.findAsync({ tenantId, runId, seq: { $gt: afterSeq } }).sort({ seq: 1 });
+        if (limit !== undefined) cursor = cursor.limit(limit);
+        const docs = (await cursor.execAsync()) as unknown as EventDoc[];
+        return docs.map(({ _id, ...e }) => e as RunEvent);
+      }),
+    lastSeq: (tenantId, runId) =>
+      guard(async () => {
+        const docs = (await eventsDs
+          .findAsync({ tenantId, runId })
+          .sort({ seq: -1 })
+          .limit(1)
+          .execAsync()) as unknown as EventDoc[];
+        return docs[0]?.seq ?? 0;
+      }),
+  };
+
+  let closed = false;
+  return {
+    runs,
+    agents,
+    events,
+    ping: async () => {
+      if (closed) throw unavailable(new Error("store closed"));
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const ds of [runsDs, agentsDs, eventsDs] as Datastore<object>[]) {
+        ds.stopAutocompaction();
+        if (dataDir !== null) await ds.compactDatafileAsync();
+      }
+    },
+  };
+};
+
+const isUniqueViolation = (e: unknown): boolean =>
+  typeof e === "object" && e !== null && "errorType" in e && e.errorType === "uniqueViolated";

@@ -1,0 +1,280 @@
+import { AppError, ErrorCode } from "../domain/errors.js";
+import { toLlmParams } from "../domain/genome.js";
+import { agentLeafHash } from "../domain/leaf.js";
+import { toHex } from "../domain/merkle.js";
+import {
+  type Agent,
+  type AgentResult,
+  type AgentRole,
+  addUsage,
+  NO_TOKENS,
+  type RunConfig,
+  type TokenUsage,
+} from "../domain/run.js";
+import type { Clock } from "../ports/clock.js";
+import type { EventBus } from "../ports/event-bus.js";
+import type { GenomeSource } from "../ports/genomes.js";
+import type { IdGenerator } from "../ports/ids.js";
+import type { LlmClient, LlmMessage } from "../ports/llm.js";
+import type { Store } from "../ports/stores.js";
+import { runDebate } from "./debate.js";
+import { PROMPTS, render, spotlight } from "./prompts.js";
+import type { RunEventLog } from "./run-events.js";
+
+/** Roles given to a coordinator's children, in spawn order; cycled when agentsPerLevel exceeds them. */
+export const CHILD_ROLES: readonly Exclude<AgentRole, "ROOT">[] = ["RESEARCHER", "CRITIC"];
+const ROLE_NAMES: Record<AgentRole, string> = { ROOT: "Root", RESEARCHER: "Researcher", CRITIC: "Critic" };
+
+/** Everything one run's agents share. */
+export interface RunContext {
+  readonly tenantId: string;
+  readonly runId: string;
+  readonly query: string;
+  readonly config: RunConfig;
+  readonly baseMaxTokens: number;
+  readonly signal: AbortSignal;
+  readonly log: RunEventLog;
+  readonly deps: {
+    readonly store: Store;
+    readonly bus: EventBus;
+    readonly llm: LlmClient;
+    readonly clock: Clock;
+    readonly ids: IdGenerator;
+    readonly genomes: GenomeSource;
+  };
+  /** Stops the whole run (siblings included) when one agent fails. */
+  readonly abortRun: (reason: unknown) => void;
+  /** Token usage of the whole run, summed as calls complete. */
+  usage: TokenUsage;
+}
+
+interface AgentSpec {
+  readonly role: AgentRole;
+  readonly name: string;
+  readonly depth: number;
+  readonly parentId: string | null;
+  readonly ordinal: number;
+}
+
+export const ROOT_SPEC: AgentSpec = {
+  role: "ROOT",
+  name: ROLE_NAMES.ROOT,
+  depth: 0,
+  parentId: null,
+  ordinal: 0,
+};
+
+/** Total agents of a complete tree: Σ_{d < maxDepth} k^d. */
+export const agentCount = (config: Pick<RunConfig, "maxDepth" | "agentsPerLevel">): number => {
+  let total = 0;
+  for (let d = 0, level = 1; d < config.maxDepth; d++, level *= config.agentsPerLevel) total += level;
+  return total;
+};
+
+/**
+ * Children of the agent at `ordinal` in breadth-first order of a complete k-ary tree:
+ * k·ordinal + 1 … k·ordinal + k. This ordinal is the agent's Merkle leaf index.
+ */
+const childSpecs = (parent: Agent, k: number): AgentSpec[] =>
+  Array.from({ length: k }, (_, i) => {
+    const role = CHILD_ROLES[i % CHILD_ROLES.length] as Exclude<AgentRole, "ROOT">;
+    const cycle = Math.floor(i / CHILD_ROLES.length);
+    return {
+      role,
+      name: cycle === 0 ? ROLE_NAMES[role] : `${ROLE_NAMES[role]} ${cycle + 1}`,
+      depth: parent.depth + 1,
+      parentId: parent.id,
+      ordinal: parent.ordinal * k + 1 + i,
+    };
+  });
+
+/** Throws the signal's reason when the run was cancelled or interrupted. */
+const checkAborted = (signal: AbortSignal) => {
+  if (signal.aborted)
+    throw signal.reason instanceof Error ? signal.reason : new AppError(ErrorCode.Cancelled, "Cancelled.");
+};
+
+/**
+ * Runs one agent and, if it coordinates, its subtree: children run concurrently, then the agent
+ * synthesises their answers; every answer is debated; the agent and its result are stored before
+ * the matching events are published. Returns the completed agent.
+ */
+export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> => {
+  checkAborted(ctx.signal);
+  const { store, clock, ids, genomes } = ctx.deps;
+  const genome = await genomes.current(ctx.tenantId, spec.role);
+  let agent: Agent = {
+    id: ids.next(),
+    tenantId: ctx.tenantId,
+    runId: ctx.runId,
+    role: spec.role,
+    name: spec.name,
+    depth: spec.depth,
+    parentId: spec.parentId,
+    ordinal: spec.ordinal,
+    genome,
+    state: "RUNNING",
+    fitness: null,
+    result: null,
+    error: null,
+    createdAt: clock.now(),
+    completedAt: null,
+  };
+  await store.agents.create(agent);
+  await ctx.log.emit({ type: "AgentStarted", agent });
+  const started = performance.now();
+  let usage = NO_TOKENS;
+  const params = toLlmParams(genome.traits, ctx.baseMaxTokens);
+  const system = `${PROMPTS.roles[spec.role]}\n\n${PROMPTS.dataPolicy}`;
+
+  const call = async (c: {
+    kind: Parameters<LlmClient["complete"]>[0]["tag"]["kind"];
+    round: number;
+    system: string;
+    messages: LlmMessage[];
+    json: boolean;
+  }) => {
+    checkAborted(ctx.signal);
+    const response = await ctx.deps.llm.complete(
+      {
+        system: c.system,
+        messages: c.messages,
+        params,
+        json: c.json,
+        tag: {
+          tenantId: ctx.tenantId,
+          runId: ctx.runId,
+          agentId: agent.id,
+          role: spec.role,
+          kind: c.kind,
+          round: c.round,
+        },
+      },
+      {
+        signal: ctx.signal,
+        onToken: (text) =>
+          void ctx.deps.bus.publish("agentToken", ctx.runId, {
+            runId: ctx.runId,
+            agentId: agent.id,
+            kind: c.kind,
+            text,
+            at: clock.now(),
+          }),
+      },
+    );
+    usage = addUsage(usage, response.usage);
+    ctx.usage = addUsage(ctx.usage, response.usage);
+    return response;
+  };
+
+  try {
+    const coordinates = spec.depth < ctx.config.maxDepth - 1;
+    const prompt = coordinates
+      ? synthesisPrompt(ctx.query, await runChildren(ctx, agent))
+      : render(PROMPTS.answer, { query: spotlight("user-query", ctx.query) });
+    const answer = await call({
+      kind: coordinates ? "SYNTHESIS" : "ANSWER",
+      round: 0,
+      system,
+      messages: [{ role: "user", content: prompt }],
+      json: false,
+    });
+
+    agent = { ...agent, state: "DEBATING" };
+    await store.agents.update(ctx.tenantId, agent.id, { state: "DEBATING" });
+    const outcome = await runDebate({
+      claim: answer.content,
+      agentSystem: system,
+      maxRounds: ctx.config.maxDebateRounds,
+      protocol: ctx.config.consensus,
+      call,
+      onRound: async (round) => {
+        await ctx.log.emit({ type: "DebateRoundCompleted", agentId: agent.id, round });
+      },
+    });
+
+    const leafInput = {
+      runId: ctx.runId,
+      agentId: agent.id,
+      role: agent.role,
+      depth: agent.depth,
+      response: outcome.finalClaim,
+      confidence: outcome.confidence,
+      debate: outcome.debate,
+      traits: genome.traits,
+    };
+    const result: AgentResult = {
+      response: outcome.finalClaim,
+      confidence: outcome.confidence,
+      verified: outcome.verified,
+      debate: outcome.debate,
+      contextHash: toHex(agentLeafHash(leafInput)),
+      leafIndex: agent.ordinal,
+      traceRoot: null,
+      tokensUsed: usage,
+      latencyMs: Math.round(performance.now() - started),
+    };
+    agent = { ...agent, state: "COMPLETED", result, fitness: result.confidence, completedAt: clock.now() };
+    await store.agents.update(ctx.tenantId, agent.id, {
+      state: agent.state,
+      result,
+      fitness: agent.fitness,
+      completedAt: agent.completedAt,
+    });
+    await ctx.log.emit({ type: "AgentCompleted", agent, result });
+    return agent;
+  } catch (e) {
+    // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.
+    const cancelled = ctx.signal.aborted;
+    ctx.abortRun(e);
+    await recordFailure(ctx, agent, e, cancelled);
+    throw e;
+  }
+};
+
+/** Runs the children concurrently; a failure aborts the run, and all children settle before it propagates. */
+const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => {
+  const settled = await Promise.allSettled(
+    childSpecs(parent, ctx.config.agentsPerLevel).map((s) => runAgent(ctx, s)),
+  );
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failure) throw failure.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
+};
+
+const synthesisPrompt = (query: string, children: readonly Agent[]): string =>
+  render(PROMPTS.synthesis, {
+    query: spotlight("user-query", query),
+    findings: children
+      .map((c) =>
+        render(PROMPTS.finding, {
+          name: c.name,
+          role: c.role,
+          answer: spotlight(`agent:${c.name}`, c.result?.response ?? ""),
+        }),
+      )
+      .join("\n\n"),
+  });
+
+const recordFailure = async (ctx: RunContext, agent: Agent, e: unknown, cancelled: boolean) => {
+  const error =
+    e instanceof AppError
+      ? { code: e.code, message: e.message }
+      : { code: ErrorCode.Internal, message: "Agent failed." };
+  const failed: Agent = {
+    ...agent,
+    state: cancelled ? "CANCELLED" : "FAILED",
+    error,
+    completedAt: ctx.deps.clock.now(),
+  };
+  try {
+    await ctx.deps.store.agents.update(ctx.tenantId, agent.id, {
+      state: failed.state,
+      error,
+      completedAt: failed.completedAt,
+    });
+    await ctx.log.emit({ type: "AgentFailed", agent: failed, error });
+  } catch {
+    // The store itself may be what failed; the run's own failure handling reports it.
+  }
+};

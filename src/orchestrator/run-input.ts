@@ -1,0 +1,75 @@
+import { badInput } from "../domain/errors.js";
+import type { ConsensusProtocol, EvolutionMode, RunConfig } from "../domain/run.js";
+import {
+  DEFAULT_AGENTS_PER_LEVEL,
+  DEFAULT_CONSENSUS,
+  DEFAULT_EVOLUTION,
+  DEFAULT_MAX_DEBATE_ROUNDS,
+  DEFAULT_MAX_DEPTH,
+  MAX_AGENTS_PER_LEVEL,
+  MAX_DEBATE_ROUNDS,
+  MAX_DEPTH,
+  MAX_QUERY_LENGTH,
+} from "./defaults.js";
+
+/** What a caller may ask for; absent fields take the defaults. */
+export interface StartRunInput {
+  readonly query: string;
+  readonly maxDepth?: number | null | undefined;
+  readonly agentsPerLevel?: number | null | undefined;
+  readonly maxDebateRounds?: number | null | undefined;
+  readonly consensus?: ConsensusProtocol | null | undefined;
+  readonly evolution?: EvolutionMode | null | undefined;
+  readonly seed?: number | null | undefined;
+}
+
+const intInRange = (
+  field: string,
+  value: number | null | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+) => {
+  if (value === null || value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badInput(`${field} must be an integer from ${min} to ${max}; got ${value}.`, { field });
+  }
+  return value;
+};
+
+/** Validates a start request into the query and the run's fixed configuration. */
+export const resolveRunInput = (
+  input: StartRunInput,
+  drawSeed: () => number,
+): { query: string; config: RunConfig } => {
+  const query = input.query.trim();
+  if (query.length === 0) throw badInput("query must not be empty.", { field: "query" });
+  if (query.length > MAX_QUERY_LENGTH) {
+    throw badInput(`query must be at most ${MAX_QUERY_LENGTH} characters; got ${query.length}.`, {
+      field: "query",
+    });
+  }
+  return {
+    query,
+    config: {
+      maxDepth: intInRange("maxDepth", input.maxDepth, DEFAULT_MAX_DEPTH, 1, MAX_DEPTH),
+      agentsPerLevel: intInRange(
+        "agentsPerLevel",
+        input.agentsPerLevel,
+        DEFAULT_AGENTS_PER_LEVEL,
+        1,
+        MAX_AGENTS_PER_LEVEL,
+      ),
+      maxDebateRounds: intInRange(
+        "maxDebateRounds",
+        input.maxDebateRounds,
+        DEFAULT_MAX_DEBATE_ROUNDS,
+        1,
+        MAX_DEBATE_ROUNDS,
+      ),
+      consensus: input.consensus ?? DEFAULT_CONSENSUS,
+      evolution: input.evolution ?? DEFAULT_EVOLUTION,
+      seed: input.seed ?? drawSeed(),
+    },
+  };
+};

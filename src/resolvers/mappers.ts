@@ -1,0 +1,47 @@
+import type { RunEvent } from "../domain/events.js";
+import { type Genome, toLlmParams } from "../domain/genome.js";
+import type { Agent, Run } from "../domain/run.js";
+
+/** Domain → GraphQL shapes. Only renames and derived fields; no logic. */
+
+export const toGenomeView = (g: Genome, baseMaxTokens: number) => ({
+  id: g.id,
+  generation: g.generation,
+  parentIds: [...g.parentIds],
+  ...g.traits,
+  llmParams: toLlmParams(g.traits, baseMaxTokens),
+});
+
+export const toAgentView = (a: Agent, baseMaxTokens: number) => ({
+  ...a,
+  orchestrationId: a.runId,
+  genome: toGenomeView(a.genome, baseMaxTokens),
+});
+
+export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
+
+export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
+  const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
+  switch (e.type) {
+    case "RunStarted":
+      return { ...base, query: e.query };
+    case "AgentStarted":
+      return { ...base, agent: toAgentView(e.agent, baseMaxTokens) };
+    case "DebateRoundCompleted":
+      return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
+    case "AgentCompleted":
+      return { ...base, agent: toAgentView(e.agent, baseMaxTokens), result: e.result };
+    case "AgentFailed":
+      return { ...base, agent: toAgentView(e.agent, baseMaxTokens), error: e.error };
+    case "RunFinished":
+      return {
+        ...base,
+        status: e.status,
+        response: e.response,
+        confidence: e.confidence,
+        merkleRoot: e.merkleRoot,
+        traceRoot: e.traceRoot,
+        error: e.error,
+      };
+  }
+};

@@ -1,0 +1,115 @@
+import { Field, Float, ID, Int, InterfaceType, ObjectType } from "type-graphql";
+import type { RunStatus } from "../domain/run.js";
+import { Agent, AgentResult, DebateRound } from "./agent.type.js";
+import { ErrorInfo } from "./common.type.js";
+import { RunStatusEnum } from "./enums.js";
+
+@InterfaceType({
+  description: "A stored step of a run. seq is 1, 2, 3 … per run without gaps.",
+  resolveType: (value: { type: string }) => value.type,
+})
+export abstract class OrchestrationEvent {
+  @Field(() => ID)
+  orchestrationId!: string;
+
+  @Field(() => Int)
+  seq!: number;
+
+  @Field()
+  at!: Date;
+}
+
+@ObjectType({ implements: OrchestrationEvent })
+export class RunStarted extends OrchestrationEvent {
+  @Field()
+  query!: string;
+}
+
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "An agent was spawned; `agent` is its state then.",
+})
+export class AgentStarted extends OrchestrationEvent {
+  @Field(() => Agent)
+  agent!: Agent;
+}
+
+@ObjectType({ implements: OrchestrationEvent })
+export class DebateRoundCompleted extends OrchestrationEvent {
+  @Field(() => ID)
+  agentId!: string;
+
+  @Field(() => Int, { description: "1-based round number." })
+  round!: number;
+
+  @Field(() => DebateRound)
+  debateRound!: DebateRound;
+}
+
+@ObjectType({ implements: OrchestrationEvent })
+export class AgentCompleted extends OrchestrationEvent {
+  @Field(() => Agent)
+  agent!: Agent;
+
+  @Field(() => AgentResult)
+  result!: AgentResult;
+}
+
+@ObjectType({ implements: OrchestrationEvent })
+export class AgentFailed extends OrchestrationEvent {
+  @Field(() => Agent)
+  agent!: Agent;
+
+  // Nullable only so that `error` has one shape across the event types (RunFinished's is nullable);
+  // it is always set here.
+  @Field(() => ErrorInfo, { nullable: true, description: "Why the agent failed; always set." })
+  error!: ErrorInfo;
+}
+
+@ObjectType({ implements: OrchestrationEvent, description: "The last event of a run." })
+export class RunFinished extends OrchestrationEvent {
+  @Field(() => RunStatusEnum)
+  status!: RunStatus;
+
+  @Field(() => String, { nullable: true })
+  response!: string | null;
+
+  @Field(() => Float, { nullable: true })
+  confidence!: number | null;
+
+  @Field(() => String, { nullable: true })
+  merkleRoot!: string | null;
+
+  @Field(() => String, { nullable: true })
+  traceRoot!: string | null;
+
+  @Field(() => ErrorInfo, { nullable: true })
+  error!: ErrorInfo | null;
+}
+
+@ObjectType({ description: "A piece of an agent's streamed LLM output. Live only; not stored." })
+export class AgentToken {
+  @Field(() => ID)
+  orchestrationId!: string;
+
+  @Field(() => ID)
+  agentId!: string;
+
+  @Field({ description: "The call it belongs to: ANSWER, SYNTHESIS, CHALLENGE, REBUTTAL, …" })
+  kind!: string;
+
+  @Field()
+  text!: string;
+
+  @Field()
+  at!: Date;
+}
+
+export const EVENT_TYPES = [
+  RunStarted,
+  AgentStarted,
+  DebateRoundCompleted,
+  AgentCompleted,
+  AgentFailed,
+  RunFinished,
+];

@@ -1,0 +1,27 @@
+import { Field, InputType, Int } from "type-graphql";
+import type { ConsensusProtocol, EvolutionMode } from "../domain/run.js";
+import { ConsensusProtocolEnum, EvolutionModeEnum } from "./enums.js";
+
+@InputType()
+export class StartOrchestrationInput {
+  @Field({ description: "The question to answer. Must not be empty." })
+  query!: string;
+
+  @Field(() => Int, { nullable: true, description: "Levels of agents, 1–4. Default 2 (root + children)." })
+  maxDepth?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "Children per coordinator, 1–4. Default 2." })
+  agentsPerLevel?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "Debate rounds per answer, 1–5. Default 3." })
+  maxDebateRounds?: number | null;
+
+  @Field(() => ConsensusProtocolEnum, { nullable: true, description: "Default WEIGHTED_CONFIDENCE." })
+  consensus?: ConsensusProtocol | null;
+
+  @Field(() => EvolutionModeEnum, { nullable: true, description: "Default OFF." })
+  evolution?: EvolutionMode | null;
+
+  @Field(() => Int, { nullable: true, description: "Seed for the run's randomness; drawn when absent." })
+  seed?: number | null;
+}

@@ -1,0 +1,11 @@
+import type { Orchestrator } from "../orchestrator/orchestrator.js";
+import type { Store } from "../ports/stores.js";
+
+/** What every resolver gets: the caller's tenant and the services it may use. Built per request / socket. */
+export interface GraphQLContext {
+  readonly tenantId: string;
+  readonly orchestrator: Orchestrator;
+  readonly store: Pick<Store, "runs" | "agents" | "events">;
+  /** Base completion budget, for showing a genome's effective max_tokens. */
+  readonly baseMaxTokens: number;
+}

@@ -1,0 +1,46 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { type FormattedExecutionResult, print } from "graphql";
+import { type Client, createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+/** POSTs an operation and returns the raw result (data and errors). */
+export const execute = async <R, V>(
+  url: string,
+  document: TypedDocumentNode<R, V>,
+  variables?: V,
+): Promise<FormattedExecutionResult<R> & { status: number }> => {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  return { ...((await res.json()) as FormattedExecutionResult<R>), status: res.status };
+};
+
+/** POSTs an operation and returns its data, failing on any error. */
+export const request = async <R, V>(
+  url: string,
+  document: TypedDocumentNode<R, V>,
+  variables?: V,
+): Promise<R> => {
+  const result = await execute(url, document, variables);
+  if (result.errors?.length || !result.data)
+    throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data;
+};
+
+/** The official graphql-ws client over a real socket, without reconnects. */
+export const wsClient = (wsUrl: string): Client =>
+  createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+
+/** Runs a subscription to completion and returns every payload, or rejects on error. */
+export const collect = async <R, V>(client: Client, document: TypedDocumentNode<R, V>, variables: V) => {
+  const results: FormattedExecutionResult<R>[] = [];
+  for await (const r of client.iterate({
+    query: print(document),
+    variables: variables as Record<string, unknown>,
+  })) {
+    results.push(r as FormattedExecutionResult<R>);
+  }
+  return results;
+};

@@ -1,0 +1,42 @@
+import { createMemoryEventBus } from "../../src/adapters/bus/memory-bus.js";
+import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
+import { founderGenomes } from "../../src/orchestrator/founder-genomes.js";
+import { createOrchestrator, type OrchestratorDeps } from "../../src/orchestrator/orchestrator.js";
+import type { LlmClient } from "../../src/ports/llm.js";
+
+/** Ids id-1, id-2, … so that runs with the same inputs produce the same records. */
+export const sequentialIds = (prefix = "id") => {
+  let n = 0;
+  return { next: () => `${prefix}-${++n}` };
+};
+
+/** A fixed clock that advances one millisecond per reading. */
+export const steppingClock = (start = Date.UTC(2026, 0, 1)) => {
+  let t = start;
+  return { now: () => new Date(t++) };
+};
+
+/** An orchestrator on an in-memory embedded store and the in-process bus. */
+export const createTestOrchestrator = async (llm: LlmClient, overrides: Partial<OrchestratorDeps> = {}) => {
+  const store = await createEmbeddedStore({ dataDir: null });
+  const bus = createMemoryEventBus();
+  const deps: OrchestratorDeps = {
+    store,
+    bus,
+    llm,
+    clock: steppingClock(),
+    ids: sequentialIds(),
+    genomes: founderGenomes,
+    drawSeed: () => 42,
+    baseMaxTokens: 400,
+    ...overrides,
+  };
+  return { orchestrator: createOrchestrator(deps), store, bus };
+};
+
+/** Collects a run's events until RunFinished. */
+export const drain = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
+};
