@@ -163,8 +163,8 @@ export function verifyConsistency(check: ConsistencyCheck): boolean {
   if (!isSize(oldSize) || !isSize(newSize) || oldSize > newSize) return false;
   if (!isHash(oldRoot) || !isHash(newRoot) || !proof.every(isHash)) return false;
   if (proof.length === 0) {
-    if (oldSize === 0) return equalHashes(oldRoot, EMPTY_ROOT) && (newSize > 0 || equalHashes(newRoot, EMPTY_ROOT));
-    return oldSize === newSize && equalHashes(oldRoot, newRoot);
+    const oldRootOk = oldSize > 0 || equalHashes(oldRoot, EMPTY_ROOT);
+    return oldRootOk && (oldSize === newSize ? equalHashes(oldRoot, newRoot) : oldSize === 0);
   }
   if (oldSize === 0 || oldSize === newSize) return false;
 

@@ -129,7 +129,7 @@ export interface AgentResult {
   /** True only when consensus was reached in favour of the claim. */
   readonly verified: boolean;
   readonly debate: Debate;
-  /** SHA-256 (hex) of the leaf data: the canonical JSON of this result. */
+  /** Merkle leaf hash (hex) of this result: SHA-256(0x00 ‖ canonical JSON of the leaf fields). */
   readonly contextHash: string;
   readonly leafIndex: number;
   readonly traceRoot: string | null;

@@ -1,0 +1,100 @@
+import { print } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AgentTokensDocument,
+  type AgentTokensSubscription,
+  CancelOrchestrationDocument,
+  OrchestrationDocument,
+  StartOrchestrationDocument,
+} from "../../client/generated/graphql.js";
+import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
+import { request, wsClient } from "../support/graphql.js";
+import { removeDir, startTestServer, type TestServer } from "../support/server.js";
+
+let server: TestServer;
+const llm = new ScriptedLlm((req, turn) => {
+  if (req.tag.kind === "ANSWER" && req.tag.role === "CRITIC" && req.tag.runId.length > 0 && gate.hang)
+    return { hang: true };
+  return req.tag.kind === "ANSWER"
+    ? { content: `${req.tag.role} streamed answer`, delayMs: 300 }
+    : defaultScript(req, turn);
+});
+const gate = { hang: false };
+
+beforeAll(async () => {
+  server = await startTestServer({ llm });
+});
+afterAll(async () => {
+  await server.stop();
+  await removeDir(server.dataDir);
+});
+
+describe("agentTokens", () => {
+  it("streams each agent's LLM output live, tagged with the agent", async () => {
+    gate.hang = false;
+    const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, {
+      input: { query: "q" },
+    });
+    const client = wsClient(server.wsUrl);
+    const tokens: AgentTokensSubscription["agentTokens"][] = [];
+    try {
+      const sub = client.iterate({
+        query: print(AgentTokensDocument),
+        variables: { orchestrationId: run.id },
+      });
+      for await (const r of sub) {
+        expect(r.errors).toBeUndefined();
+        tokens.push((r.data as AgentTokensSubscription).agentTokens);
+        if (tokens.some((t) => t.kind === "SYNTHESIS")) break;
+      }
+    } finally {
+      await client.dispose();
+    }
+    const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+    const ids = new Map(orchestration?.agents.map((a) => [a.role, a.id]));
+    expect(
+      tokens
+        .filter((t) => t.kind === "ANSWER")
+        .map((t) => [t.agentId, t.text])
+        .sort(),
+    ).toEqual(
+      [
+        [ids.get("CRITIC"), "CRITIC streamed answer"],
+        [ids.get("RESEARCHER"), "RESEARCHER streamed answer"],
+      ].sort(),
+    );
+    expect(tokens.every((t) => t.orchestrationId === run.id)).toBe(true);
+  });
+});
+
+describe("cancelOrchestration", () => {
+  it("ends a hanging run CANCELLED and keeps the results completed before", async () => {
+    gate.hang = true;
+    const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, {
+      input: { query: "q" },
+    });
+    await waitFor(async () => {
+      const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+      return orchestration?.agents.find((a) => a.role === "RESEARCHER")?.state === "COMPLETED";
+    });
+    const started = Date.now();
+    const { cancelOrchestration } = await request(server.url, CancelOrchestrationDocument, { id: run.id });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(cancelOrchestration).toMatchObject({ status: "CANCELLED", error: { code: "CANCELLED" } });
+    const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+    const researcher = orchestration?.agents.find((a) => a.role === "RESEARCHER");
+    expect(researcher?.result?.response).toBe("RESEARCHER streamed answer");
+    expect(orchestration?.agents.find((a) => a.role === "CRITIC")?.state).toBe("CANCELLED");
+    // Cancelling a finished run changes nothing.
+    const again = await request(server.url, CancelOrchestrationDocument, { id: run.id });
+    expect(again.cancelOrchestration.status).toBe("CANCELLED");
+  });
+});
+
+const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
