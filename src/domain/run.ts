@@ -1,4 +1,5 @@
 import type { Genome, Traits } from "./genome.js";
+import type { TranscriptEntry } from "./transcript.js";
 
 export const RUN_STATUSES = [
   "PENDING",
@@ -152,6 +153,8 @@ export interface Agent {
   readonly fitness: number | null;
   readonly result: AgentResult | null;
   readonly error: RunError | null;
+  /** Every LLM exchange of the agent, debate calls included; its Merkle root is result.traceRoot. */
+  readonly transcript: readonly TranscriptEntry[];
   readonly createdAt: Date;
   readonly completedAt: Date | null;
 }

@@ -11,6 +11,7 @@ import {
   type RunConfig,
   type TokenUsage,
 } from "../domain/run.js";
+import { type TranscriptEntry, transcriptRoot } from "../domain/transcript.js";
 import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
@@ -18,6 +19,7 @@ import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient, LlmMessage } from "../ports/llm.js";
 import type { Store } from "../ports/stores.js";
 import { runDebate } from "./debate.js";
+import type { RunHook } from "./hooks.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
 import type { RunEventLog } from "./run-events.js";
 
@@ -41,6 +43,7 @@ export interface RunContext {
     readonly clock: Clock;
     readonly ids: IdGenerator;
     readonly genomes: GenomeSource;
+    readonly hooks?: readonly RunHook[];
   };
   /** Stops the whole run (siblings included) when one agent fails. */
   readonly abortRun: (reason: unknown) => void;
@@ -117,6 +120,7 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
     fitness: null,
     result: null,
     error: null,
+    transcript: [],
     createdAt: clock.now(),
     completedAt: null,
   };
@@ -124,8 +128,9 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
   await ctx.log.emit({ type: "AgentStarted", agent });
   const started = performance.now();
   let usage = NO_TOKENS;
+  const transcript: TranscriptEntry[] = [];
   const params = toLlmParams(genome.traits, ctx.baseMaxTokens);
-  const system = `${PROMPTS.roles[spec.role]}\n\n${PROMPTS.dataPolicy}`;
+  const system = await systemPrompt(ctx, spec.role);
 
   const call = async (c: {
     kind: Parameters<LlmClient["complete"]>[0]["tag"]["kind"];
@@ -164,6 +169,13 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
     );
     usage = addUsage(usage, response.usage);
     ctx.usage = addUsage(ctx.usage, response.usage);
+    transcript.push({
+      index: transcript.length,
+      kind: c.kind,
+      round: c.round,
+      request: { system: c.system, messages: c.messages, params: { ...params }, json: c.json },
+      response: { content: response.content, model: response.model },
+    });
     return response;
   };
 
@@ -210,15 +222,23 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
       debate: outcome.debate,
       contextHash: toHex(agentLeafHash(leafInput)),
       leafIndex: agent.ordinal,
-      traceRoot: null,
+      traceRoot: transcriptRoot(transcript),
       tokensUsed: usage,
       latencyMs: Math.round(performance.now() - started),
     };
-    agent = { ...agent, state: "COMPLETED", result, fitness: result.confidence, completedAt: clock.now() };
+    agent = {
+      ...agent,
+      state: "COMPLETED",
+      result,
+      fitness: result.confidence,
+      transcript,
+      completedAt: clock.now(),
+    };
     await store.agents.update(ctx.tenantId, agent.id, {
       state: agent.state,
       result,
       fitness: agent.fitness,
+      transcript,
       completedAt: agent.completedAt,
     });
     await ctx.log.emit({ type: "AgentCompleted", agent, result });
@@ -227,7 +247,7 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
     // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.
     const cancelled = ctx.signal.aborted;
     ctx.abortRun(e);
-    await recordFailure(ctx, agent, e, cancelled);
+    await recordFailure(ctx, { ...agent, transcript }, e, cancelled);
     throw e;
   }
 };
@@ -240,6 +260,20 @@ const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => 
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failure) throw failure.reason;
   return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
+};
+
+/** The role's prompt, any learned guidance the hooks supply, and the untrusted-data policy. */
+const systemPrompt = async (ctx: RunContext, role: AgentRole): Promise<string> => {
+  const guidance = (
+    await Promise.all(
+      (ctx.deps.hooks ?? []).map((h) => h.guidance?.(ctx.tenantId, role) ?? Promise.resolve([])),
+    )
+  ).flat();
+  const parts = [PROMPTS.roles[role]];
+  if (guidance.length > 0)
+    parts.push(render(PROMPTS.guidance, { rules: guidance.map((g) => `- ${g}`).join("\n") }));
+  parts.push(PROMPTS.dataPolicy);
+  return parts.join("\n\n");
 };
 
 const synthesisPrompt = (query: string, children: readonly Agent[]): string =>
@@ -271,6 +305,7 @@ const recordFailure = async (ctx: RunContext, agent: Agent, e: unknown, cancelle
     await ctx.deps.store.agents.update(ctx.tenantId, agent.id, {
       state: failed.state,
       error,
+      transcript: agent.transcript,
       completedAt: failed.completedAt,
     });
     await ctx.log.emit({ type: "AgentFailed", agent: failed, error });

@@ -2,6 +2,7 @@ import { AppError, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import { type Agent, NO_TOKENS, type Run, type RunError, type RunStatus } from "../domain/run.js";
+import { runTraceRoot } from "../domain/transcript.js";
 import type { Clock } from "../ports/clock.js";
 import type { AgentToken, EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
@@ -9,6 +10,7 @@ import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
 import type { Store } from "../ports/stores.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import type { RunCompletion, RunHook } from "./hooks.js";
 import { createRunEventLog, streamRunEvents } from "./run-events.js";
 import { resolveRunInput, type StartRunInput } from "./run-input.js";
 
@@ -23,8 +25,10 @@ export interface OrchestratorDeps {
   readonly drawSeed: () => number;
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
+  /** Steps that plug into every run, in order (evolution, provenance). */
+  readonly hooks?: readonly RunHook[];
   /** Called with errors that have nowhere else to go (a run whose failure could not be stored). */
-  readonly onBackgroundError?: (error: unknown, context: { runId: string }) => void;
+  readonly onBackgroundError?: (error: unknown, context: { runId: string; hook?: string }) => void;
 }
 
 export interface Orchestrator {
@@ -58,6 +62,18 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const active = new Map<string, ActiveRun>();
   let accepting = true;
 
+  const runHooks = async (completion: RunCompletion) => {
+    for (const hook of deps.hooks ?? []) {
+      if (!hook.afterRun) continue;
+      try {
+        await hook.afterRun(completion);
+      } catch (e) {
+        if (completion.signal.aborted) throw completion.signal.reason;
+        deps.onBackgroundError?.(e, { runId: completion.run.id, hook: hook.name });
+      }
+    }
+  };
+
   const execute = async (run: Run, controller: AbortController): Promise<void> => {
     const log = createRunEventLog({
       store,
@@ -87,8 +103,10 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       await log.emit({ type: "RunStarted", query: run.query });
       const root = await runAgent(ctx, ROOT_SPEC);
       const agents = await store.agents.listByRun(run.tenantId, run.id);
-      status = "SUCCEEDED";
       patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
+      await store.runs.update(run.tenantId, run.id, patch);
+      await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });
+      status = "SUCCEEDED";
     } catch (e) {
       const reason = controller.signal.aborted ? controller.signal.reason : e;
       const error = toRunError(reason);
@@ -200,6 +218,7 @@ const summarise = (root: Agent, agents: readonly Agent[]): Partial<Run> => {
     response: root.result?.response ?? null,
     confidence: confidences.reduce((s, c) => s + c, 0) / Math.max(1, confidences.length),
     merkleRoot: toHex(merkleRootFromLeafHashes(leafHashes)),
+    traceRoot: runTraceRoot(completed.map((a) => a.result?.traceRoot ?? "")),
     levelsProcessed: Math.max(0, ...completed.map((a) => a.depth + 1)),
     leafOrder: completed.map((a) => a.id),
   };

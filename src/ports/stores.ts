@@ -33,7 +33,9 @@ export type RunPatch = Partial<
   >
 >;
 
-export type AgentPatch = Partial<Pick<Agent, "state" | "fitness" | "result" | "error" | "completedAt">>;
+export type AgentPatch = Partial<
+  Pick<Agent, "state" | "fitness" | "result" | "error" | "transcript" | "completedAt">
+>;
 
 export interface RunStore {
   create(run: Run): Promise<void>;

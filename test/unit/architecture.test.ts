@@ -26,7 +26,8 @@ const walk = async (dir: string): Promise<string[]> => {
   return nested.flat().filter((f) => f.endsWith(".ts"));
 };
 
-const importsOf = (source: string) => [...source.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1] as string);
+const importsOf = (source: string) =>
+  [...source.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1] as string);
 
 describe("dependency rule", () => {
   it("keeps every import pointing inward", async () => {
@@ -39,9 +40,16 @@ describe("dependency rule", () => {
         if (spec.startsWith(".")) {
           const target = relative(SRC, resolve(file, "..", spec)).split("/")[0] as string;
           if (allowed && !allowed.includes(target)) violations.push(where);
-        } else if (layer === "domain" && !DOMAIN_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
+        } else if (
+          layer === "domain" &&
+          !DOMAIN_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))
+        ) {
           violations.push(where);
-        } else if (allowed && layer !== "adapters" && FORBIDDEN_OUTSIDE_ADAPTERS.some((p) => spec.startsWith(p))) {
+        } else if (
+          allowed &&
+          layer !== "adapters" &&
+          FORBIDDEN_OUTSIDE_ADAPTERS.some((p) => spec.startsWith(p))
+        ) {
           violations.push(where);
         }
       }

@@ -14,9 +14,16 @@ describe("loadConfig", () => {
   });
 
   it("selects MongoDB and the OpenAI-compatible client from their variables", () => {
-    const c = loadConfig({ MONGODB_URI: "mongodb://db:27017/vex", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" });
+    const c = loadConfig({
+      MONGODB_URI: "mongodb://db:27017/vex",
+      OPENAI_BASE_URL: "http://127.0.0.1:11434/v1",
+    });
     expect(c.store).toEqual({ kind: "mongo", uri: "mongodb://db:27017/vex" });
-    expect(c.llm).toMatchObject({ kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", model: "gpt-4o-mini" });
+    expect(c.llm).toMatchObject({
+      kind: "openai",
+      baseUrl: "http://127.0.0.1:11434/v1",
+      model: "gpt-4o-mini",
+    });
   });
 
   it("treats empty variables as unset", () => {

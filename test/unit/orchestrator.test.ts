@@ -3,6 +3,7 @@ import { AppError } from "../../src/domain/errors.js";
 import type { RunEvent } from "../../src/domain/events.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../../src/domain/merkle.js";
+import { runTraceRoot, transcriptRoot } from "../../src/domain/transcript.js";
 import { challengeVerdict, defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestOrchestrator, drain, sequentialIds } from "../support/orchestrator.js";
 
@@ -107,6 +108,29 @@ describe("orchestrator provenance and events", () => {
     expect(a.agents.map((x) => x.result?.leafIndex)).toEqual([0, 1, 2]);
   });
 
+  it("records every LLM exchange per agent and commits to it in the trace roots", async () => {
+    const llm = new ScriptedLlm((req, turn) =>
+      req.tag.kind === "CHALLENGE" && req.tag.role === "CRITIC" && req.tag.round === 1
+        ? challengeVerdict(0.6)
+        : defaultScript(req, turn),
+    );
+    const { agents, stored } = await runToEnd(llm, { query: "q" });
+    expect(agents.reduce((n, x) => n + x.transcript.length, 0)).toBe(llm.requests.length);
+    const critic = agents.find((x) => x.role === "CRITIC");
+    expect(critic?.transcript.map((t) => `${t.kind}:${t.round}`)).toEqual([
+      "ANSWER:0",
+      "CHALLENGE:1",
+      "REBUTTAL:1",
+      "CHALLENGE:2",
+    ]);
+    for (const x of agents) expect(x.result?.traceRoot).toBe(transcriptRoot(x.transcript));
+    expect(stored?.traceRoot).toBe(runTraceRoot(agents.map((x) => x.result?.traceRoot ?? "")));
+    const tampered = critic?.transcript.map((t, i) =>
+      i === 1 ? { ...t, response: { ...t.response, content: `${t.response.content} ` } } : t,
+    );
+    expect(transcriptRoot(tampered ?? [])).not.toBe(critic?.result?.traceRoot);
+  });
+
   it("numbers events 1..N and stores each before publishing it", async () => {
     const llm = new ScriptedLlm();
     const t = await createTestOrchestrator(llm);
@@ -150,6 +174,37 @@ describe("orchestrator provenance and events", () => {
     const t = await runToEnd(new ScriptedLlm(), { query: "q" });
     await expect(t.orchestrator.events("tenant-b", t.run.id, 0)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(t.orchestrator.cancel("tenant-b", t.run.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("run hooks", () => {
+  it("adds hook guidance to system prompts and runs afterRun before RunFinished", async () => {
+    const llm = new ScriptedLlm();
+    const seen: string[] = [];
+    const t = await createTestOrchestrator(llm, {
+      hooks: [
+        {
+          name: "rules",
+          guidance: async (tenantId, role) => (role === "CRITIC" ? [`check units (${tenantId})`] : []),
+          afterRun: async ({ run, agents }) => {
+            seen.push(`${run.status}:${agents.length}:${run.merkleRoot?.length}`);
+          },
+        },
+        {
+          name: "broken",
+          afterRun: async () => {
+            throw new Error("hook failed");
+          },
+        },
+      ],
+    });
+    const run = await t.orchestrator.start("tenant-a", { query: "q" });
+    const events = await drain(await t.orchestrator.events("tenant-a", run.id, 0));
+    expect(seen).toEqual(["RUNNING:3:64"]);
+    expect(events.at(-1)).toMatchObject({ type: "RunFinished", status: "SUCCEEDED" });
+    const critic = llm.requests.filter((r) => r.tag.role === "CRITIC" && r.tag.kind === "ANSWER");
+    expect(critic[0]?.system).toContain("Guidance learned from earlier runs:\n- check units (tenant-a)");
+    expect(llm.requests.find((r) => r.tag.role === "RESEARCHER")?.system).not.toContain("Guidance");
   });
 });
 
