@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Limits } from "./server/limits.js";
 
 /** Defaults for every setting; each is documented in the README's configuration table. */
 export const CONFIG_DEFAULTS = {
@@ -13,7 +14,25 @@ export const CONFIG_DEFAULTS = {
   llmBaseMaxTokens: 512,
   shutdownTimeoutMs: 10_000,
   logLevel: "info",
+  rateLimitPerMinute: 30,
+  rateLimitBurst: 10,
+  maxConcurrentRunsPerTenant: 8,
+  maxDocumentBytes: 16 * 1024,
+  maxQueryDepth: 12,
+  maxQueryCost: 5_000,
+  maxAliases: 15,
+  maxDirectives: 50,
+  maxTokens: 2_000,
+  wsMaxPayloadBytes: 64 * 1024,
+  wsInitTimeoutMs: 3_000,
+  wsMaxSubscriptions: 50,
+  wsKeepAliveMs: 12_000,
+  wsMaxBufferedBytes: 4 * 1024 * 1024,
+  keyRecheckMs: 1_000,
 } as const;
+
+/** A positive-integer variable with a default. */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -38,8 +57,26 @@ const envSchema = z.object({
     .positive()
     .default(CONFIG_DEFAULTS.llmMaxConcurrencyPerTenant),
   VEX_LLM_BASE_MAX_TOKENS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.llmBaseMaxTokens),
+  VEX_LLM_STREAM: z.enum(["true", "false"]).default("true"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.logLevel),
+  VEX_AUTH: z.enum(["enabled", "disabled"]).default("enabled"),
+  VEX_INTROSPECTION: z.enum(["true", "false"]).optional(),
+  VEX_RATE_LIMIT_PER_MINUTE: positiveInt(CONFIG_DEFAULTS.rateLimitPerMinute),
+  VEX_RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.rateLimitBurst),
+  VEX_MAX_CONCURRENT_RUNS_PER_TENANT: positiveInt(CONFIG_DEFAULTS.maxConcurrentRunsPerTenant),
+  VEX_MAX_DOCUMENT_BYTES: positiveInt(CONFIG_DEFAULTS.maxDocumentBytes),
+  VEX_MAX_QUERY_DEPTH: positiveInt(CONFIG_DEFAULTS.maxQueryDepth),
+  VEX_MAX_QUERY_COST: positiveInt(CONFIG_DEFAULTS.maxQueryCost),
+  VEX_MAX_ALIASES: positiveInt(CONFIG_DEFAULTS.maxAliases),
+  VEX_MAX_DIRECTIVES: positiveInt(CONFIG_DEFAULTS.maxDirectives),
+  VEX_MAX_TOKENS: positiveInt(CONFIG_DEFAULTS.maxTokens),
+  VEX_WS_MAX_PAYLOAD_BYTES: positiveInt(CONFIG_DEFAULTS.wsMaxPayloadBytes),
+  VEX_WS_INIT_TIMEOUT_MS: positiveInt(CONFIG_DEFAULTS.wsInitTimeoutMs),
+  VEX_WS_MAX_SUBSCRIPTIONS: positiveInt(CONFIG_DEFAULTS.wsMaxSubscriptions),
+  VEX_WS_KEEPALIVE_MS: positiveInt(CONFIG_DEFAULTS.wsKeepAliveMs),
+  VEX_WS_MAX_BUFFERED_BYTES: positiveInt(CONFIG_DEFAULTS.wsMaxBufferedBytes),
+  VEX_KEY_RECHECK_MS: positiveInt(CONFIG_DEFAULTS.keyRecheckMs),
   NODE_ENV: z.string().optional(),
 });
 
@@ -63,10 +100,16 @@ export interface Config {
         readonly maxConcurrency: number;
         readonly maxConcurrencyPerTenant: number;
         readonly baseMaxTokens: number;
+        /** Stream completions (SSE) so tokens reach agentTokens subscribers live. */
+        readonly stream: boolean;
       };
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly production: boolean;
+  /** Whether requests must carry an API key once keys exist (see the README's security model). */
+  readonly authEnabled: boolean;
+  readonly introspection: boolean;
+  readonly limits: Limits;
 }
 
 /** Raised for invalid configuration; its message names every offending variable. */
@@ -88,6 +131,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   }
   const e = parsed.data;
   const useOpenAi = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
+  const production = e.NODE_ENV === "production";
   return Object.freeze<Config>({
     host: e.HOST,
     port: e.PORT,
@@ -106,10 +150,30 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
           maxConcurrency: e.VEX_LLM_MAX_CONCURRENCY,
           maxConcurrencyPerTenant: e.VEX_LLM_MAX_CONCURRENCY_PER_TENANT,
           baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS,
+          stream: e.VEX_LLM_STREAM === "true",
         }
       : { kind: "offline", baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS },
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
-    production: e.NODE_ENV === "production",
+    production,
+    authEnabled: e.VEX_AUTH === "enabled",
+    introspection: e.VEX_INTROSPECTION === undefined ? !production : e.VEX_INTROSPECTION === "true",
+    limits: {
+      rateLimitPerMinute: e.VEX_RATE_LIMIT_PER_MINUTE,
+      rateLimitBurst: e.VEX_RATE_LIMIT_BURST,
+      maxConcurrentRunsPerTenant: e.VEX_MAX_CONCURRENT_RUNS_PER_TENANT,
+      maxDocumentBytes: e.VEX_MAX_DOCUMENT_BYTES,
+      maxQueryDepth: e.VEX_MAX_QUERY_DEPTH,
+      maxQueryCost: e.VEX_MAX_QUERY_COST,
+      maxAliases: e.VEX_MAX_ALIASES,
+      maxDirectives: e.VEX_MAX_DIRECTIVES,
+      maxTokens: e.VEX_MAX_TOKENS,
+      wsMaxPayloadBytes: e.VEX_WS_MAX_PAYLOAD_BYTES,
+      wsInitTimeoutMs: e.VEX_WS_INIT_TIMEOUT_MS,
+      wsMaxSubscriptions: e.VEX_WS_MAX_SUBSCRIPTIONS,
+      wsKeepAliveMs: e.VEX_WS_KEEPALIVE_MS,
+      wsMaxBufferedBytes: e.VEX_WS_MAX_BUFFERED_BYTES,
+      keyRecheckMs: e.VEX_KEY_RECHECK_MS,
+    },
   });
 };

@@ -10,6 +10,8 @@ export const ErrorCode = {
   Cancelled: "CANCELLED",
   Interrupted: "INTERRUPTED",
   ShuttingDown: "SHUTTING_DOWN",
+  RateLimited: "RATE_LIMITED",
+  ConcurrencyLimited: "CONCURRENCY_LIMITED",
   Internal: "INTERNAL_SERVER_ERROR",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -28,6 +30,8 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   CANCELLED: "USER",
   INTERRUPTED: "SYSTEM",
   SHUTTING_DOWN: "SYSTEM",
+  RATE_LIMITED: "USER",
+  CONCURRENCY_LIMITED: "USER",
   INTERNAL_SERVER_ERROR: "SYSTEM",
 };
 

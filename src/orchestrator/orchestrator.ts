@@ -8,6 +8,7 @@ import type { AgentToken, EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
+import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Store } from "../ports/stores.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
 import type { RunCompletion, RunHook } from "./hooks.js";
@@ -25,6 +26,10 @@ export interface OrchestratorDeps {
   readonly drawSeed: () => number;
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
+  /** Per-tenant admission rate for new runs; absent means unlimited. */
+  readonly rateLimiter?: RateLimiter;
+  /** Most runs one tenant may have executing in this process at once. */
+  readonly maxConcurrentRunsPerTenant?: number;
   /** Steps that plug into every run, in order (evolution, provenance). */
   readonly hooks?: readonly RunHook[];
   /** Called with errors that have nowhere else to go (a run whose failure could not be stored). */
@@ -50,6 +55,7 @@ export interface Orchestrator {
 }
 
 interface ActiveRun {
+  readonly tenantId: string;
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
@@ -131,6 +137,27 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     });
   };
 
+  /** Throws CONCURRENCY_LIMITED or RATE_LIMITED (with retryAfterSeconds) when the tenant may not start a run. */
+  const admit = async (tenantId: string) => {
+    const cap = deps.maxConcurrentRunsPerTenant;
+    if (cap !== undefined && [...active.values()].filter((r) => r.tenantId === tenantId).length >= cap) {
+      throw new AppError(
+        ErrorCode.ConcurrencyLimited,
+        `At most ${cap} runs may execute at once; wait for one to finish.`,
+        {
+          details: { limit: cap },
+        },
+      );
+    }
+    const verdict = await deps.rateLimiter?.consume(tenantId);
+    if (verdict && !verdict.allowed) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      throw new AppError(ErrorCode.RateLimited, `Too many runs started; retry in ${retryAfterSeconds} s.`, {
+        details: { retryAfterSeconds },
+      });
+    }
+  };
+
   const getOrThrow = async (tenantId: string, runId: string): Promise<Run> => {
     const run = await store.runs.get(tenantId, runId);
     if (run === null) throw new AppError(ErrorCode.NotFound, `No orchestration with id ${runId}.`);
@@ -142,6 +169,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       if (!accepting)
         throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
       const { query, config } = resolveRunInput(input, deps.drawSeed);
+      await admit(tenantId);
       const now = clock.now();
       const run: Run = {
         id: deps.ids.next(),
@@ -167,7 +195,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       const done = execute(run, controller)
         .catch((e) => deps.onBackgroundError?.(e, { runId: run.id }))
         .finally(() => active.delete(run.id));
-      active.set(run.id, { controller, done });
+      active.set(run.id, { tenantId, controller, done });
       return run;
     },
 

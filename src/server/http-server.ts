@@ -1,27 +1,30 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import type { ExecutionResult, GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
-import { ErrorCode } from "../domain/errors.js";
+import type { GraphQLSchema } from "graphql";
+import type { Authenticator, Principal } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
 import type { ErrorFormatter } from "./errors.js";
+import { bodyErrorHandler, bodyLimitBytes, createArmor, documentSizeGuard, type Limits } from "./limits.js";
+import { attachGraphqlWs } from "./ws.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
 export interface HttpServerOptions {
   readonly schema: GraphQLSchema;
-  /** The per-request / per-socket context. */
-  readonly context: () => Promise<GraphQLContext> | GraphQLContext;
+  readonly auth: Authenticator;
+  /** The context for an authenticated caller, per HTTP request and per WebSocket operation. */
+  readonly context: (principal: Principal) => GraphQLContext;
   readonly formatError: ErrorFormatter;
   /** Readiness: resolves when the server can do its work (the store answers). */
   readonly ready: () => Promise<void>;
   readonly introspection: boolean;
+  readonly production: boolean;
+  readonly limits: Limits;
   /** How long shutdown waits for in-flight HTTP requests before closing their connections. */
   readonly drainTimeoutMs: number;
 }
@@ -29,41 +32,49 @@ export interface HttpServerOptions {
 export interface HttpServer {
   readonly server: Server;
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  /** Open, authenticated WebSocket connections. */
+  connections(): number;
   /** Stops accepting, closes WebSockets (1001), lets in-flight requests finish, closes the port. */
   stop(): Promise<void>;
 }
 
 /**
- * One HTTP server on one port: Apollo Server at /graphql (GET/POST), graphql-ws on the same path,
- * /healthz (liveness) and /readyz (store reachable).
+ * One HTTP server on one port: Apollo Server at /graphql (GET/POST) and graphql-ws on the same
+ * path, both behind API-key authentication and GraphQL Armor's limits; /healthz (liveness) and
+ * /readyz (store reachable).
  */
 export const createHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const app = express();
   app.disable("x-powered-by");
   const server = createServer(app);
+  const armor = createArmor(options.limits, options.production);
 
-  const wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const wsHandle = useServer(
-    {
-      schema: options.schema,
-      context: () => options.context(),
-      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result, options.formatError),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => options.formatError(e.toJSON(), e)),
-    },
-    wss,
-  );
+  const ws = attachGraphqlWs({
+    server,
+    path: GRAPHQL_PATH,
+    schema: options.schema,
+    limits: options.limits,
+    auth: options.auth,
+    context: options.context,
+    validationRules: armor.validationRules,
+    formatError: options.formatError,
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: options.introspection,
     formatError: options.formatError,
     stopOnTerminationSignals: false,
+    allowBatchedHttpRequests: false,
+    validationRules: armor.validationRules,
     plugins: [
+      // Armor's plugins are written for any context; ours only adds fields.
+      ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       ApolloServerPluginDrainHttpServer({
         httpServer: server,
         stopGracePeriodMillis: options.drainTimeoutMs,
       }),
-      { serverWillStart: async () => ({ drainServer: async () => void (await wsHandle.dispose()) }) },
+      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -80,12 +91,17 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   });
   app.use(
     GRAPHQL_PATH,
-    express.json(),
-    expressMiddleware(apollo, { context: async () => options.context() }),
+    express.json({ limit: bodyLimitBytes(options.limits) }),
+    documentSizeGuard(options.limits.maxDocumentBytes),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => options.context(await options.auth.authenticate(req.headers.authorization)),
+    }),
   );
+  app.use(bodyErrorHandler);
 
   return {
     server,
+    connections: ws.connections,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -99,15 +115,3 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     stop: () => apollo.stop(),
   };
 };
-
-/**
- * Errors in a graphql-ws result. Those without a path were raised before execution began — variable
- * values that do not coerce — and are the caller's input errors, as Apollo reports them over HTTP.
- */
-const formatResult = (result: ExecutionResult, format: ErrorFormatter): ExecutionResult =>
-  result.errors
-    ? ({
-        ...result,
-        errors: result.errors.map((e) => format(e.toJSON(), e, e.path ? undefined : ErrorCode.BadUserInput)),
-      } as unknown as ExecutionResult)
-    : result;

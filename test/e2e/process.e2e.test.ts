@@ -69,7 +69,9 @@ describe("graceful shutdown", () => {
     try {
       const llm = new ScriptedLlm((req) => (req.tag.kind === "ANSWER" ? { hang: true } : "unused"));
       const server = await startTestServer({ dataDir, llm, env: { VEX_SHUTDOWN_TIMEOUT_MS: "50" } });
-      const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, { input: { query: "q" } });
+      const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, {
+        input: { query: "q" },
+      });
       await server.stop();
       const again = await startTestServer({ dataDir });
       try {

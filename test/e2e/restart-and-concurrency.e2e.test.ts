@@ -53,7 +53,7 @@ describe("concurrency", () => {
         ? { content: `${req.tag.role} answer`, delayMs: 150 }
         : defaultScript(req, turn),
     );
-    const server = await startTestServer({ llm });
+    const server = await startTestServer({ llm, env: { VEX_MAX_CONCURRENT_RUNS_PER_TENANT: "10" } });
     try {
       const runs = await Promise.all(
         Array.from({ length: RUNS }, (_, i) =>

@@ -3,15 +3,16 @@ import { type FormattedExecutionResult, print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 
-/** POSTs an operation and returns the raw result (data and errors). */
+/** POSTs an operation and returns the raw result (data and errors) with the HTTP status. */
 export const execute = async <R, V>(
   url: string,
   document: TypedDocumentNode<R, V>,
   variables?: V,
+  headers: Record<string, string> = {},
 ): Promise<FormattedExecutionResult<R> & { status: number }> => {
   const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ query: print(document), variables }),
   });
   return { ...((await res.json()) as FormattedExecutionResult<R>), status: res.status };
@@ -22,16 +23,23 @@ export const request = async <R, V>(
   url: string,
   document: TypedDocumentNode<R, V>,
   variables?: V,
+  headers: Record<string, string> = {},
 ): Promise<R> => {
-  const result = await execute(url, document, variables);
+  const result = await execute(url, document, variables, headers);
   if (result.errors?.length || !result.data)
     throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
   return result.data;
 };
 
-/** The official graphql-ws client over a real socket, without reconnects. */
-export const wsClient = (wsUrl: string): Client =>
-  createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/** The official graphql-ws client over a real socket, without reconnects; `key` goes in connectionParams. */
+export const wsClient = (wsUrl: string, key?: string): Client =>
+  createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...(key ? { connectionParams: { authorization: `Bearer ${key}` } } : {}),
+  });
 
 /** Runs a subscription to completion and returns every payload, or rejects on error. */
 export const collect = async <R, V>(client: Client, document: TypedDocumentNode<R, V>, variables: V) => {
