@@ -4,7 +4,6 @@ import {
   OrchestrationEventsDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
-import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 
@@ -41,37 +40,6 @@ describe("restart", () => {
       }
     } finally {
       await removeDir(dataDir);
-    }
-  });
-});
-
-describe("concurrency", () => {
-  it("overlaps ten runs started at once at the LLM", async () => {
-    const RUNS = 10;
-    const llm = new ScriptedLlm((req, turn) =>
-      req.tag.kind === "ANSWER"
-        ? { content: `${req.tag.role} answer`, delayMs: 150 }
-        : defaultScript(req, turn),
-    );
-    const server = await startTestServer({ llm, env: { VEX_MAX_CONCURRENT_RUNS_PER_TENANT: "10" } });
-    try {
-      const runs = await Promise.all(
-        Array.from({ length: RUNS }, (_, i) =>
-          request(server.url, StartOrchestrationDocument, { input: { query: `question ${i}` } }),
-        ),
-      );
-      const finals = await Promise.all(runs.map((r) => finish(server.wsUrl, r.startOrchestration.id)));
-      for (const events of finals) {
-        expect(events.at(-1)?.data?.orchestrationEvents).toMatchObject({
-          __typename: "RunFinished",
-          status: "SUCCEEDED",
-        });
-      }
-      expect(llm.maxRunsInFlight).toBe(RUNS);
-      expect(llm.maxInFlight).toBe(RUNS * 2);
-    } finally {
-      await server.stop();
-      await removeDir(server.dataDir);
     }
   });
 });
