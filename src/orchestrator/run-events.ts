@@ -56,6 +56,7 @@ export async function* streamRunEvents(
   // Subscribe before reading the log so that nothing published in between is missed.
   const live = deps.bus.subscribe("runEvent", runId);
   try {
+    await live.ready;
     let last = afterSeq;
     const replay = async function* (upTo: number) {
       while (last < upTo) {
