@@ -71,7 +71,32 @@ const findPage = async <T extends { id: string; createdAt: Date }>(
   };
 };
 
-const setPatch = (patch: object) => ({ $set: patch });
+/** A $set of the patch's defined fields: `undefined` leaves a field as it is, `null` clears it. */
+const setPatch = (patch: object) => ({
+  $set: Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+});
+
+/** Inserts a document, turning a duplicate id into CONFLICT. */
+const insertNew = async <D extends object>(ds: Datastore<D>, doc: D, what: string) => {
+  try {
+    await ds.insertAsync(doc);
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new AppError(ErrorCode.Conflict, `${what} already exists.`, { cause: e });
+    throw e;
+  }
+};
+
+/** Updates one document of the tenant, or throws NOT_FOUND (another tenant's id is not found either). */
+const updateOwned = async <D extends object>(
+  ds: Datastore<D>,
+  tenantId: string,
+  id: string,
+  patch: object,
+  what: string,
+) => {
+  const { numAffected } = await ds.updateAsync({ _id: id, tenantId }, setPatch(patch), {});
+  if (numAffected === 0) throw new AppError(ErrorCode.NotFound, `No ${what} with id ${id}.`);
+};
 
 /**
  * The default store: @seald-io/nedb, an embedded document database with a MongoDB-like query
@@ -101,9 +126,8 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   });
 
   const runs: RunStore = {
-    create: (run) => guard(async () => void (await runsDs.insertAsync(toDoc(run)))),
-    update: (tenantId, id, patch) =>
-      guard(async () => void (await runsDs.updateAsync({ _id: id, tenantId }, setPatch(patch)))),
+    create: (run) => guard(() => insertNew(runsDs, toDoc(run), `Run ${run.id}`)),
+    update: (tenantId, id, patch) => guard(() => updateOwned(runsDs, tenantId, id, patch, "run")),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = (await runsDs
@@ -125,9 +149,8 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   };
 
   const agents: AgentStore = {
-    create: (agent) => guard(async () => void (await agentsDs.insertAsync(toDoc(agent)))),
-    update: (tenantId, id, patch) =>
-      guard(async () => void (await agentsDs.updateAsync({ _id: id, tenantId }, setPatch(patch)))),
+    create: (agent) => guard(() => insertNew(agentsDs, toDoc(agent), `Agent ${agent.id}`)),
+    update: (tenantId, id, patch) => guard(() => updateOwned(agentsDs, tenantId, id, patch, "agent")),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = (await agentsDs

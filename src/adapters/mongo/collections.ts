@@ -1,0 +1,188 @@
+import type { Db, IndexDescription } from "mongodb";
+import type { RunEvent } from "../../domain/events.js";
+import type {
+  Agent,
+  AgentResult,
+  AgentRole,
+  AgentState,
+  Genome,
+  Run,
+  RunConfig,
+  RunError,
+  RunStatus,
+  TokenUsage,
+} from "../../domain/run.js";
+import type { TranscriptEntry } from "../../domain/transcript.js";
+import type { AgentPatch, RunPatch } from "../../ports/stores.js";
+
+/**
+ * The stored shape of every record, and the only place that knows it. Our string ids are the `_id`
+ * (no ObjectId ever reaches the domain); dates are BSON dates; nested values (config, genome, result
+ * with its debate, events' bodies) are stored as sub-documents of the domain shape.
+ */
+export const COLLECTIONS = { runs: "runs", agents: "agents", events: "events" } as const;
+
+export interface RunDoc {
+  _id: string;
+  tenantId: string;
+  query: string;
+  config: RunConfig;
+  status: RunStatus;
+  response: string | null;
+  confidence: number | null;
+  merkleRoot: string | null;
+  traceRoot: string | null;
+  levelsProcessed: number;
+  leafOrder: string[];
+  model: string | null;
+  tokensUsed: TokenUsage;
+  error: RunError | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+export interface AgentDoc {
+  _id: string;
+  tenantId: string;
+  runId: string;
+  role: AgentRole;
+  name: string;
+  depth: number;
+  parentId: string | null;
+  ordinal: number;
+  genome: Genome;
+  state: AgentState;
+  fitness: number | null;
+  result: AgentResult | null;
+  error: RunError | null;
+  transcript: TranscriptEntry[];
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+/** An event as stored: the event itself plus a deterministic `_id` of `<runId>:<seq>`. */
+export type EventDoc = RunEvent & { _id: string };
+
+/**
+ * The indexes every query of the store is served by, created explicitly (names are Mongo's defaults).
+ * The unique {runId, seq} index is what turns a second append of the same seq into CONFLICT.
+ */
+export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDescription[]>> = {
+  runs: [{ key: { tenantId: 1, createdAt: -1, _id: -1 } }, { key: { status: 1 } }],
+  agents: [
+    { key: { tenantId: 1, createdAt: -1, _id: -1 } },
+    { key: { tenantId: 1, runId: 1, ordinal: 1 } },
+    { key: { tenantId: 1, role: 1, createdAt: -1 } },
+  ],
+  events: [{ key: { runId: 1, seq: 1 }, unique: true }, { key: { tenantId: 1, runId: 1, seq: 1 } }],
+};
+
+/**
+ * Creates the store's collections' indexes; idempotent, so it is safe on every start.
+ * Throws the driver's error (the caller maps it) when the server is unreachable.
+ */
+export const ensureIndexes = async (db: Db): Promise<void> => {
+  for (const [name, indexes] of Object.entries(INDEXES)) {
+    // One index per command: FerretDB v1.24 drops the connection (a server-side panic) when a single
+    // createIndexes names two or more indexes that all exist already, i.e. on every restart.
+    for (const index of indexes) await db.collection(name).createIndexes([index]);
+  }
+};
+
+export const eventDocId = (runId: string, seq: number): string => `${runId}:${seq}`;
+
+export const runToDoc = (run: Run): RunDoc => ({
+  _id: run.id,
+  tenantId: run.tenantId,
+  query: run.query,
+  config: run.config,
+  status: run.status,
+  response: run.response,
+  confidence: run.confidence,
+  merkleRoot: run.merkleRoot,
+  traceRoot: run.traceRoot,
+  levelsProcessed: run.levelsProcessed,
+  leafOrder: [...run.leafOrder],
+  model: run.model,
+  tokensUsed: run.tokensUsed,
+  error: run.error,
+  createdAt: run.createdAt,
+  startedAt: run.startedAt,
+  completedAt: run.completedAt,
+});
+
+export const runFromDoc = (doc: RunDoc): Run => ({
+  id: doc._id,
+  tenantId: doc.tenantId,
+  query: doc.query,
+  config: doc.config,
+  status: doc.status,
+  response: doc.response,
+  confidence: doc.confidence,
+  merkleRoot: doc.merkleRoot,
+  traceRoot: doc.traceRoot,
+  levelsProcessed: doc.levelsProcessed,
+  leafOrder: doc.leafOrder,
+  model: doc.model,
+  tokensUsed: doc.tokensUsed,
+  error: doc.error,
+  createdAt: doc.createdAt,
+  startedAt: doc.startedAt,
+  completedAt: doc.completedAt,
+});
+
+export const agentToDoc = (agent: Agent): AgentDoc => ({
+  _id: agent.id,
+  tenantId: agent.tenantId,
+  runId: agent.runId,
+  role: agent.role,
+  name: agent.name,
+  depth: agent.depth,
+  parentId: agent.parentId,
+  ordinal: agent.ordinal,
+  genome: agent.genome,
+  state: agent.state,
+  fitness: agent.fitness,
+  result: agent.result,
+  error: agent.error,
+  transcript: [...agent.transcript],
+  createdAt: agent.createdAt,
+  completedAt: agent.completedAt,
+});
+
+export const agentFromDoc = (doc: AgentDoc): Agent => ({
+  id: doc._id,
+  tenantId: doc.tenantId,
+  runId: doc.runId,
+  role: doc.role,
+  name: doc.name,
+  depth: doc.depth,
+  parentId: doc.parentId,
+  ordinal: doc.ordinal,
+  genome: doc.genome,
+  state: doc.state,
+  fitness: doc.fitness,
+  result: doc.result,
+  error: doc.error,
+  transcript: doc.transcript,
+  createdAt: doc.createdAt,
+  completedAt: doc.completedAt,
+});
+
+export const eventToDoc = (event: RunEvent): EventDoc => ({
+  ...event,
+  _id: eventDocId(event.runId, event.seq),
+});
+
+export const eventFromDoc = (doc: EventDoc): RunEvent => {
+  const { _id, ...event } = doc;
+  return event as RunEvent;
+};
+
+/**
+ * A patch as a `$set` document. Keys whose value is `undefined` are left out: the driver would
+ * otherwise store them as null and wipe the field.
+ */
+export const patchToSet = (patch: RunPatch | AgentPatch): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));

@@ -1,0 +1,281 @@
+import {
+  type Collection,
+  type Filter,
+  type MongoClient,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoSystemError,
+  MongoTopologyClosedError,
+} from "mongodb";
+import { AppError, badInput, ErrorCode } from "../../domain/errors.js";
+import type { Agent, Run } from "../../domain/run.js";
+import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
+import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+import {
+  type AgentDoc,
+  agentFromDoc,
+  agentToDoc,
+  COLLECTIONS,
+  type EventDoc,
+  eventFromDoc,
+  eventToDoc,
+  patchToSet,
+  type RunDoc,
+  runFromDoc,
+  runToDoc,
+} from "./collections.js";
+
+export interface MongoStoreOptions {
+  /** A client built by the caller (URI, pool size, serverSelectionTimeoutMS …); it connects lazily. */
+  readonly client: MongoClient;
+  readonly dbName: string;
+  /** When true, `close()` closes the client too. @default false */
+  readonly ownsClient?: boolean;
+}
+
+/**
+ * The `Store` port on MongoDB (and on wire-compatible servers: FerretDB v1 is tested). It uses only
+ * single-document writes, finds with sort/limit and plain filters: no transactions, change streams or
+ * aggregation, which FerretDB v1 lacks. Indexes are not created here: call `ensureIndexes` at startup.
+ *
+ * Every operation but `runs.findByStatus` is scoped by tenant; another tenant's id behaves exactly like
+ * a missing one. Failures reject with `AppError`: STORE_UNAVAILABLE when the server cannot be reached
+ * (the driver's error is the `cause`), CONFLICT for a duplicate event seq, NOT_FOUND for an update of
+ * a missing record, BAD_USER_INPUT for a malformed cursor.
+ */
+export const createMongoStore = (options: MongoStoreOptions): Store => {
+  const { client, dbName, ownsClient = false } = options;
+  const db = client.db(dbName);
+  const runsC = db.collection<RunDoc>(COLLECTIONS.runs);
+  const agentsC = db.collection<AgentDoc>(COLLECTIONS.agents);
+  const eventsC = db.collection<EventDoc>(COLLECTIONS.events);
+
+  const runs: RunStore = {
+    create: (run) =>
+      guard(async () => {
+        await runsC.insertOne(runToDoc(run));
+      }),
+    update: (tenantId, id, patch) => guard(() => updateOne(runsC, "Run", tenantId, id, patchToSet(patch))),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const doc = await runsC.findOne({ _id: id, tenantId });
+        return doc === null ? null : runFromDoc(doc);
+      }),
+    list: (tenantId, page, filter) =>
+      guard(async () => {
+        const query: Filter<RunDoc> = { tenantId };
+        if (filter?.status !== undefined) query.status = filter.status;
+        return findPage(runsC, query, page, runFromDoc);
+      }),
+    // A system operation (startup recovery), deliberately not scoped by tenant.
+    findByStatus: (statuses) =>
+      guard(async () => {
+        if (statuses.length === 0) return [];
+        const docs = await runsC
+          .find({ status: { $in: [...statuses] } })
+          .sort({ createdAt: 1, _id: 1 })
+          .toArray();
+        return docs.map(runFromDoc);
+      }),
+  };
+
+  const agents: AgentStore = {
+    create: (agent) =>
+      guard(async () => {
+        await agentsC.insertOne(agentToDoc(agent));
+      }),
+    update: (tenantId, id, patch) =>
+      guard(() => updateOne(agentsC, "Agent", tenantId, id, patchToSet(patch))),
+    get: (tenantId, id) =>
+      guard(async () => {
+        const doc = await agentsC.findOne({ _id: id, tenantId });
+        return doc === null ? null : agentFromDoc(doc);
+      }),
+    getMany: (tenantId, ids) =>
+      guard(async () => {
+        const unique = [...new Set(ids)];
+        if (unique.length === 0) return [];
+        const docs = await agentsC.find({ tenantId, _id: { $in: unique } }).toArray();
+        const byId = new Map(docs.map((d) => [d._id, d]));
+        // In the order asked for, so callers (DataLoader) can zip ids with results.
+        return unique.flatMap((id) => {
+          const doc = byId.get(id);
+          return doc === undefined ? [] : [agentFromDoc(doc)];
+        });
+      }),
+    listByRun: (tenantId, runId) =>
+      guard(async () => {
+        const docs = await agentsC.find({ tenantId, runId }).sort({ ordinal: 1, _id: 1 }).toArray();
+        return docs.map(agentFromDoc);
+      }),
+    list: (tenantId, page, filter) =>
+      guard(async () => {
+        const query: Filter<AgentDoc> = { tenantId };
+        if (filter?.role !== undefined) query.role = filter.role;
+        if (filter?.runId !== undefined) query.runId = filter.runId;
+        return findPage(agentsC, query, page, agentFromDoc);
+      }),
+  };
+
+  const events: EventStore = {
+    append: (event) =>
+      guard(async () => {
+        try {
+          await eventsC.insertOne(eventToDoc(event));
+        } catch (e) {
+          if (isDuplicateKey(e)) {
+            throw new AppError(
+              ErrorCode.Conflict,
+              `Event ${event.seq} of run ${event.runId} already exists.`,
+              {
+                cause: e,
+                details: { runId: event.runId, seq: event.seq },
+              },
+            );
+          }
+          throw e;
+        }
+      }),
+    list: (tenantId, runId, afterSeq, limit) =>
+      guard(async () => {
+        if (limit !== undefined && limit <= 0) return [];
+        const cursor = eventsC.find({ tenantId, runId, seq: { $gt: afterSeq } }).sort({ seq: 1 });
+        if (limit !== undefined) cursor.limit(limit);
+        const docs = await cursor.toArray();
+        return docs.map(eventFromDoc);
+      }),
+    lastSeq: (tenantId, runId) =>
+      guard(async () => {
+        const last = await eventsC.findOne(
+          { tenantId, runId },
+          { sort: { seq: -1 }, projection: { _id: 0, seq: 1 } },
+        );
+        return last?.seq ?? 0;
+      }),
+  };
+
+  return {
+    runs,
+    agents,
+    events,
+    ping: () =>
+      guard(async () => {
+        await db.command({ ping: 1 });
+      }),
+    close: async () => {
+      if (ownsClient) await client.close();
+    },
+  };
+};
+
+type Keyed = { _id: string; tenantId: string; createdAt: Date };
+
+const updateOne = async <D extends Keyed>(
+  collection: Collection<D>,
+  kind: string,
+  tenantId: string,
+  id: string,
+  set: Record<string, unknown>,
+): Promise<void> => {
+  const filter = { _id: id, tenantId } as Filter<D>;
+  // `$set` may not be empty; an empty patch still reports a missing record.
+  const found =
+    Object.keys(set).length === 0
+      ? (await collection.findOne(filter, { projection: { _id: 1 } })) !== null
+      : (await collection.updateOne(filter, { $set: set as Partial<D> })).matchedCount > 0;
+  if (!found) throw new AppError(ErrorCode.NotFound, `${kind} ${id} not found.`, { details: { id } });
+};
+
+/** One keyset page, newest first on (createdAt desc, _id desc): stable while documents are added. */
+const findPage = async <D extends Keyed, T extends Run | Agent>(
+  collection: Collection<D>,
+  query: Filter<D>,
+  page: PageRequest,
+  fromDoc: (doc: D) => T,
+): Promise<Page<T>> => {
+  if (!Number.isInteger(page.first) || page.first < 0) {
+    throw badInput(`first must be a non-negative integer; got ${page.first}.`, { argument: "first" });
+  }
+  let filter = query;
+  if (page.after !== undefined) {
+    const c = decodeCursor(page.after);
+    filter = {
+      ...query,
+      $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, _id: { $lt: c.id } }],
+    } as Filter<D>;
+  }
+  const docs = (await collection
+    .find(filter)
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(page.first + 1)
+    .toArray()) as D[];
+  const items = docs.slice(0, page.first).map(fromDoc);
+  return {
+    items,
+    hasNextPage: docs.length > page.first,
+    cursors: items.map((item) => encodeCursor({ createdAt: item.createdAt, id: item.id })),
+  };
+};
+
+/** Runs a store operation; whatever it throws leaves as an AppError with the driver's error as cause. */
+const guard = async <T>(op: () => Promise<T>): Promise<T> => {
+  try {
+    return await op();
+  } catch (e) {
+    throw toAppError(e);
+  }
+};
+
+// Server-side codes meaning "this node cannot serve now" (shutting down, stepping down, unreachable).
+const UNAVAILABLE_SERVER_CODES: ReadonlySet<number> = new Set([
+  6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436,
+]);
+
+/** Maps any error from the driver to an AppError; connection and selection failures are STORE_UNAVAILABLE. */
+export const toAppError = (e: unknown): AppError => {
+  if (e instanceof AppError) return e;
+  if (isUnavailable(e)) {
+    return new AppError(ErrorCode.StoreUnavailable, "MongoDB is unavailable.", { cause: e });
+  }
+  if (isDuplicateKey(e)) return new AppError(ErrorCode.Conflict, "The record already exists.", { cause: e });
+  return new AppError(ErrorCode.Internal, "A MongoDB operation failed.", { cause: e });
+};
+
+const isUnavailable = (e: unknown): boolean =>
+  e instanceof MongoServerSelectionError ||
+  // Also covers MongoNetworkTimeoutError and the pool-cleared error, both subclasses.
+  e instanceof MongoNetworkError ||
+  e instanceof MongoTopologyClosedError ||
+  e instanceof MongoNotConnectedError ||
+  e instanceof MongoServerClosedError ||
+  e instanceof MongoClientClosedError ||
+  e instanceof MongoOperationTimeoutError ||
+  e instanceof MongoSystemError ||
+  (e instanceof MongoServerError && typeof e.code === "number" && UNAVAILABLE_SERVER_CODES.has(e.code)) ||
+  isSocketError(e);
+
+// Socket errors the driver lets through unwrapped: a write to a connection the server has just closed
+// fails with a plain EPIPE Error ("This socket has been ended by the other party"), seen with driver 7.9.
+const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
+  "EPIPE",
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTCONN",
+  "ERR_SOCKET_CLOSED",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+]);
+
+const isSocketError = (e: unknown): boolean =>
+  e instanceof Error && "code" in e && typeof e.code === "string" && SOCKET_ERROR_CODES.has(e.code);
+
+const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;

@@ -1,0 +1,260 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { access, constants, mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MongoClient } from "mongodb";
+
+/**
+ * MongoDB for tests (DESIGN.md §6): `MONGODB_URI` when set, otherwise a FerretDB (SQLite backend)
+ * built from the pin in tools/ferretdb and started on a free loopback port with its own data dir.
+ */
+
+/** A MongoDB the tests may use; `stop()` releases whatever was started for it. */
+export interface TestMongo {
+  readonly uri: string;
+  /** Where it came from: the environment, or a FerretDB this process started. */
+  readonly source: "MONGODB_URI" | "ferretdb";
+  stop(): Promise<void>;
+}
+
+/** A FerretDB process this test owns, which can be taken down and brought back on the same port and data. */
+export interface FerretDb extends TestMongo {
+  readonly source: "ferretdb";
+  readonly port: number;
+  readonly dataDir: string;
+  /** Stops the process (SIGKILL by default: a crash) but keeps its port and data for `restart()`. */
+  halt(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and data dir; resolves once it answers `ping`. */
+  restart(): Promise<void>;
+}
+
+/** Thrown when no MongoDB can be had; in CI that fails the run (DESIGN.md §6), outside it tests may skip. */
+export class MongoUnavailableError extends Error {
+  override readonly name = "MongoUnavailableError";
+}
+
+/** How long FerretDB may take to answer its first ping. @default 30 s */
+export const FERRETDB_START_TIMEOUT_MS = 30_000;
+/** How long `stop()` waits after SIGTERM before SIGKILL. @default 5 s */
+export const FERRETDB_STOP_GRACE_MS = 5_000;
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TOOL_DIR = join(ROOT, "tools", "ferretdb");
+const BUILD_SCRIPT = join(ROOT, "scripts", "build-ferretdb.sh");
+
+/**
+ * The MongoDB for a test file: `MONGODB_URI` if set, else a fresh FerretDB. Throws
+ * MongoUnavailableError when neither can be had.
+ */
+export const startMongo = async (): Promise<TestMongo> => {
+  const uri = process.env.MONGODB_URI;
+  if (uri !== undefined && uri !== "") return { uri, source: "MONGODB_URI", stop: async () => {} };
+  return startFerretDb();
+};
+
+/**
+ * Runs `start`; outside CI a missing MongoDB resolves to null after a loud warning, so the caller can
+ * `describe.skipIf(x === null)`. With CI=true it throws: CI never skips its infrastructure.
+ */
+export const orSkipOutsideCi = async <T>(what: string, start: () => Promise<T>): Promise<T | null> => {
+  try {
+    return await start();
+  } catch (e) {
+    if (process.env.CI === "true" || !(e instanceof MongoUnavailableError)) throw e;
+    const bar = "!".repeat(100);
+    console.warn(
+      `\n${bar}\nSKIPPING ${what}: no MongoDB (${e.message})\nSet MONGODB_URI or install Go.\n${bar}\n`,
+    );
+    return null;
+  }
+};
+
+/** `startMongo`, or null outside CI when no MongoDB can be had (see `orSkipOutsideCi`). */
+export const startMongoOrSkip = (what: string): Promise<TestMongo | null> =>
+  orSkipOutsideCi(what, startMongo);
+
+/** Path of the FerretDB binary for the current pin, building it (once, under a lock) when missing. */
+export const ensureFerretDbBinary = async (): Promise<string> => {
+  const [mod, sum] = await Promise.all([
+    readFile(join(TOOL_DIR, "go.mod")),
+    readFile(join(TOOL_DIR, "go.sum")),
+  ]);
+  // Same key as scripts/build-ferretdb.sh: sha256 of go.mod followed by go.sum, 16 hex digits.
+  const hash = createHash("sha256").update(mod).update(sum).digest("hex").slice(0, 16);
+  const bin = join(ROOT, ".cache", "ferretdb", hash, "ferretdb");
+  if (await isExecutable(bin)) return bin;
+  const built = await new Promise<string>((resolve, reject) => {
+    execFile("bash", [BUILD_SCRIPT], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        const tail = stderr.trim().split("\n").slice(-15).join("\n");
+        reject(new MongoUnavailableError(`building FerretDB failed (${error.message}):\n${tail}`));
+      } else {
+        resolve(stdout.trim().split("\n").at(-1) ?? "");
+      }
+    });
+  });
+  if (built !== bin) throw new MongoUnavailableError(`build script produced ${built}, expected ${bin}`);
+  return bin;
+};
+
+/** Starts a FerretDB of our own on a free loopback port with a fresh temporary data dir. */
+export const startFerretDb = async (): Promise<FerretDb> => {
+  const bin = await ensureFerretDbBinary();
+  const dataDir = await mkdtemp(join(tmpdir(), "vex-ferretdb-"));
+  const port = await freePort();
+  const uri = `mongodb://127.0.0.1:${port}/`;
+  const args = [
+    "--handler=sqlite",
+    `--sqlite-url=file:${dataDir}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--state-dir=${dataDir}`,
+    "--telemetry=disable",
+    // The debug/metrics HTTP listener (default 127.0.0.1:8088) would collide between instances.
+    "--debug-addr=-",
+    "--log-level=error",
+  ];
+  let child: ChildProcess | null = null;
+
+  const launch = async (): Promise<void> => {
+    const log = await open(join(dataDir, "ferretdb.log"), "a");
+    let started: ChildProcess;
+    try {
+      started = spawn(bin, args, { cwd: dataDir, stdio: ["ignore", log.fd, log.fd] });
+    } finally {
+      await log.close();
+    }
+    child = started;
+    const failed = new Promise<never>((_, reject) => {
+      started.once("error", (e) =>
+        reject(new MongoUnavailableError(`FerretDB could not be started: ${e.message}`)),
+      );
+      started.once("exit", (code, signal) =>
+        reject(new MongoUnavailableError(`FerretDB exited during start (code ${code}, signal ${signal})`)),
+      );
+    });
+    failed.catch(() => {});
+    const giveUp = new AbortController();
+    try {
+      await Promise.race([waitForPing(uri, port, FERRETDB_START_TIMEOUT_MS, giveUp.signal), failed]);
+    } catch (e) {
+      await terminate(started, "SIGKILL");
+      const logText = await readFile(join(dataDir, "ferretdb.log"), "utf8").catch(() => "");
+      const tail = logText.trim().split("\n").slice(-20).join("\n");
+      throw new MongoUnavailableError(`${e instanceof Error ? e.message : String(e)}\n${tail}`);
+    } finally {
+      giveUp.abort();
+    }
+  };
+
+  const killOnExit = () => child?.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  try {
+    await launch();
+  } catch (e) {
+    process.off("exit", killOnExit);
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    uri,
+    source: "ferretdb",
+    port,
+    dataDir,
+    halt: async (signal = "SIGKILL") => {
+      if (child !== null) await terminate(child, signal);
+      child = null;
+    },
+    restart: async () => {
+      if (child !== null) await terminate(child, "SIGTERM");
+      await launch();
+    },
+    stop: async () => {
+      if (child !== null) await terminate(child, "SIGTERM");
+      child = null;
+      process.off("exit", killOnExit);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Sends `signal`, then SIGKILL after the grace period; resolves once the process has exited. */
+const terminate = async (child: ChildProcess, signal: NodeJS.Signals): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), FERRETDB_STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+};
+
+const waitForPing = async (
+  uri: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // A cheap TCP probe first: a driver ping against a closed port costs a whole selection timeout.
+  while (!(await accepts(port))) {
+    if (signal.aborted) return;
+    if (Date.now() > deadline)
+      throw new MongoUnavailableError(`FerretDB did not listen within ${timeoutMs} ms`);
+    await pause(20);
+  }
+  let last: unknown;
+  while (Date.now() < deadline && !signal.aborted) {
+    const client = new MongoClient(uri, { directConnection: true, serverSelectionTimeoutMS: 1_000 });
+    try {
+      await client.db("admin").command({ ping: 1 });
+      return;
+    } catch (e) {
+      last = e;
+      await pause(100);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  }
+  throw new MongoUnavailableError(
+    `FerretDB did not answer ping within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+  );
+};
+
+const accepts = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === "object") resolve(address.port);
+        else reject(new Error("no port assigned"));
+      });
+    });
+  });
+
+const isExecutable = async (path: string): Promise<boolean> => {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
