@@ -21,7 +21,7 @@ export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.has(s);
 export const AGENT_ROLES = ["ROOT", "RESEARCHER", "CRITIC"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
-export const AGENT_STATES = ["PENDING", "RUNNING", "DEBATING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export const AGENT_STATES = ["PENDING", "RUNNING", "DEBATING", "COMPLETED", "FAILED", "CANCELLED", "INTERRUPTED"] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
 export const CONSENSUS_PROTOCOLS = [
@@ -80,6 +80,10 @@ export interface Run {
   readonly model: string | null;
   readonly tokensUsed: TokenUsage;
   readonly error: RunError | null;
+  /** Instance executing the run while it is RUNNING; it renews heartbeatAt until the run ends. */
+  readonly ownerId: string | null;
+  /** Last renewal of the owner's lease; a RUNNING run whose lease lapsed is INTERRUPTED by recovery. */
+  readonly heartbeatAt: Date | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly completedAt: Date | null;

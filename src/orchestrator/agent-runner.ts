@@ -45,6 +45,8 @@ export interface RunContext {
     readonly genomes: GenomeSource;
     readonly hooks?: readonly RunHook[];
   };
+  /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
+  readonly existing: ReadonlyMap<number, Agent>;
   /** Stops the whole run (siblings included) when one agent fails. */
   readonly abortRun: (reason: unknown) => void;
   /** Token usage of the whole run, summed as calls complete. */
@@ -105,9 +107,11 @@ const checkAborted = (signal: AbortSignal) => {
 export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> => {
   checkAborted(ctx.signal);
   const { store, clock, ids, genomes } = ctx.deps;
-  const genome = await genomes.current(ctx.tenantId, spec.role);
+  const prior = ctx.existing.get(spec.ordinal);
+  if (prior?.state === "COMPLETED") return prior;
+  const genome = prior?.genome ?? (await genomes.current(ctx.tenantId, spec.role));
   let agent: Agent = {
-    id: ids.next(),
+    id: prior?.id ?? ids.next(),
     tenantId: ctx.tenantId,
     runId: ctx.runId,
     role: spec.role,
@@ -121,10 +125,23 @@ export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent>
     result: null,
     error: null,
     transcript: [],
-    createdAt: clock.now(),
+    createdAt: prior?.createdAt ?? clock.now(),
     completedAt: null,
   };
-  await store.agents.create(agent);
+  if (prior) {
+    // Resumed: the agent starts over (same id and genome, so its leaf position and parameters hold).
+    const { state, fitness, result, error, transcript, completedAt } = agent;
+    await store.agents.update(ctx.tenantId, agent.id, {
+      state,
+      fitness,
+      result,
+      error,
+      transcript,
+      completedAt,
+    });
+  } else {
+    await store.agents.create(agent);
+  }
   await ctx.log.emit({ type: "AgentStarted", agent });
   const started = performance.now();
   let usage = NO_TOKENS;

@@ -25,3 +25,9 @@ export const UNVERIFIED_VOTE_WEIGHT = 0.5;
 export const SHADOW_CHALLENGE_INTENSITY = 0.7;
 /** Events read from the log per batch when a subscriber replays. */
 export const REPLAY_BATCH_SIZE = 500;
+
+/**
+ * How long a RUNNING run's owner lease lasts without renewal. The owner renews it every third of
+ * this; recovery (at startup and on the same period) interrupts runs whose lease lapsed.
+ */
+export const DEFAULT_RUN_LEASE_MS = 15_000;

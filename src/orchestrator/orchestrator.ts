@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from "../domain/errors.js";
+import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import { type Agent, NO_TOKENS, type Run, type RunError, type RunStatus } from "../domain/run.js";
@@ -11,7 +11,9 @@ import type { LlmClient } from "../ports/llm.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Store } from "../ports/stores.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import { DEFAULT_RUN_LEASE_MS } from "./defaults.js";
 import type { RunCompletion, RunHook } from "./hooks.js";
+import { createLeaseKeeper } from "./leases.js";
 import { createRunEventLog, streamRunEvents } from "./run-events.js";
 import { resolveRunInput, type StartRunInput } from "./run-input.js";
 
@@ -26,13 +28,17 @@ export interface OrchestratorDeps {
   readonly drawSeed: () => number;
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
+  /** This process's identity as the owner of the runs it executes. @default a fresh id */
+  readonly instanceId?: string;
+  /** Owner lease of a RUNNING run. @default DEFAULT_RUN_LEASE_MS */
+  readonly leaseMs?: number;
   /** Per-tenant admission rate for new runs; absent means unlimited. */
   readonly rateLimiter?: RateLimiter;
   /** Most runs one tenant may have executing in this process at once. */
   readonly maxConcurrentRunsPerTenant?: number;
   /** Steps that plug into every run, in order (evolution, provenance). */
   readonly hooks?: readonly RunHook[];
-  /** Called with errors that have nowhere else to go (a run whose failure could not be stored). */
+  /** Errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
   readonly onBackgroundError?: (error: unknown, context: { runId: string; hook?: string }) => void;
 }
 
@@ -41,10 +47,19 @@ export interface Orchestrator {
   start(tenantId: string, input: StartRunInput): Promise<Run>;
   /** Cancels a run of this tenant; a finished run is returned unchanged. */
   cancel(tenantId: string, runId: string): Promise<Run>;
+  /**
+   * Continues an INTERRUPTED run: agents that completed are reused, the others run again, and the
+   * event log continues after its last seq. Returns the run (RUNNING).
+   */
+  resume(tenantId: string, runId: string): Promise<Run>;
   /** A run's events after afterSeq, replayed then live; rejects with NOT_FOUND for another tenant's run. */
   events(tenantId: string, runId: string, afterSeq: number): Promise<AsyncGenerator<RunEvent>>;
   /** A run's live token stream; rejects with NOT_FOUND for another tenant's run. */
   tokens(tenantId: string, runId: string): Promise<AsyncIterableIterator<AgentToken>>;
+  /** Interrupts every RUNNING run, of any instance, whose owner lease lapsed. Returns how many. */
+  recover(): Promise<number>;
+  /** Starts renewing this process's leases and recovering lapsed ones on a timer; shutdown stops it. */
+  startMaintenance(): void;
   /** Runs executing in this process. */
   activeRuns(): number;
   /**
@@ -63,10 +78,25 @@ interface ActiveRun {
 const abortReason = (code: typeof ErrorCode.Cancelled | typeof ErrorCode.Interrupted, message: string) =>
   new AppError(code, message);
 
+const STATUS_OF_ABORT: Partial<Record<string, RunStatus>> = {
+  [ErrorCode.Cancelled]: "CANCELLED",
+  [ErrorCode.Interrupted]: "INTERRUPTED",
+};
+
 export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const { store, clock } = deps;
+  const instanceId = deps.instanceId ?? deps.ids.next();
   const active = new Map<string, ActiveRun>();
   let accepting = true;
+  const leases = createLeaseKeeper({
+    store,
+    bus: deps.bus,
+    clock,
+    leaseMs: deps.leaseMs ?? DEFAULT_RUN_LEASE_MS,
+    isLocal: (runId) => active.has(runId),
+    localRuns: () => [...active.entries()].map(([id, r]) => ({ id, tenantId: r.tenantId })),
+    onError: (e, runId) => deps.onBackgroundError?.(e, { runId }),
+  });
 
   const runHooks = async (completion: RunCompletion) => {
     for (const hook of deps.hooks ?? []) {
@@ -80,14 +110,20 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     }
   };
 
-  const execute = async (run: Run, controller: AbortController): Promise<void> => {
+  /** Executes a run (fresh, or resumed with its stored agents) to a final status and RunFinished. */
+  const execute = async (
+    run: Run,
+    controller: AbortController,
+    existing: readonly Agent[],
+  ): Promise<void> => {
+    const lastSeq = existing.length > 0 ? await store.events.lastSeq(run.tenantId, run.id) : 0;
     const log = createRunEventLog({
       store,
       bus: deps.bus,
       clock,
       tenantId: run.tenantId,
       runId: run.id,
-      lastSeq: 0,
+      lastSeq,
     });
     const ctx: RunContext = {
       tenantId: run.tenantId,
@@ -98,15 +134,20 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       signal: controller.signal,
       log,
       deps,
+      existing: new Map(existing.map((a) => [a.ordinal, a])),
       abortRun: (reason) => {
         if (!controller.signal.aborted) controller.abort(reason);
       },
-      usage: NO_TOKENS,
+      usage: run.tokensUsed,
     };
     let status: RunStatus;
     let patch: Partial<Run>;
     try {
-      await log.emit({ type: "RunStarted", query: run.query });
+      if (existing.length === 0) await log.emit({ type: "RunStarted", query: run.query });
+      else {
+        const reusedAgentIds = existing.filter((a) => a.state === "COMPLETED").map((a) => a.id);
+        await log.emit({ type: "RunResumed", reusedAgentIds });
+      }
       const root = await runAgent(ctx, ROOT_SPEC);
       const agents = await store.agents.listByRun(run.tenantId, run.id);
       patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
@@ -115,17 +156,17 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       status = "SUCCEEDED";
     } catch (e) {
       const reason = controller.signal.aborted ? controller.signal.reason : e;
+      if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
       const error = toRunError(reason);
-      status =
-        error.code === ErrorCode.Cancelled
-          ? "CANCELLED"
-          : error.code === ErrorCode.Interrupted
-            ? "INTERRUPTED"
-            : "FAILED";
+      status = STATUS_OF_ABORT[error.code] ?? "FAILED";
       patch = { error, tokensUsed: ctx.usage };
     }
-    const completedAt = clock.now();
-    await store.runs.update(run.tenantId, run.id, { ...patch, status, completedAt });
+    await store.runs.update(run.tenantId, run.id, {
+      ...patch,
+      status,
+      completedAt: clock.now(),
+      ownerId: null,
+    });
     await log.emit({
       type: "RunFinished",
       status,
@@ -137,8 +178,19 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     });
   };
 
-  /** Throws CONCURRENCY_LIMITED or RATE_LIMITED (with retryAfterSeconds) when the tenant may not start a run. */
+  const launch = (run: Run, existing: readonly Agent[]) => {
+    const controller = new AbortController();
+    const done = execute(run, controller, existing)
+      .catch((e) => deps.onBackgroundError?.(e, { runId: run.id }))
+      .finally(() => active.delete(run.id));
+    active.set(run.id, { tenantId: run.tenantId, controller, done });
+  };
+
+  /** Throws SHUTTING_DOWN, CONCURRENCY_LIMITED or RATE_LIMITED (with retryAfterSeconds) when a run may not start. */
   const admit = async (tenantId: string) => {
+    if (!accepting) {
+      throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
+    }
     const cap = deps.maxConcurrentRunsPerTenant;
     if (cap !== undefined && [...active.values()].filter((r) => r.tenantId === tenantId).length >= cap) {
       throw new AppError(
@@ -166,8 +218,6 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
   return {
     async start(tenantId, input) {
-      if (!accepting)
-        throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
       const { query, config } = resolveRunInput(input, deps.drawSeed);
       await admit(tenantId);
       const now = clock.now();
@@ -186,16 +236,36 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         model: deps.llm.model,
         tokensUsed: NO_TOKENS,
         error: null,
+        ownerId: instanceId,
+        heartbeatAt: now,
         createdAt: now,
         startedAt: now,
         completedAt: null,
       };
       await store.runs.create(run);
-      const controller = new AbortController();
-      const done = execute(run, controller)
-        .catch((e) => deps.onBackgroundError?.(e, { runId: run.id }))
-        .finally(() => active.delete(run.id));
-      active.set(run.id, { tenantId, controller, done });
+      launch(run, []);
+      return run;
+    },
+
+    async resume(tenantId, runId) {
+      const current = await getOrThrow(tenantId, runId);
+      if (current.status !== "INTERRUPTED") {
+        throw badInput(`Only INTERRUPTED runs can be resumed; this one is ${current.status}.`, {
+          argument: "id",
+        });
+      }
+      await admit(tenantId);
+      const now = clock.now();
+      const run = await store.runs.transition(tenantId, runId, ["INTERRUPTED"], {
+        status: "RUNNING",
+        error: null,
+        completedAt: null,
+        ownerId: instanceId,
+        heartbeatAt: now,
+      });
+      if (run === null)
+        throw new AppError(ErrorCode.Conflict, `Orchestration ${runId} was resumed elsewhere first.`);
+      launch(run, await store.agents.listByRun(tenantId, runId));
       return run;
     },
 
@@ -218,10 +288,13 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       return deps.bus.subscribe("agentToken", runId);
     },
 
+    recover: () => leases.recover(),
+    startMaintenance: () => leases.start(),
     activeRuns: () => active.size,
 
     async shutdown(graceMs) {
       accepting = false;
+      leases.stop();
       const all = () => Promise.all([...active.values()].map((r) => r.done));
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {

@@ -30,6 +30,8 @@ export type RunPatch = Partial<
     | "error"
     | "startedAt"
     | "completedAt"
+    | "ownerId"
+    | "heartbeatAt"
   >
 >;
 
@@ -41,6 +43,11 @@ export interface RunStore {
   create(run: Run): Promise<void>;
   update(tenantId: string, id: string, patch: RunPatch): Promise<void>;
   get(tenantId: string, id: string): Promise<Run | null>;
+  /**
+   * Applies the patch only while the run's status is one of `from` (compare-and-set across
+   * instances); returns the updated run, or null when the run is missing or in another state.
+   */
+  transition(tenantId: string, id: string, from: readonly RunStatus[], patch: RunPatch): Promise<Run | null>;
   list(tenantId: string, page: PageRequest, filter?: { status?: RunStatus | undefined }): Promise<Page<Run>>;
   /** Every tenant's runs in the given states, for recovery at startup. */
   findByStatus(statuses: readonly RunStatus[]): Promise<Run[]>;

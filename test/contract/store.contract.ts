@@ -124,6 +124,22 @@ export const storeContract = (init: StoreContractInit): void => {
         expect(await store.runs.get(TENANT_A, "run-does-not-exist")).toBeNull();
       });
 
+      it("transitions only from the given states, once, and only within the tenant", async () => {
+        const heartbeatAt = new Date(Date.UTC(2026, 0, 2));
+        const run = aRun({ status: "RUNNING", ownerId: "instance-1", heartbeatAt });
+        await store.runs.create(run);
+        const error = { code: "INTERRUPTED", message: "owner stopped" };
+        expect(await store.runs.transition(TENANT_B, run.id, ["RUNNING"], { status: "INTERRUPTED" })).toBeNull();
+        const moved = await store.runs.transition(TENANT_A, run.id, ["RUNNING", "PENDING"], {
+          status: "INTERRUPTED",
+          error,
+        });
+        expect(moved).toEqual({ ...run, status: "INTERRUPTED", error });
+        expect(await store.runs.transition(TENANT_A, run.id, ["RUNNING"], { status: "SUCCEEDED" })).toBeNull();
+        expect(await store.runs.get(TENANT_A, run.id)).toEqual(moved);
+        expect(await store.runs.transition(TENANT_A, "run-does-not-exist", ["RUNNING"], {})).toBeNull();
+      });
+
       it("rejects a second run with the same id with CONFLICT", async () => {
         const run = aRun();
         await store.runs.create(run);

@@ -128,6 +128,15 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   const runs: RunStore = {
     create: (run) => guard(() => insertNew(runsDs, toDoc(run), `Run ${run.id}`)),
     update: (tenantId, id, patch) => guard(() => updateOwned(runsDs, tenantId, id, patch, "run")),
+    transition: (tenantId, id, from, patch) =>
+      guard(async () => {
+        const { affectedDocuments } = await runsDs.updateAsync(
+          { _id: id, tenantId, status: { $in: [...from] } },
+          setPatch(patch),
+          { returnUpdatedDocs: true },
+        );
+        return affectedDocuments ? toDomain<Run>(affectedDocuments as unknown as RunDoc) : null;
+      }),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = (await runsDs

@@ -37,6 +37,9 @@ export interface RunDoc {
   model: string | null;
   tokensUsed: TokenUsage;
   error: RunError | null;
+  /** Absent in documents written before run leases existed. */
+  ownerId?: string | null;
+  heartbeatAt?: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
@@ -107,6 +110,8 @@ export const runToDoc = (run: Run): RunDoc => ({
   model: run.model,
   tokensUsed: run.tokensUsed,
   error: run.error,
+  ownerId: run.ownerId,
+  heartbeatAt: run.heartbeatAt,
   createdAt: run.createdAt,
   startedAt: run.startedAt,
   completedAt: run.completedAt,
@@ -127,6 +132,8 @@ export const runFromDoc = (doc: RunDoc): Run => ({
   model: doc.model,
   tokensUsed: doc.tokensUsed,
   error: doc.error,
+  ownerId: doc.ownerId ?? null,
+  heartbeatAt: doc.heartbeatAt ?? null,
   createdAt: doc.createdAt,
   startedAt: doc.startedAt,
   completedAt: doc.completedAt,

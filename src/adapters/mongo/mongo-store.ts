@@ -61,6 +61,15 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
         await runsC.insertOne(runToDoc(run));
       }),
     update: (tenantId, id, patch) => guard(() => updateOne(runsC, "Run", tenantId, id, patchToSet(patch))),
+    transition: (tenantId, id, from, patch) =>
+      guard(async () => {
+        const doc = await runsC.findOneAndUpdate(
+          { _id: id, tenantId, status: { $in: [...from] } },
+          { $set: patchToSet(patch) },
+          { returnDocument: "after" },
+        );
+        return doc === null ? null : runFromDoc(doc);
+      }),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = await runsC.findOne({ _id: id, tenantId });
