@@ -6,7 +6,7 @@ import {
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
-import { type FakeOpenAi, type FakeScript, startFakeOpenAi } from "../fakes/fake-openai-server.js";
+import { type FakeScript, startFakeOpenAi } from "../fakes/fake-openai-server.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 

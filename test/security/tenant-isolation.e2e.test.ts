@@ -31,7 +31,7 @@ const subscribe = async (key: string, query: string, variables: Record<string, u
   try {
     const results: FormattedExecutionResult[] = [];
     for await (const r of client.iterate({ query, variables })) {
-      results.push(r);
+      results.push(r as FormattedExecutionResult);
       break;
     }
     return results;
@@ -88,6 +88,13 @@ const probes: Record<string, () => Promise<void>> = {
   "Mutation.cancelOrchestration": async () => {
     const r = await sameAsUnknown(
       (id) => gql(keyB, "mutation($id: ID!) { cancelOrchestration(id: $id) { id status } }", { id }),
+      a.runId,
+    );
+    expect(r.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  },
+  "Mutation.resumeOrchestration": async () => {
+    const r = await sameAsUnknown(
+      (id) => gql(keyB, "mutation($id: ID!) { resumeOrchestration(id: $id) { id status } }", { id }),
       a.runId,
     );
     expect(r.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
