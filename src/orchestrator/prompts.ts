@@ -37,6 +37,24 @@ export const PROMPTS = {
 
   rebuttal:
     "Your previous response was challenged.\n\n{{claim}}\n\n{{challenge}}\n\nAddress these concerns and give your revised, complete response.",
+
+  /** Self-correction: the LLM reflects on one agent result (evolution/reflection-llm.ts). */
+  reflectionSystem:
+    "You tune the sampling parameters of AI agents from evidence. You reply with one JSON object and nothing else.",
+
+  reflection:
+    'Analyse how an AI agent performed and suggest small changes to its genome traits.\n\nThe task and the agent\'s answer:\n{{task}}\n{{response}}\n\nCurrent genome traits (each in [0,1], and the sampling parameter it sets):\n{{traits}}\n\nFitness of this answer (debate confidence, in [0,1]): {{fitness}}\n\nPearson correlation of each trait with fitness over this role\'s last {{count}} experiments:\n{{correlations}}\n\nRespond with only a JSON object: {"adjustments": [{"trait": string, "delta": number, "reasoning": string}], "reasoning": string}. trait is one of {{traitNames}}; |delta| <= {{maxDelta}}; at most {{maxAdjustments}} adjustments, each trait at most once; an empty list when no change is needed.',
+
+  /** Consolidation of the oldest experiments into rules (evolution/reflection-llm.ts). */
+  consolidationSystem:
+    "You extract general, reusable rules from experiment data. You reply with one JSON object and nothing else.",
+
+  consolidation:
+    'Extract universal optimization rules from the experiments below. Each line is one agent result: its role, the genome traits it ran with and the fitness it earned (in [0,1]).\n\n{{experiments}}\n\nFind traits that consistently lead to high (> 0.8) or low (< 0.4) fitness. Respond with only a JSON object: {"rules": [{"rule": string, "traits": [string], "confidence": number between 0 and 1}]}. Each rule is one sentence of at most {{maxLength}} characters; traits are names from {{traitNames}}; at most {{maxRules}} rules; {"rules": []} when there is no clear pattern.',
+
+  /** Sent once after an unusable reflection or consolidation reply. */
+  jsonRepair:
+    "Your previous reply could not be used: {{problem}}. Reply again with only the JSON object: {{shape}}",
 } as const;
 
 /** Fences untrusted text so it cannot close its own block or pose as instructions. */
