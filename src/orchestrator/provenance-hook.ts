@@ -1,0 +1,124 @@
+import type { AnchorEntry } from "../domain/anchor.js";
+import { sha256Hex } from "../domain/canonical.js";
+import { checkpointText, ledgerOrigin } from "../domain/checkpoint.js";
+import type { Ed25519Signer } from "../domain/ed25519.js";
+import { AppError, ErrorCode } from "../domain/errors.js";
+import { type LedgerEntry, ledgerLeafHash } from "../domain/ledger.js";
+import { hashFromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
+import { signNote } from "../domain/signed-note.js";
+import type { AnchorBackend } from "../ports/anchor.js";
+import type { Clock } from "../ports/clock.js";
+import type { ProvenanceStore, StoredCheckpoint } from "../ports/provenance-store.js";
+import type { RunHook } from "./hooks.js";
+
+/** What the provenance steps need; app.ts builds it once. */
+export interface ProvenanceDeps {
+  readonly provenance: ProvenanceStore;
+  /** Where checkpoints are anchored, in order; may be empty. */
+  readonly anchors: readonly AnchorBackend[];
+  /** The deployment's ledger key. */
+  readonly signer: Ed25519Signer;
+  /** Ledger origins are `<originPrefix>/<tenant>`; each is also its checkpoints' key name. */
+  readonly originPrefix: string;
+  readonly clock: Clock;
+}
+
+/** Name of the hook in logs. */
+export const PROVENANCE_HOOK_NAME = "provenance";
+
+/**
+ * The signed checkpoint of the tenant's ledger at `treeSize`, made and stored when missing. Leaves never
+ * change, so any two checkpoints of one ledger are consistent (tlog-checkpoint §Signatures).
+ */
+export const checkpointAt = async (
+  deps: ProvenanceDeps,
+  tenantId: string,
+  treeSize: number,
+): Promise<StoredCheckpoint> => {
+  const existing = await deps.provenance.checkpoints.get(tenantId, treeSize);
+  if (existing !== null) return existing;
+  const leaves = (await deps.provenance.ledger.leafHashes(tenantId, treeSize)).map(hashFromHex);
+  const root = merkleRootFromLeafHashes(leaves);
+  const origin = ledgerOrigin(deps.originPrefix, tenantId);
+  const checkpoint: StoredCheckpoint = {
+    tenantId,
+    treeSize,
+    rootHash: toHex(root),
+    note: signNote(checkpointText({ origin, treeSize, rootHash: root }), origin, deps.signer),
+    createdAt: deps.clock.now(),
+  };
+  await deps.provenance.checkpoints.put(checkpoint);
+  return checkpoint;
+};
+
+/**
+ * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt} to the tenant's
+ * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
+ * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
+ * that fails does not stop the others; the hook then throws so the failure is reported.
+ */
+export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
+  // Appends of one tenant are serialised here; the store still resolves races between processes.
+  const tails = new Map<string, Promise<unknown>>();
+  const serialised = <T>(tenantId: string, step: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(tenantId) ?? Promise.resolve()).then(step);
+    const tail = run.catch(() => undefined);
+    tails.set(tenantId, tail);
+    void tail.then(() => {
+      if (tails.get(tenantId) === tail) tails.delete(tenantId);
+    });
+    return run;
+  };
+
+  return {
+    name: PROVENANCE_HOOK_NAME,
+    async afterRun({ run, emit }) {
+      if (run.merkleRoot === null || run.traceRoot === null) {
+        throw new AppError(
+          ErrorCode.Internal,
+          `Run ${run.id} finished without its roots; nothing to record.`,
+        );
+      }
+      const entry: LedgerEntry = {
+        runId: run.id,
+        merkleRoot: run.merkleRoot,
+        traceRoot: run.traceRoot,
+        leafCount: run.leafOrder.length,
+        recordedAt: deps.clock.now().toISOString(),
+      };
+      const { tenantId } = run;
+      const checkpoint = await serialised(tenantId, async () => {
+        const record =
+          (await deps.provenance.ledger.findByRun(tenantId, run.id)) ??
+          (await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry))));
+        return checkpointAt(deps, tenantId, record.index + 1);
+      });
+      const anchorEntry: AnchorEntry = {
+        origin: ledgerOrigin(deps.originPrefix, tenantId),
+        runId: run.id,
+        treeSize: checkpoint.treeSize,
+        rootHash: checkpoint.rootHash,
+        checkpointHash: sha256Hex(checkpoint.note),
+      };
+      const failures: unknown[] = [];
+      for (const backend of deps.anchors) {
+        try {
+          const receipt = await backend.anchor(anchorEntry);
+          await deps.provenance.receipts.add(tenantId, run.id, receipt);
+          await emit({ type: "AnchorRecorded", receipt });
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+      if (failures.length > 0) {
+        throw new AppError(
+          ErrorCode.Internal,
+          `Anchoring run ${run.id} failed with ${failures.length} backend(s).`,
+          {
+            cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+          },
+        );
+      }
+    },
+  };
+};

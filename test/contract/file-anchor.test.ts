@@ -1,0 +1,115 @@
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createFileAnchor } from "../../src/adapters/anchor/file-anchor.js";
+import { AppError } from "../../src/domain/errors.js";
+import type { AnchorBackend } from "../../src/ports/anchor.js";
+import { anAnchorEntry } from "../fixtures/provenance-builders.js";
+import { steppingClock } from "../support/orchestrator.js";
+import { makeDataDir, removeDir } from "../support/server.js";
+import { anchorBackendContract } from "./anchor-backend.contract.js";
+
+const FILE = "anchors.jsonl";
+const dirs = new WeakMap<AnchorBackend, string>();
+const pathOf = (backend: AnchorBackend) => join(dirs.get(backend) ?? "", FILE);
+const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").slice(0, -1);
+
+anchorBackendContract({
+  name: "file",
+  create: async () => {
+    const dir = await makeDataDir();
+    const backend = createFileAnchor({ path: join(dir, FILE), clock: steppingClock() });
+    dirs.set(backend, dir);
+    return backend;
+  },
+  reopen: async (backend) => createFileAnchor({ path: pathOf(backend), clock: steppingClock() }),
+  tamper: async (backend, seq, change) => {
+    const all = await lines(pathOf(backend));
+    if (change === "delete") all.splice(seq, 1);
+    else all[seq] = all[seq]!.replace(/"treeSize":(\d+)/, (_, n) => `"treeSize":${Number(n) + 100}`);
+    await writeFile(pathOf(backend), all.map((l) => `${l}\n`).join(""));
+  },
+  destroy: async (backend) => {
+    await backend.close();
+    await removeDir(dirs.get(backend) ?? "");
+  },
+});
+
+describe("file anchor specifics", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await makeDataDir();
+    path = join(dir, "nested", FILE);
+  });
+  afterEach(() => removeDir(dir));
+
+  const anchorThree = async () => {
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    const receipts = [];
+    for (let i = 0; i < 3; i++) receipts.push(await backend.anchor(anAnchorEntry()));
+    await backend.close();
+    return receipts;
+  };
+
+  it("writes one canonical JSON line per record, each carrying the previous line's SHA-256", async () => {
+    const receipts = await anchorThree();
+    const written = await lines(path);
+    expect(written).toHaveLength(3);
+    const { createHash } = await import("node:crypto");
+    for (let i = 1; i < 3; i++) {
+      expect(JSON.parse(written[i]!).prevHash).toBe(
+        createHash("sha256")
+          .update(written[i - 1]!)
+          .digest("hex"),
+      );
+    }
+    expect(receipts.map((r) => r.anchorId)).toStrictEqual([`${FILE}#0`, `${FILE}#1`, `${FILE}#2`]);
+  });
+
+  it("detects a whitespace-only edit and swapped lines", async () => {
+    const receipts = await anchorThree();
+    const original = await lines(path);
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    await writeFile(
+      path,
+      [original[0], original[1]!.replace(":", ": "), original[2]].map((l) => `${l}\n`).join(""),
+    );
+    expect(await backend.verify(receipts[1]!)).toMatchObject({
+      valid: false,
+      reason: expect.stringMatching(/line 2/),
+    });
+    await writeFile(path, [original[0], original[2], original[1]].map((l) => `${l}\n`).join(""));
+    expect((await backend.verify(receipts[2]!)).valid).toBe(false);
+    expect((await backend.verify(receipts[0]!)).valid).toBe(true);
+  });
+
+  it("refuses to extend a chain that does not recompute", async () => {
+    await anchorThree();
+    const original = await lines(path);
+    original[0] = original[0]!.replace(/"runId":"[^"]+"/, '"runId":"forged"');
+    await writeFile(path, original.map((l) => `${l}\n`).join(""));
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    await expect(backend.anchor(anAnchorEntry())).rejects.toThrow(AppError);
+    expect(await lines(path)).toHaveLength(3);
+  });
+
+  it("drops a torn last line (never acknowledged) and continues the chain after it", async () => {
+    const receipts = await anchorThree();
+    await appendFile(path, '{"entry":{"checkpointHash":"ab');
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    const next = await backend.anchor(anAnchorEntry());
+    expect(next).toMatchObject({ seq: 3, prevHash: receipts[2]?.recordHash });
+    expect(await lines(path)).toHaveLength(4);
+    expect((await backend.verify(next)).valid).toBe(true);
+  });
+
+  it("reports a missing file as invalid, not as an error", async () => {
+    const [receipt] = await anchorThree();
+    const elsewhere = createFileAnchor({ path: join(dir, "missing.jsonl"), clock: steppingClock() });
+    expect(await elsewhere.verify(receipt!)).toStrictEqual({
+      valid: false,
+      reason: "the anchor file does not exist",
+    });
+  });
+});
