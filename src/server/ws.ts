@@ -1,29 +1,55 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import {
   type ExecutionResult,
   GraphQLError,
   type GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   type ValidationRule,
   validate,
 } from "graphql";
-import type { Context } from "graphql-ws";
-import { type Extra, useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { CloseCode, type Context, handleProtocols, MessageType, makeServer } from "graphql-ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode } from "../domain/errors.js";
 import type { Authenticator, Principal } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
-import type { ErrorFormatter } from "./errors.js";
-import { documentTooLarge, type Limits } from "./limits.js";
+import { type ErrorFormatter, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
+import { checkDocument, hideSuggestions, type Limits } from "./limits.js";
 
-/** Close codes this server uses besides graphql-ws's own (4400, 4403, 4408, …). */
+/**
+ * Close codes of this server. graphql-ws's own: 4400 invalid message, 4401 subscribe before
+ * connection_ack, 4406 subprotocol not graphql-transport-ws, 4408 no connection_init in time,
+ * 4409 duplicate operation id, 4429 second connection_init, 4500 internal error. The `ws` library's:
+ * 1009 frame larger than the payload limit. Ours follow.
+ */
+/** Missing, unknown or revoked API key (at connection_init, or later when the key is revoked). */
 export const CLOSE_KEY_REVOKED = 4403;
-/** The client reads too slowly: more than wsMaxBufferedBytes is waiting in the socket's send buffer. */
+/** The client reads too slowly: more than wsMaxBufferedBytes is waiting to be sent to it. */
 export const CLOSE_SLOW_CONSUMER = 4413;
+/** Server going away (shutdown). */
+export const CLOSE_GOING_AWAY = 1001;
 
-type ExtraFields = { principal: Principal };
-type ConnectionContext = Context<Record<string, unknown> | undefined, Extra & Partial<ExtraFields>>;
+/** How long a socket closed for reading too slowly may take to finish the close handshake. */
+const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
+/** How long shutdown waits for sockets to finish the close handshake before cutting them. */
+const SHUTDOWN_CLOSE_GRACE_MS = 1_000;
+
+/** Messages only a server may send; a client sending one breaks the protocol (4400, not 4500). */
+const SERVER_ONLY_MESSAGES = new Set<string>([
+  MessageType.ConnectionAck,
+  MessageType.Next,
+  MessageType.Error,
+]);
+
+interface Extra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+  principal?: Principal;
+  /** Ids of this socket's admitted operations, for the per-socket cap. */
+  readonly admitted: Set<string>;
+}
+type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
 
 export interface WsOptions {
   readonly server: Server;
@@ -32,84 +58,186 @@ export interface WsOptions {
   readonly limits: Limits;
   readonly auth: Authenticator;
   readonly context: (principal: Principal) => GraphQLContext;
+  /** Armor's validation rules, as on HTTP. */
   readonly validationRules: readonly ValidationRule[];
   readonly formatError: ErrorFormatter;
+  /** Whether __schema / __type may be queried (as on HTTP). */
+  readonly introspection: boolean;
+  /** Production hides "Did you mean …?" suggestions (as on HTTP). */
+  readonly production: boolean;
 }
 
 /**
- * graphql-ws on the HTTP server's path: authentication in onConnect (refusal closes with 4403),
- * the same document limits as HTTP, a cap on subscriptions per socket, keep-alive pings, a bound
- * on data buffered for a slow consumer, and periodic re-checks that close sockets whose key was
- * revoked. Returns a disposer.
+ * graphql-ws (the protocol core, `makeServer`) on the HTTP server's path, with our own socket glue
+ * instead of graphql-ws's `useServer` so that every limit is enforced here:
+ * - authentication in onConnect (refusal: 4403) and re-checks that close sockets whose key was revoked;
+ * - the same document limits, introspection rule, error codes and suggestion hiding as HTTP;
+ * - a cap on operations in flight per socket (the extra one gets CONCURRENCY_LIMITED);
+ * - frames above wsMaxPayloadBytes close with 1009; no connection_init in time closes with 4408;
+ * - keep-alive: a ping every wsKeepAliveMs; a peer that has not answered the previous ping is cut;
+ * - a hard bound on data queued for a slow reader: sends never wait for the reader, so nothing
+ *   queues upstream (event bus, replay), and once more than wsMaxBufferedBytes waits in the socket
+ *   the socket is closed with 4413 and its operations are stopped at once.
  */
-export const attachGraphqlWs = (options: WsOptions): { dispose(): Promise<void>; connections(): number } => {
+export const attachGraphqlWs = (
+  options: WsOptions,
+): { dispose(): Promise<void>; connections(): number; subscriptions(): number } => {
   const { limits } = options;
   const wss = new WebSocketServer({
     server: options.server,
     path: options.path,
     maxPayload: limits.wsMaxPayloadBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols),
   });
+  // The HTTP server's own errors are re-emitted here; listen() reports them, so only keep them from
+  // becoming an unhandled 'error' event.
+  wss.on("error", () => undefined);
   const open = new Set<ConnectionContext>();
-  const formatErrors = (errors: readonly GraphQLError[]) =>
-    errors.map((e) => options.formatError(e.toJSON(), e));
-  // Errors returned from onSubscribe reach the client through onError, which formats them.
+  const rules: readonly ValidationRule[] = [
+    ...specifiedRules,
+    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+    ...options.validationRules,
+  ];
+  /** Internal errors are masked (and reported) by the formatter; this only reports them. */
+  const report = (error: unknown) => void options.formatError({ message: "" }, error);
+  const shown = (message: string) => (options.production ? hideSuggestions(message) : message);
 
-  const handle = useServer<Record<string, unknown> | undefined, ExtraFields>(
-    {
-      schema: options.schema,
-      connectionInitWaitTimeout: limits.wsInitTimeoutMs,
-      onConnect: async (ctx) => {
-        try {
-          ctx.extra.principal = await options.auth.authenticate(ctx.connectionParams?.authorization);
-        } catch {
-          return false;
-        }
-        open.add(ctx);
-        return true;
-      },
-      onClose: (ctx) => void open.delete(ctx),
-      onSubscribe: async (ctx, _id, payload) => {
-        const principal = ctx.extra.principal;
-        if (principal === undefined || !(await options.auth.stillValid(principal))) {
-          ctx.extra.socket.close(CLOSE_KEY_REVOKED, "Forbidden");
-          return [new GraphQLError("Forbidden.", { extensions: { code: "UNAUTHENTICATED" } })];
-        }
-        if (Object.keys(ctx.subscriptions).length >= limits.wsMaxSubscriptions) {
-          return [
-            new GraphQLError(`At most ${limits.wsMaxSubscriptions} operations may run on one socket.`, {
-              extensions: { code: ErrorCode.BadUserInput, limit: limits.wsMaxSubscriptions },
-            }),
-          ];
-        }
-        const bytes = Buffer.byteLength(payload.query);
-        if (bytes > limits.maxDocumentBytes) return [documentTooLarge(bytes, limits.maxDocumentBytes)];
-        let document: ReturnType<typeof parse>;
-        try {
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
-        } catch (e) {
-          return [e as GraphQLError];
-        }
-        const errors = validate(options.schema, document, [...specifiedRules, ...options.validationRules]);
-        if (errors.length > 0) return errors;
-        return {
-          schema: options.schema,
-          document,
-          variableValues: payload.variables,
-          operationName: payload.operationName,
-          contextValue: options.context(principal),
-        };
-      },
-      onNext: (ctx, _id, _payload, _args, result) => {
-        if (ctx.extra.socket.bufferedAmount > limits.wsMaxBufferedBytes) {
-          ctx.extra.socket.close(CLOSE_SLOW_CONSUMER, "Slow consumer: too much data buffered");
-        }
-        return formatResult(result, options.formatError);
-      },
-      onError: (_ctx, _id, _payload, errors) => formatErrors(errors),
+  const server = makeServer<Record<string, unknown> | undefined, Extra>({
+    schema: options.schema,
+    connectionInitWaitTimeout: limits.wsInitTimeoutMs,
+    onConnect: async (ctx) => {
+      try {
+        ctx.extra.principal = await options.auth.authenticate(ctx.connectionParams?.authorization);
+      } catch {
+        return false;
+      }
+      open.add(ctx);
+      return true;
     },
-    wss,
-    limits.wsKeepAliveMs,
-  );
+    onClose: (ctx) => void open.delete(ctx),
+    onSubscribe: async (ctx, id, payload) => {
+      const principal = ctx.extra.principal;
+      if (principal === undefined || !(await options.auth.stillValid(principal))) {
+        ctx.extra.socket.close(CLOSE_KEY_REVOKED, "Forbidden");
+        return [new GraphQLError("Forbidden.", { extensions: { code: "UNAUTHENTICATED" } })];
+      }
+      // Checked and recorded with no await in between, so concurrent subscribes cannot overshoot.
+      if (ctx.extra.admitted.size >= limits.wsMaxSubscriptions) {
+        return [
+          new GraphQLError(`At most ${limits.wsMaxSubscriptions} operations may run at once on one socket.`, {
+            extensions: { code: ErrorCode.ConcurrencyLimited, limit: limits.wsMaxSubscriptions },
+          }),
+        ];
+      }
+      const refused = checkDocument(payload.query, limits);
+      if (refused) return [refused];
+      let document: ReturnType<typeof parse>;
+      try {
+        document = parse(payload.query, { maxTokens: limits.maxTokens });
+      } catch (e) {
+        return [withCode(e as GraphQLError, PARSE_FAILED)];
+      }
+      const errors = validate(options.schema, document, rules);
+      // As Apollo does on HTTP: every validation failure, Armor's limits included, has one code.
+      if (errors.length > 0) return errors.map((e) => withCode(e, VALIDATION_FAILED));
+      ctx.extra.admitted.add(id);
+      return {
+        schema: options.schema,
+        document,
+        variableValues: payload.variables,
+        operationName: payload.operationName,
+        contextValue: options.context(principal),
+      };
+    },
+    onComplete: (ctx, id) => void ctx.extra.admitted.delete(id),
+    onNext: (_ctx, _id, _payload, _args, result) => formatResult(result, options.formatError, shown),
+    // Errors returned from onSubscribe, and errors thrown while iterating a subscription (which
+    // graphql-ws wraps in a GraphQLError): the formatter must see the thrown error to mask it.
+    onError: (ctx, id, _payload, errors) => {
+      ctx.extra.admitted.delete(id);
+      return errors.map((e) => {
+        const cause = e.originalError;
+        const thrown = cause !== undefined && cause !== null && !isGraphQLError(cause) ? cause : e;
+        const formatted = options.formatError(e.toJSON(), thrown);
+        return { ...formatted, message: shown(formatted.message) };
+      });
+    },
+  });
+
+  wss.on("connection", (socket, request) => {
+    let ended = false;
+    let closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+    /** Ends the graphql-ws side (stops every operation of the socket), once. */
+    const end = (code: number, reason: string) => {
+      if (ended) return;
+      ended = true;
+      clearInterval(keepAlive);
+      void closed?.(code, reason).catch(report);
+    };
+
+    // Client-caused socket errors (an oversized frame, a protocol violation) already close the
+    // socket with the right code (e.g. 1009); a listener must exist so they never crash the process.
+    socket.on("error", () => undefined);
+
+    let awaitingPong = false;
+    const keepAlive = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (awaitingPong) {
+        socket.terminate();
+        return;
+      }
+      awaitingPong = true;
+      socket.ping();
+    }, limits.wsKeepAliveMs);
+    socket.on("pong", () => {
+      awaitingPong = false;
+    });
+
+    const closeSlowConsumer = () => {
+      socket.close(CLOSE_SLOW_CONSUMER, "Slow consumer: too much data buffered");
+      const cut = setTimeout(() => socket.terminate(), SLOW_CONSUMER_CLOSE_GRACE_MS);
+      cut.unref();
+      socket.once("close", () => clearTimeout(cut));
+      end(CLOSE_SLOW_CONSUMER, "Slow consumer");
+    };
+
+    closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== WebSocket.OPEN) return Promise.resolve();
+          socket.send(data);
+          if (socket.bufferedAmount > limits.wsMaxBufferedBytes) {
+            closeSlowConsumer();
+            return Promise.resolve();
+          }
+          // Never wait for the reader (that would queue upstream, unbounded for live events); but
+          // while something is buffered, yield to I/O so a reader that keeps up can drain it.
+          return socket.bufferedAmount > 0 ? new Promise((r) => setImmediate(r)) : Promise.resolve();
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on("message", async (data) => {
+            // Once the socket is being closed (slow consumer) its operations are stopped; frames
+            // still arriving must not start new ones that nothing would ever stop.
+            if (ended) return;
+            const text = String(data);
+            if (SERVER_ONLY_MESSAGES.has(messageType(text) ?? "")) {
+              socket.close(CloseCode.BadRequest, "Invalid message received");
+              return;
+            }
+            try {
+              await handle(text);
+            } catch (err) {
+              report(err);
+              socket.close(CloseCode.InternalServerError, "Internal server error");
+            }
+          }),
+      },
+      { socket, request, admitted: new Set() },
+    );
+    socket.once("close", (code, reason) => end(code, String(reason)));
+  });
 
   const recheck = setInterval(async () => {
     for (const ctx of open) {
@@ -124,21 +252,62 @@ export const attachGraphqlWs = (options: WsOptions): { dispose(): Promise<void>;
 
   return {
     connections: () => open.size,
+    subscriptions: () => {
+      let n = 0;
+      for (const ctx of open) n += ctx.extra.admitted.size;
+      return n;
+    },
     dispose: async () => {
       clearInterval(recheck);
-      await handle.dispose();
+      for (const socket of wss.clients) socket.close(CLOSE_GOING_AWAY, "Going away");
+      const cut = setTimeout(() => {
+        for (const socket of wss.clients) socket.terminate();
+      }, SHUTDOWN_CLOSE_GRACE_MS);
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      clearTimeout(cut);
     },
   };
 };
+
+/** The `type` of a JSON message, if it has a string one. */
+const messageType = (text: string): string | undefined => {
+  try {
+    const type: unknown = (JSON.parse(text) as { type?: unknown } | null)?.type;
+    return typeof type === "string" ? type : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** By toStringTag, as in errors.ts: errors from the other graphql build fail instanceof. */
+const isGraphQLError = (e: unknown): e is GraphQLError =>
+  Object.prototype.toString.call(e) === "[object GraphQLError]";
+
+/** The same error with a stable code, as Apollo gives parse and validation errors on HTTP. */
+const withCode = (e: GraphQLError, code: string) =>
+  new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    originalError: e,
+    extensions: { ...e.extensions, code },
+  });
 
 /**
  * Errors in a graphql-ws result. Those without a path were raised before execution began — variable
  * values that do not coerce — and are the caller's input errors, as Apollo reports them over HTTP.
  */
-const formatResult = (result: ExecutionResult, format: ErrorFormatter): ExecutionResult =>
+const formatResult = (
+  result: ExecutionResult,
+  format: ErrorFormatter,
+  shown: (message: string) => string,
+): ExecutionResult =>
   result.errors
     ? ({
         ...result,
-        errors: result.errors.map((e) => format(e.toJSON(), e, e.path ? undefined : ErrorCode.BadUserInput)),
+        errors: result.errors.map((e) => {
+          const formatted = format(e.toJSON(), e, e.path ? undefined : ErrorCode.BadUserInput);
+          return { ...formatted, message: shown(formatted.message) };
+        }),
       } as unknown as ExecutionResult)
     : result;
