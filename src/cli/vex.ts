@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { openApiKeyStore } from "../app.js";
 import { ConfigError, loadConfig } from "../config.js";
 import { type CliIo, createKey, listKeys, revokeKey, UsageError } from "./keys.js";
 
-const USAGE = `Usage:
-  vex keys create --tenant <id> [--label <text>]   create a key (printed once)
+const KEYS_USAGE = `  vex keys create --tenant <id> [--label <text>]   create a key (printed once)
   vex keys revoke <keyId>                          revoke a key
   vex keys list [--tenant <id>]                    list keys (never the keys themselves)
 
-The key store is the server's: MONGODB_URI, or VEX_DATA_DIR (default ./data).`;
+  The key store is the server's: MONGODB_URI, or VEX_DATA_DIR (default ./data).`;
+
+/** The client commands' help, loaded with them (they live in client/cli and talk to a server over GraphQL). */
+const clientCli = () => import("../../client/cli/main.js");
+
+const usage = async () => `Usage:\n${KEYS_USAGE}\n\n${(await clientCli()).CLIENT_USAGE}`;
 
 const io: CliIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
 
-/** Runs one CLI invocation; returns the exit code. */
-export const runCli = async (
+/** `vex keys …`: server-side key management on the server's own store. Returns the exit code. */
+const runKeysCli = async (
   argv: readonly string[],
   env: Record<string, string | undefined>,
 ): Promise<number> => {
@@ -23,11 +26,13 @@ export const runCli = async (
     allowPositionals: true,
     options: { tenant: { type: "string" }, label: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
-  const [group, command, arg] = positionals;
-  if (values.help || group !== "keys" || command === undefined) {
-    io.out(USAGE);
+  const [, command, arg] = positionals;
+  if (values.help || command === undefined) {
+    io.out(`Usage:\n${KEYS_USAGE}`);
     return values.help ? 0 : 2;
   }
+  // Loaded here so that the client commands never load the server.
+  const { openApiKeyStore } = await import("../app.js");
   const keys = await openApiKeyStore(loadConfig(env));
   try {
     switch (command) {
@@ -50,12 +55,66 @@ export const runCli = async (
   }
 };
 
-runCli(process.argv.slice(2), process.env).then(
+/** Runs one CLI invocation; returns the exit code. */
+export const runCli = async (
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  signal?: AbortSignal,
+): Promise<number> => {
+  const [group] = argv;
+  if (group === "keys") return runKeysCli(argv, env);
+  const client = await clientCli();
+  if (!client.isClientCommand(group)) {
+    const help = group === "help" || group === "--help" || group === "-h";
+    if (!help && group !== undefined) io.err(`Unknown command "${group}".`);
+    io.out(await usage());
+    return help ? 0 : 2;
+  }
+  try {
+    return await client.runClientCli(
+      argv,
+      env,
+      {
+        write: (t) => process.stdout.write(t),
+        out: io.out,
+        err: io.err,
+        isTTY: process.stdout.isTTY === true,
+        columns: process.stdout.columns,
+      },
+      signal ? { signal } : {},
+    );
+  } catch (e) {
+    const { code, message, usage: showUsage } = client.describeClientError(e, env);
+    io.err(`vex: ${message}`);
+    if (showUsage) io.err(`Usage:\n${client.CLIENT_USAGE}`);
+    return code;
+  }
+};
+
+// A closed pipe (`vex watch … --json | head`) is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}
+
+// Ctrl-C while following a run (run, watch) stops watching — the run continues on the server — and
+// prints how to resume; a second Ctrl-C exits at once. Other commands keep Node's default.
+const interrupt = new AbortController();
+if (["run", "watch"].includes(process.argv[2] ?? "")) {
+  process.once("SIGINT", () => {
+    interrupt.abort();
+    process.once("SIGINT", () => process.exit(130));
+  });
+}
+
+runCli(process.argv.slice(2), process.env, interrupt.signal).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof UsageError || e instanceof ConfigError) {
       io.err(e.message);
-      io.err(USAGE);
+      io.err(`Usage:\n${KEYS_USAGE}`);
       process.exit(2);
     }
     io.err(`vex: ${e instanceof Error ? e.message : String(e)}`);
