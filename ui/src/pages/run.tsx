@@ -1,0 +1,456 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  AgentTokensDocument,
+  CancelOrchestrationDocument,
+  type EventFieldsFragment,
+  OrchestrationDocument,
+  OrchestrationEventLogDocument,
+  OrchestrationEventsDocument,
+  RunProvenanceDocument,
+} from "../../../client/generated/graphql.js";
+import { request, subscribe } from "../api.js";
+import { AgentTree } from "../components/agent-tree.js";
+import { Chip, ErrorBanner, Hash, Meter, when } from "../components/common.js";
+import { useApiKey, useQuery } from "../hooks.js";
+import { Link } from "../router.js";
+import { agentTree, appendTokens, foldEvents, isTerminal, type TokenStream } from "../run-state.js";
+import { type RunVerification, verifyRun } from "../verify.js";
+
+/** Events the log query returns at most per call (Orchestration.events). */
+const LOG_PAGE = 1000;
+
+/** loading; live (following the run); finished (was followed live, has ended); stored (opened after it ended). */
+type Feed = "loading" | "live" | "finished" | "stored";
+
+const FEED_LABEL: Record<Feed, string> = {
+  loading: "loading…",
+  live: "● live",
+  finished: "finished",
+  stored: "replayed from stored events",
+};
+
+/**
+ * One run: replayed from its stored event log, then followed live (orchestrationEvents after the last
+ * stored seq, and agentTokens) until it finishes. A scrubber replays the stored events step by step.
+ */
+export const RunPage = ({ id }: { id: string }) => {
+  const { apiKey } = useApiKey();
+  const run = useQuery(OrchestrationDocument, { id });
+  const [events, setEvents] = useState<EventFieldsFragment[]>([]);
+  const [feed, setFeed] = useState<Feed>("loading");
+  const [feedError, setFeedError] = useState<unknown>();
+  const [tokens, setTokens] = useState<Record<string, TokenStream>>({});
+  const [cursor, setCursor] = useState<number | null>(null);
+  const [verification, setVerification] = useState<RunVerification | null>(null);
+  const [verifying, setVerifying] = useState(false);
+  const [verifyError, setVerifyError] = useState<unknown>();
+  const [actionError, setActionError] = useState<unknown>();
+  const reloadRun = run.reload;
+
+  // The stored log over HTTP, then the live feed from its last seq; tokens from the start.
+  useEffect(() => {
+    const abort = new AbortController();
+    const stops: (() => void)[] = [];
+    let pending: { agentId: string; kind: string; text: string }[] = [];
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const pieces = pending;
+      pending = [];
+      setTokens((t) => appendTokens(t, pieces));
+    };
+    setEvents([]);
+    setTokens({});
+    setFeed("loading");
+    setFeedError(undefined);
+    setCursor(null);
+    setVerification(null);
+    stops.push(
+      subscribe(
+        apiKey,
+        AgentTokensDocument,
+        { orchestrationId: id },
+        {
+          next: ({ agentTokens: t }) => {
+            pending.push({ agentId: t.agentId, kind: t.kind, text: t.text });
+            if (frame === 0) frame = requestAnimationFrame(flush);
+          },
+          error: () => {}, // tokens are a nicety; the event feed reports connection problems
+        },
+      ),
+    );
+    const stopAll = () => {
+      for (const stop of stops.splice(0)) stop();
+    };
+    (async () => {
+      const stored: EventFieldsFragment[] = [];
+      for (;;) {
+        const afterSeq = stored.at(-1)?.seq ?? 0;
+        const page = await request(apiKey, OrchestrationEventLogDocument, { id, afterSeq }, abort.signal);
+        if (page.orchestration === null) throw new Error(`No run ${id} in your tenant.`);
+        stored.push(...page.orchestration.events);
+        if (page.orchestration.events.length < LOG_PAGE) break;
+      }
+      if (abort.signal.aborted) return;
+      setEvents(stored);
+      if (stored.some((e) => e.__typename === "RunFinished")) {
+        stopAll();
+        setFeed("stored");
+        return;
+      }
+      setFeed("live");
+      stops.push(
+        subscribe(
+          apiKey,
+          OrchestrationEventsDocument,
+          { orchestrationId: id, afterSeq: stored.at(-1)?.seq ?? 0 },
+          {
+            next: ({ orchestrationEvents: e }) => {
+              setEvents((old) => (old.length > 0 && (old.at(-1)?.seq ?? 0) >= e.seq ? old : [...old, e]));
+              if (e.__typename === "RunFinished") reloadRun();
+            },
+            error: (err) => {
+              setFeedError(err);
+              setFeed("finished");
+            },
+            complete: () => {
+              stopAll();
+              setFeed("finished");
+            },
+          },
+        ),
+      );
+    })().catch((err: unknown) => {
+      if (abort.signal.aborted) return;
+      stopAll();
+      setFeedError(err);
+      setFeed("finished");
+    });
+    return () => {
+      abort.abort();
+      stopAll();
+      if (frame !== 0) cancelAnimationFrame(frame);
+    };
+  }, [apiKey, id, reloadRun]);
+
+  const shown = cursor === null ? events.length : Math.min(cursor, events.length);
+  const view = useMemo(() => foldEvents(events, shown), [events, shown]);
+  const roots = useMemo(() => agentTree(view), [view]);
+  const replaying = cursor !== null && cursor < events.length;
+  const proofs = useMemo(
+    () =>
+      new Map(
+        (verification?.checks ?? []).flatMap((c) =>
+          c.kind === "inclusion" && c.agentId ? [[c.agentId, c.ok] as const] : [],
+        ),
+      ),
+    [verification],
+  );
+
+  const detail = run.data?.orchestration ?? null;
+  const finished = view.finished;
+  const status = finished?.status ?? detail?.status ?? (events.length > 0 ? "RUNNING" : "PENDING");
+  const merkleRoot = finished?.merkleRoot ?? null;
+
+  const verify = useCallback(async () => {
+    setVerifying(true);
+    setVerifyError(undefined);
+    try {
+      const { orchestration } = await request(apiKey, RunProvenanceDocument, { id });
+      if (orchestration === null) throw new Error(`No run ${id} in your tenant.`);
+      setVerification(verifyRun(orchestration));
+    } catch (e) {
+      setVerifyError(e);
+    } finally {
+      setVerifying(false);
+    }
+  }, [apiKey, id]);
+
+  const cancel = async () => {
+    setActionError(undefined);
+    try {
+      await request(apiKey, CancelOrchestrationDocument, { id });
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+
+  const agentCount = view.order.length;
+  const done = Object.values(view.agents).filter((a) => a.response !== null).length;
+
+  return (
+    <section className="page" data-testid="run-page" data-run-id={id}>
+      <div className="run-head">
+        <div className="run-title">
+          <div className="crumbs small">
+            <Link to="/runs">History</Link> / <code>{id}</code>
+          </div>
+          <h1 className="run-query" data-testid="run-query">
+            {view.query ?? detail?.query ?? "…"}
+          </h1>
+          {detail && (
+            <div className="meta small muted">
+              depth {detail.config.maxDepth} · {detail.config.agentsPerLevel} per level ·{" "}
+              {detail.config.maxDebateRounds} rounds ·{" "}
+              {detail.config.consensus.toLowerCase().replaceAll("_", " ")} · evolution{" "}
+              {detail.config.evolution.toLowerCase().replaceAll("_", " ")} · seed {detail.config.seed}
+              {detail.model && <> · {detail.model}</>} · started {when(detail.createdAt)}
+            </div>
+          )}
+        </div>
+        <div className="run-status">
+          <Chip value={status} testId="run-status" />
+          <span className={`feed feed-${feed}`} data-testid="feed">
+            {FEED_LABEL[feed]}
+          </span>
+          {!isTerminal(status) && feed === "live" && (
+            <button type="button" className="btn btn-small" onClick={cancel}>
+              Cancel run
+            </button>
+          )}
+        </div>
+      </div>
+      <ErrorBanner error={run.error ?? feedError ?? actionError} />
+
+      <Scrubber
+        total={events.length}
+        shown={shown}
+        event={events[shown - 1]}
+        live={feed === "live"}
+        onChange={(n) => setCursor(n >= events.length ? null : n)}
+      />
+
+      <div className="run-grid">
+        <div className="card">
+          <div className="card-head">
+            <h2>Agents</h2>
+            <span className="muted small" data-testid="agent-progress">
+              {done}/{agentCount} answered
+            </span>
+          </div>
+          <AgentTree roots={roots} tokens={replaying ? {} : tokens} proofs={replaying ? new Map() : proofs} />
+        </div>
+
+        <aside className="side">
+          <div className="card">
+            <h2>Final answer</h2>
+            {finished?.response ? (
+              <p className="answer" data-testid="final-answer">
+                {finished.response}
+              </p>
+            ) : finished?.error ? (
+              <p className="agent-error">
+                {finished.error.code}: {finished.error.message}
+              </p>
+            ) : (
+              <p className="muted">
+                {replaying ? "Not yet, at this point of the replay." : "The root is still working…"}
+              </p>
+            )}
+            <dl className="facts">
+              <dt>Confidence</dt>
+              <dd data-testid="run-confidence">
+                <Meter value={finished?.confidence} label="mean agent confidence" />
+              </dd>
+              <dt>Levels</dt>
+              <dd>{detail?.levelsProcessed ?? "—"}</dd>
+              <dt>Tokens</dt>
+              <dd>{detail ? detail.tokensUsed.totalTokens.toLocaleString() : "—"}</dd>
+              <dt>Anchors</dt>
+              <dd>{view.anchors}</dd>
+            </dl>
+          </div>
+
+          <div className="card">
+            <div className="card-head">
+              <h2>Provenance</h2>
+              <button
+                type="button"
+                className="btn btn-primary btn-small"
+                disabled={!merkleRoot || verifying || replaying}
+                onClick={verify}
+                data-testid="verify-button"
+              >
+                {verifying ? "Verifying…" : "Verify in browser"}
+              </button>
+            </div>
+            <div className="label small muted">Merkle root (RFC 6962, SHA-256)</div>
+            <Hash value={merkleRoot} testId="merkle-root" />
+            <div className="label small muted">Trace root</div>
+            <Hash value={finished?.traceRoot ?? null} />
+            <ErrorBanner error={verifyError} />
+            {verification && <VerificationResult result={verification} />}
+          </div>
+
+          {view.evolution.length > 0 && (
+            <div className="card">
+              <h2>Evolution after this run</h2>
+              <ul className="plain">
+                {view.evolution.map((r) => (
+                  <li key={r.id} className="small">
+                    <strong>{r.role}</strong> → generation {r.generation} (
+                    {r.kind.toLowerCase().replace("_", "-")}): <span className="muted">{r.reason}</span>
+                  </li>
+                ))}
+              </ul>
+              <Link to="/evolution" className="small">
+                Open the evolution view →
+              </Link>
+            </div>
+          )}
+        </aside>
+      </div>
+    </section>
+  );
+};
+
+const describeEvent = (e: EventFieldsFragment | undefined): string => {
+  if (!e) return "before the first event";
+  switch (e.__typename) {
+    case "AgentStarted":
+      return `${e.agent.role} ${e.agent.name} started`;
+    case "DebateRoundCompleted":
+      return `debate round ${e.round}: ${e.debateRound.outcome.toLowerCase()}`;
+    case "AgentCompleted":
+      return `${e.agent.role} completed (${e.result.confidence.toFixed(2)})`;
+    case "AgentFailed":
+      return `agent failed: ${e.error?.code ?? ""}`;
+    case "RunFinished":
+      return `run finished: ${e.status}`;
+    case "EvolutionApplied":
+      return `evolution: ${e.record.role} generation ${e.record.generation}`;
+    default:
+      return e.__typename;
+  }
+};
+
+/** Replay control over the stored events: step, scrub, or play from the start. */
+const Scrubber = ({
+  total,
+  shown,
+  event,
+  live,
+  onChange,
+}: {
+  total: number;
+  shown: number;
+  event: EventFieldsFragment | undefined;
+  live: boolean;
+  onChange(n: number): void;
+}) => {
+  const [playing, setPlaying] = useState(false);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  useEffect(() => {
+    if (!playing) return;
+    const timer = setInterval(() => {
+      const next = shownRef.current + 1;
+      onChange(next);
+      if (next >= total) setPlaying(false);
+    }, 350);
+    return () => clearInterval(timer);
+  }, [playing, total, onChange]);
+  if (total === 0) return null;
+  return (
+    <div className="scrubber card" data-testid="replay">
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => {
+          if (shown >= total) onChange(0);
+          setPlaying((p) => !p);
+        }}
+        title="Replay the stored events"
+      >
+        {playing ? "❚❚ pause" : "▶ replay"}
+      </button>
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => onChange(Math.max(0, shown - 1))}
+        title="Step back"
+      >
+        ‹
+      </button>
+      <input
+        type="range"
+        min={0}
+        max={total}
+        value={shown}
+        onChange={(e) => {
+          setPlaying(false);
+          onChange(Number(e.target.value));
+        }}
+        aria-label="Event"
+        data-testid="replay-slider"
+      />
+      <button
+        type="button"
+        className="btn btn-small"
+        onClick={() => onChange(shown + 1)}
+        title="Step forward"
+      >
+        ›
+      </button>
+      <span className="small scrub-label" data-testid="replay-label">
+        event {shown}/{total} · {describeEvent(event)}
+        {shown < total ? "" : live ? " · following live" : ""}
+      </span>
+    </div>
+  );
+};
+
+const VerificationResult = ({ result }: { result: RunVerification }) => {
+  const rows = new Map<string, { role: string; leaf?: boolean; inclusion?: boolean; trace?: boolean }>();
+  for (const c of result.checks) {
+    if (!c.agentId) continue;
+    const row = rows.get(c.agentId) ?? { role: c.name.split(" ")[0] ?? "" };
+    if (c.kind === "leaf") row.leaf = c.ok;
+    if (c.kind === "inclusion") row.inclusion = c.ok;
+    if (c.kind === "trace") row.trace = c.ok;
+    rows.set(c.agentId, row);
+  }
+  const mark = (ok: boolean | undefined) =>
+    ok === undefined ? "—" : <span className={ok ? "ok" : "bad"}>{ok ? "✓" : "✗"}</span>;
+  const { passed, total } = result.inclusionProofs;
+  return (
+    <div className="verification" data-testid="verification" data-ok={result.ok}>
+      <div className={result.ok ? "verdict verdict-ok" : "verdict verdict-bad"} data-testid="verify-summary">
+        {result.ok ? "✓" : "✗"} {passed}/{total} inclusion proofs verified
+        {result.ok ? " · every hash recomputed" : " · see the failing checks"}
+      </div>
+      <table className="checks">
+        <thead>
+          <tr>
+            <th>leaf</th>
+            <th>agent</th>
+            <th title="result recomputes to contextHash">hash</th>
+            <th title="RFC 9162 inclusion proof reaches the Merkle root">proof</th>
+            <th title="transcript recomputes to traceRoot">trace</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...rows.entries()].map(([agentId, row], i) => (
+            <tr key={agentId} data-testid="proof-row" data-ok={row.inclusion === true}>
+              <td>{i}</td>
+              <td title={agentId}>{row.role}</td>
+              <td>{mark(row.leaf)}</td>
+              <td>{mark(row.inclusion)}</td>
+              <td>{mark(row.trace)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ul className="plain checklist">
+        {result.checks
+          .filter((c) => !c.agentId)
+          .map((c) => (
+            <li key={c.name} data-testid="run-check" data-ok={c.ok}>
+              <span className={c.ok ? "ok" : "bad"}>{c.ok ? "✓" : "✗"}</span> {c.name}
+              {c.detail && <span className="muted"> · {c.detail}</span>}
+            </li>
+          ))}
+      </ul>
+    </div>
+  );
+};
