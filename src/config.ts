@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import { z } from "zod";
+import { ED25519_KEY_BYTES } from "./domain/ed25519.js";
 import type { Limits } from "./server/limits.js";
 
 /** Defaults for every setting; each is documented in the README's configuration table. */
@@ -13,6 +15,7 @@ export const CONFIG_DEFAULTS = {
   llmMaxConcurrencyPerTenant: 8,
   llmBaseMaxTokens: 512,
   shutdownTimeoutMs: 10_000,
+  runLeaseMs: 15_000,
   logLevel: "info",
   rateLimitPerMinute: 30,
   rateLimitBurst: 10,
@@ -29,7 +32,14 @@ export const CONFIG_DEFAULTS = {
   wsKeepAliveMs: 12_000,
   wsMaxBufferedBytes: 4 * 1024 * 1024,
   keyRecheckMs: 1_000,
+  ledgerOrigin: "vex.localhost/ledger",
+  anchorFileName: "anchors.jsonl",
+  anchors: "file",
 } as const;
+
+/** Anchor backends VEX_ANCHORS may list. */
+export const ANCHOR_BACKENDS = ["file", "mongo"] as const;
+export type AnchorBackendName = (typeof ANCHOR_BACKENDS)[number];
 
 /** A positive-integer variable with a default. */
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -45,6 +55,10 @@ const envSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
     .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
   VEX_MODEL: z.string().min(1).default(CONFIG_DEFAULTS.model),
@@ -59,6 +73,7 @@ const envSchema = z.object({
   VEX_LLM_BASE_MAX_TOKENS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.llmBaseMaxTokens),
   VEX_LLM_STREAM: z.enum(["true", "false"]).default("true"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
+  VEX_RUN_LEASE_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.runLeaseMs),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.logLevel),
   VEX_AUTH: z.enum(["enabled", "disabled"]).default("enabled"),
   VEX_INTROSPECTION: z.enum(["true", "false"]).optional(),
@@ -77,6 +92,30 @@ const envSchema = z.object({
   VEX_WS_KEEPALIVE_MS: positiveInt(CONFIG_DEFAULTS.wsKeepAliveMs),
   VEX_WS_MAX_BUFFERED_BYTES: positiveInt(CONFIG_DEFAULTS.wsMaxBufferedBytes),
   VEX_KEY_RECHECK_MS: positiveInt(CONFIG_DEFAULTS.keyRecheckMs),
+  VEX_LEDGER_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/u, "must contain neither spaces nor '+'")
+    .default(CONFIG_DEFAULTS.ledgerOrigin),
+  VEX_LEDGER_SIGNING_KEY: z
+    .string()
+    .refine(
+      (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, "base64").length === ED25519_KEY_BYTES,
+      `must be the base64 of a ${ED25519_KEY_BYTES}-byte Ed25519 seed`,
+    )
+    .optional(),
+  VEX_ANCHOR_FILE: z.string().min(1).optional(),
+  VEX_ANCHORS: z
+    .string()
+    .default(CONFIG_DEFAULTS.anchors)
+    .transform((v) => [
+      ...new Set(
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "" && s !== "none"),
+      ),
+    ])
+    .pipe(z.array(z.enum(ANCHOR_BACKENDS))),
   NODE_ENV: z.string().optional(),
 });
 
@@ -103,13 +142,27 @@ export interface Config {
         /** Stream completions (SSE) so tokens reach agentTokens subscribers live. */
         readonly stream: boolean;
       };
+  /** Redis for the cross-instance event bus; unset: the in-process bus. */
+  readonly redisUrl: string | undefined;
   readonly shutdownTimeoutMs: number;
+  /** How long a RUNNING run's owner lease lasts; runs of a process that died are interrupted after it. */
+  readonly runLeaseMs: number;
   readonly logLevel: LogLevel;
   readonly production: boolean;
   /** Whether requests must carry an API key once keys exist (see the README's security model). */
   readonly authEnabled: boolean;
   readonly introspection: boolean;
   readonly limits: Limits;
+  readonly provenance: {
+    /** Ledger origins are `<origin>/<tenant>`; also the checkpoint signing key's name. */
+    readonly origin: string;
+    /** Base64 Ed25519 seed; unset: a key is generated on first start and stored. */
+    readonly signingKey: string | undefined;
+    /** Where checkpoints are anchored, in order (empty: not anchored). */
+    readonly anchors: readonly AnchorBackendName[];
+    /** JSONL file of the file anchor. */
+    readonly anchorFile: string;
+  };
 }
 
 /** Raised for invalid configuration; its message names every offending variable. */
@@ -132,6 +185,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const e = parsed.data;
   const useOpenAi = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
   const production = e.NODE_ENV === "production";
+  if (e.VEX_ANCHORS.includes("mongo") && e.MONGODB_URI === undefined) {
+    throw new ConfigError("Invalid configuration:\n  VEX_ANCHORS: the mongo anchor needs MONGODB_URI");
+  }
   return Object.freeze<Config>({
     host: e.HOST,
     port: e.PORT,
@@ -153,7 +209,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
           stream: e.VEX_LLM_STREAM === "true",
         }
       : { kind: "offline", baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS },
+    redisUrl: e.REDIS_URL,
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,
+    runLeaseMs: e.VEX_RUN_LEASE_MS,
     logLevel: e.LOG_LEVEL,
     production,
     authEnabled: e.VEX_AUTH === "enabled",
@@ -174,6 +232,12 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
       wsKeepAliveMs: e.VEX_WS_KEEPALIVE_MS,
       wsMaxBufferedBytes: e.VEX_WS_MAX_BUFFERED_BYTES,
       keyRecheckMs: e.VEX_KEY_RECHECK_MS,
+    },
+    provenance: {
+      origin: e.VEX_LEDGER_ORIGIN,
+      signingKey: e.VEX_LEDGER_SIGNING_KEY,
+      anchors: e.VEX_ANCHORS,
+      anchorFile: e.VEX_ANCHOR_FILE ?? join(e.VEX_DATA_DIR, CONFIG_DEFAULTS.anchorFileName),
     },
   });
 };

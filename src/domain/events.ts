@@ -1,3 +1,5 @@
+import type { AnchorReceipt } from "./anchor.js";
+import type { EvolutionRecord } from "./evolution.js";
 import type { Agent, AgentResult, DebateRound, RunError, RunStatus } from "./run.js";
 
 /**
@@ -6,10 +8,13 @@ import type { Agent, AgentResult, DebateRound, RunError, RunStatus } from "./run
  */
 export type RunEventBody =
   | { readonly type: "RunStarted"; readonly query: string }
+  | { readonly type: "RunResumed"; readonly reusedAgentIds: readonly string[] }
   | { readonly type: "AgentStarted"; readonly agent: Agent }
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
   | { readonly type: "AgentCompleted"; readonly agent: Agent; readonly result: AgentResult }
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
+  | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
+  | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }
   | {
       readonly type: "RunFinished";
       readonly status: RunStatus;

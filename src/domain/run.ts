@@ -21,7 +21,15 @@ export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.has(s);
 export const AGENT_ROLES = ["ROOT", "RESEARCHER", "CRITIC"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
-export const AGENT_STATES = ["PENDING", "RUNNING", "DEBATING", "COMPLETED", "FAILED", "CANCELLED", "INTERRUPTED"] as const;
+export const AGENT_STATES = [
+  "PENDING",
+  "RUNNING",
+  "DEBATING",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "INTERRUPTED",
+] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
 export const CONSENSUS_PROTOCOLS = [

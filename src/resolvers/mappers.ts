@@ -1,6 +1,7 @@
 import type { RunEvent } from "../domain/events.js";
 import { type Genome, toLlmParams } from "../domain/genome.js";
 import type { Agent, Run } from "../domain/run.js";
+import { toEvolutionRecordView } from "./evolution.mappers.js";
 
 /** Domain → GraphQL shapes. Only renames and derived fields; no logic. */
 
@@ -16,6 +17,8 @@ export const toAgentView = (a: Agent, baseMaxTokens: number) => ({
   ...a,
   orchestrationId: a.runId,
   genome: toGenomeView(a.genome, baseMaxTokens),
+  // The ids let AgentResult.inclusionProof find the result's run and leaf.
+  result: a.result && { ...a.result, agentId: a.id, runId: a.runId },
 });
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
@@ -25,14 +28,24 @@ export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
   switch (e.type) {
     case "RunStarted":
       return { ...base, query: e.query };
+    case "RunResumed":
+      return { ...base, reusedAgentIds: [...e.reusedAgentIds] };
     case "AgentStarted":
       return { ...base, agent: toAgentView(e.agent, baseMaxTokens) };
     case "DebateRoundCompleted":
       return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
     case "AgentCompleted":
-      return { ...base, agent: toAgentView(e.agent, baseMaxTokens), result: e.result };
+      return {
+        ...base,
+        agent: toAgentView(e.agent, baseMaxTokens),
+        result: { ...e.result, agentId: e.agent.id, runId: e.runId },
+      };
+    case "AnchorRecorded":
+      return { ...base, receipt: e.receipt };
     case "AgentFailed":
       return { ...base, agent: toAgentView(e.agent, baseMaxTokens), error: e.error };
+    case "EvolutionApplied":
+      return { ...base, record: toEvolutionRecordView(e.record) };
     case "RunFinished":
       return {
         ...base,

@@ -58,6 +58,14 @@ export class OrchestrationResolver {
     return toRunView(await ctx.orchestrator.cancel(ctx.tenantId, id));
   }
 
+  @Mutation(() => Orchestration, {
+    description:
+      "Continues an INTERRUPTED run (its server stopped mid-run): completed agents are kept, the rest run again.",
+  })
+  async resumeOrchestration(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext) {
+    return toRunView(await ctx.orchestrator.resume(ctx.tenantId, id));
+  }
+
   @FieldResolver(() => [Agent], { description: "The run's agents in leaf (spawn) order." })
   async agents(@Root() run: Orchestration, @Ctx() ctx: GraphQLContext) {
     const agents = await ctx.store.agents.listByRun(ctx.tenantId, run.id);

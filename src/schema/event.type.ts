@@ -3,6 +3,8 @@ import type { RunStatus } from "../domain/run.js";
 import { Agent, AgentResult, DebateRound } from "./agent.type.js";
 import { ErrorInfo } from "./common.type.js";
 import { RunStatusEnum } from "./enums.js";
+import { EvolutionRecord } from "./evolution.type.js";
+import { AnchorReceipt } from "./provenance.type.js";
 
 @InterfaceType({
   description: "A stored step of a run. seq is 1, 2, 3 … per run without gaps.",
@@ -23,6 +25,15 @@ export abstract class OrchestrationEvent {
 export class RunStarted extends OrchestrationEvent {
   @Field()
   query!: string;
+}
+
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "An INTERRUPTED run was resumed; agents that had completed are reused, not run again.",
+})
+export class RunResumed extends OrchestrationEvent {
+  @Field(() => [ID], { description: "Completed agents kept from before the interruption." })
+  reusedAgentIds!: string[];
 }
 
 @ObjectType({
@@ -66,6 +77,24 @@ export class AgentFailed extends OrchestrationEvent {
   error!: ErrorInfo;
 }
 
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "The run's ledger checkpoint was anchored; one event per anchor backend.",
+})
+export class AnchorRecorded extends OrchestrationEvent {
+  @Field(() => AnchorReceipt)
+  receipt!: AnchorReceipt;
+}
+
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "Evolution changed a role's genome after the run (also streamed on evolutionEvents).",
+})
+export class EvolutionApplied extends OrchestrationEvent {
+  @Field(() => EvolutionRecord)
+  record!: EvolutionRecord;
+}
+
 @ObjectType({ implements: OrchestrationEvent, description: "The last event of a run." })
 export class RunFinished extends OrchestrationEvent {
   @Field(() => RunStatusEnum)
@@ -107,9 +136,12 @@ export class AgentToken {
 
 export const EVENT_TYPES = [
   RunStarted,
+  RunResumed,
   AgentStarted,
   DebateRoundCompleted,
   AgentCompleted,
   AgentFailed,
+  EvolutionApplied,
+  AnchorRecorded,
   RunFinished,
 ];

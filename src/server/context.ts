@@ -1,4 +1,6 @@
+import type { EvolutionService } from "../orchestrator/evolution/create-evolution.js";
 import type { Orchestrator } from "../orchestrator/orchestrator.js";
+import type { ProvenanceService } from "../orchestrator/provenance-service.js";
 import type { Store } from "../ports/stores.js";
 
 /** What every resolver gets: the caller's tenant and the services it may use. Built per request / socket. */
@@ -8,4 +10,8 @@ export interface GraphQLContext {
   readonly store: Pick<Store, "runs" | "agents" | "events">;
   /** Base completion budget, for showing a genome's effective max_tokens. */
   readonly baseMaxTokens: number;
+  /** Gene pools, correlations, experiments, rules and the live evolution stream of the caller's tenant. */
+  readonly evolution: EvolutionService;
+  /** Proofs, checkpoints, the ledger key and anchor receipts. */
+  readonly provenance: ProvenanceService;
 }

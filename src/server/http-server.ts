@@ -5,14 +5,39 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import type { GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Authenticator, Principal } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
 import type { ErrorFormatter } from "./errors.js";
-import { bodyErrorHandler, bodyLimitBytes, createArmor, documentSizeGuard, type Limits } from "./limits.js";
+import {
+  bodyErrorHandler,
+  bodyLimitBytes,
+  createArmor,
+  documentGuard,
+  hideSuggestions,
+  type Limits,
+} from "./limits.js";
+import { serveUi, UI_PATH } from "./ui.js";
 import { attachGraphqlWs } from "./ws.js";
 
 export const GRAPHQL_PATH = "/graphql";
+
+/**
+ * Subscriptions are served over WebSocket only. Over HTTP Apollo would execute a subscription like
+ * a query, calling its resolvers without an event: an internal error for every such request.
+ */
+const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GraphQLContext> = {
+  requestDidStart: async () => ({
+    didResolveOperation: async ({ operation }) => {
+      if (operation?.operation === "subscription") {
+        throw new GraphQLError(
+          `Subscriptions are served over WebSocket (subprotocol graphql-transport-ws) at ${GRAPHQL_PATH}, not over HTTP.`,
+          { extensions: { code: "BAD_REQUEST", http: { status: 400 } } },
+        );
+      }
+    },
+  }),
+};
 
 export interface HttpServerOptions {
   readonly schema: GraphQLSchema;
@@ -22,6 +47,8 @@ export interface HttpServerOptions {
   readonly formatError: ErrorFormatter;
   /** Readiness: resolves when the server can do its work (the store answers). */
   readonly ready: () => Promise<void>;
+  /** Prometheus exposition for GET /metrics. */
+  readonly metrics: () => Promise<{ contentType: string; body: string }>;
   readonly introspection: boolean;
   readonly production: boolean;
   readonly limits: Limits;
@@ -34,14 +61,16 @@ export interface HttpServer {
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
   /** Open, authenticated WebSocket connections. */
   connections(): number;
+  /** Operations running on those connections. */
+  subscriptions(): number;
   /** Stops accepting, closes WebSockets (1001), lets in-flight requests finish, closes the port. */
   stop(): Promise<void>;
 }
 
 /**
  * One HTTP server on one port: Apollo Server at /graphql (GET/POST) and graphql-ws on the same
- * path, both behind API-key authentication and GraphQL Armor's limits; /healthz (liveness) and
- * /readyz (store reachable).
+ * path, both behind API-key authentication and GraphQL Armor's limits; /healthz (liveness),
+ * /readyz (store reachable) and /metrics (Prometheus).
  */
 export const createHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const app = express();
@@ -58,18 +87,30 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     context: options.context,
     validationRules: armor.validationRules,
     formatError: options.formatError,
+    introspection: options.introspection,
+    production: options.production,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: options.introspection,
-    formatError: options.formatError,
+    formatError: options.production
+      ? (formatted, error) => {
+          const shown = options.formatError(formatted, error);
+          return { ...shown, message: hideSuggestions(shown.message) };
+        }
+      : options.formatError,
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
+    // Apollo would add stack traces to errors whenever NODE_ENV is neither production nor test.
+    includeStacktraceInErrorResponses: false,
+    // documentGuard counts tokens first; this is the parser's own backstop.
+    parseOptions: { maxTokens: options.limits.maxTokens },
     validationRules: armor.validationRules,
     plugins: [
       // Armor's plugins are written for any context; ours only adds fields.
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
+      subscriptionsOverWebSocketOnly,
       ApolloServerPluginDrainHttpServer({
         httpServer: server,
         stopGracePeriodMillis: options.drainTimeoutMs,
@@ -89,10 +130,15 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
       res.status(503).json({ status: "unavailable", reason: "store unreachable" });
     }
   });
+  app.get("/metrics", async (_req, res) => {
+    const { contentType, body } = await options.metrics();
+    res.type(contentType).send(body);
+  });
+  app.use(UI_PATH, serveUi());
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: bodyLimitBytes(options.limits) }),
-    documentSizeGuard(options.limits.maxDocumentBytes),
+    documentGuard(options.limits),
     expressMiddleware(apollo, {
       context: async ({ req }) => options.context(await options.auth.authenticate(req.headers.authorization)),
     }),
@@ -102,6 +148,7 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   return {
     server,
     connections: ws.connections,
+    subscriptions: ws.subscriptions,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -4,7 +4,9 @@ import { DateTimeResolver } from "graphql-scalars";
 import { buildSchema } from "type-graphql";
 import { AgentResolver } from "../resolvers/agent.resolver.js";
 import { EventResolver } from "../resolvers/event.resolver.js";
+import { EvolutionResolver } from "../resolvers/evolution.resolver.js";
 import { OrchestrationResolver } from "../resolvers/orchestration.resolver.js";
+import { PROVENANCE_RESOLVERS } from "../resolvers/provenance.resolver.js";
 import { EVENT_TYPES } from "../schema/event.type.js";
 
 /**
@@ -24,7 +26,13 @@ const noTopicPubSub = {
 /** The code-first schema. `npm run schema` prints it to the committed schema.graphql. */
 export const buildVexSchema = (): Promise<GraphQLSchema> =>
   buildSchema({
-    resolvers: [OrchestrationResolver, AgentResolver, EventResolver],
+    resolvers: [
+      OrchestrationResolver,
+      AgentResolver,
+      EventResolver,
+      EvolutionResolver,
+      ...PROVENANCE_RESOLVERS,
+    ],
     orphanedTypes: EVENT_TYPES,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     pubSub: noTopicPubSub,

@@ -129,13 +129,17 @@ export const storeContract = (init: StoreContractInit): void => {
         const run = aRun({ status: "RUNNING", ownerId: "instance-1", heartbeatAt });
         await store.runs.create(run);
         const error = { code: "INTERRUPTED", message: "owner stopped" };
-        expect(await store.runs.transition(TENANT_B, run.id, ["RUNNING"], { status: "INTERRUPTED" })).toBeNull();
+        expect(
+          await store.runs.transition(TENANT_B, run.id, ["RUNNING"], { status: "INTERRUPTED" }),
+        ).toBeNull();
         const moved = await store.runs.transition(TENANT_A, run.id, ["RUNNING", "PENDING"], {
           status: "INTERRUPTED",
           error,
         });
         expect(moved).toEqual({ ...run, status: "INTERRUPTED", error });
-        expect(await store.runs.transition(TENANT_A, run.id, ["RUNNING"], { status: "SUCCEEDED" })).toBeNull();
+        expect(
+          await store.runs.transition(TENANT_A, run.id, ["RUNNING"], { status: "SUCCEEDED" }),
+        ).toBeNull();
         expect(await store.runs.get(TENANT_A, run.id)).toEqual(moved);
         expect(await store.runs.transition(TENANT_A, "run-does-not-exist", ["RUNNING"], {})).toBeNull();
       });

@@ -155,7 +155,7 @@ describe("runs over the real openai client", () => {
   it("overlaps ten runs started at once at the LLM server", async () => {
     const RUNS = 10;
     const { fake, server } = await setup(
-      [{ match: { kind: "ANSWER" }, reply: { content: "an answer", latencyMs: 300 } }],
+      [{ match: { kind: "ANSWER" }, reply: { content: "an answer", latencyMs: 1_500 } }],
       {
         VEX_LLM_MAX_CONCURRENCY_PER_TENANT: "32",
         VEX_LLM_MAX_CONCURRENCY: "32",

@@ -72,8 +72,11 @@ describe("one orchestration run end to end", () => {
         .sort(),
     ).toEqual(agents.map((a) => a.id).sort());
     expect(ofType("AgentFailed")).toHaveLength(0);
+    // … plus one AnchorRecorded per anchor backend (the file anchor by default) before RunFinished.
+    expect(ofType("AnchorRecorded").map((e) => e.receipt.entry.runId)).toEqual([started.id]);
+    expect(stream.at(-2)?.__typename).toBe("AnchorRecorded");
     expect(stream).toHaveLength(
-      2 + 2 * agents.length + agents.reduce((n, a) => n + (a.result?.debate.rounds.length ?? 0), 0),
+      3 + 2 * agents.length + agents.reduce((n, a) => n + (a.result?.debate.rounds.length ?? 0), 0),
     );
     for (const agent of agents) {
       const rounds = ofType("DebateRoundCompleted").filter((e) => e.agentId === agent.id);

@@ -4,6 +4,8 @@ import { buildVexSchema } from "../../src/server/schema.js";
 import { wsClient } from "../support/graphql.js";
 import { bearer, createTestKey } from "../support/keys.js";
 import { makeDataDir, removeDir, startTestServer, type TestServer } from "../support/server.js";
+import { evolutionProbes } from "./evolution-probes.js";
+import { provenanceProbes } from "./provenance-probes.js";
 
 /**
  * Every root operation, probed as tenant B against tenant A's ids: another tenant's id must behave
@@ -80,7 +82,7 @@ const probes: Record<string, () => Promise<void>> = {
   },
   "Mutation.startOrchestration": async () => {
     const r = await gql(keyB, 'mutation { startOrchestration(input: { query: "b" }) { id } }');
-    const id = (r.data?.startOrchestration as { id: string }).id;
+    const id = (r.data as { startOrchestration: { id: string } }).startOrchestration.id;
     expect((await gql(keyA, "query($id: ID!) { orchestration(id: $id) { id } }", { id })).data).toEqual({
       orchestration: null,
     });
@@ -117,6 +119,8 @@ const probes: Record<string, () => Promise<void>> = {
     );
     expect(r[0]?.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   },
+  ...evolutionProbes({ gql, key: (t) => (t === "a" ? keyA : keyB), wsUrl: () => server.wsUrl }),
+  ...provenanceProbes({ gql, key: (t) => (t === "a" ? keyA : keyB), runA: () => a }),
 };
 
 beforeAll(async () => {
@@ -125,7 +129,7 @@ beforeAll(async () => {
   keyB = (await createTestKey(dataDir, "tenant-b")).key;
   server = await startTestServer({ dataDir });
   const started = await gql(keyA, 'mutation { startOrchestration(input: { query: "a" }) { id } }');
-  a.runId = (started.data?.startOrchestration as { id: string }).id;
+  a.runId = (started.data as { startOrchestration: { id: string } }).startOrchestration.id;
   for await (const _ of wsClient(server.wsUrl, keyA).iterate({
     query: "subscription($id: ID!) { orchestrationEvents(orchestrationId: $id) { seq } }",
     variables: { id: a.runId },
@@ -135,7 +139,8 @@ beforeAll(async () => {
   const read = await gql(keyA, "query($id: ID!) { orchestration(id: $id) { agents { id } } }", {
     id: a.runId,
   });
-  a.agentId = (read.data?.orchestration as { agents: { id: string }[] }).agents[0]?.id ?? "";
+  a.agentId =
+    (read.data as { orchestration: { agents: { id: string }[] } }).orchestration.agents[0]?.id ?? "";
 });
 afterAll(async () => {
   await server.stop();

@@ -12,7 +12,12 @@ const LEASE_MS = 1_000;
 /** A clock the test moves by hand. */
 const manualClock = () => {
   let t = Date.UTC(2026, 0, 1);
-  return { now: () => new Date(t), advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => new Date(t),
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 };
 
 const orchestratorOn = (store: Store, llm: ScriptedLlm, clock: { now(): Date }, instanceId: string) => {

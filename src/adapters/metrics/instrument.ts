@@ -1,0 +1,74 @@
+import type { BusTopics, EventBus } from "../../ports/event-bus.js";
+import type { LlmClient } from "../../ports/llm.js";
+import type { Store } from "../../ports/stores.js";
+import type { Metrics } from "./metrics.js";
+
+const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
+const outcomeOf = (e: unknown) =>
+  typeof e === "object" && e !== null && "code" in e && typeof e.code === "string" ? e.code : "error";
+
+/** The LLM port, counting calls and tokens and timing each call. */
+export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
+  model: llm.model,
+  async complete(request, options) {
+    const start = process.hrtime.bigint();
+    const kind = request.tag.kind;
+    try {
+      const response = await llm.complete(request, options);
+      m.llmCalls.inc({ kind, outcome: "ok" });
+      m.llmTokens.inc({ type: "prompt" }, response.usage.promptTokens);
+      m.llmTokens.inc({ type: "completion" }, response.usage.completionTokens);
+      return response;
+    } catch (e) {
+      m.llmCalls.inc({ kind, outcome: outcomeOf(e) });
+      throw e;
+    } finally {
+      m.llmLatency.observe({ kind }, seconds(start));
+    }
+  },
+});
+
+/** Wraps every async method of an object so each call is timed under `<prefix>.<method>`. */
+const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T =>
+  new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== "function") return value;
+      const operation = `${prefix}.${String(prop)}`;
+      return async (...args: unknown[]) => {
+        const start = process.hrtime.bigint();
+        try {
+          const result = await value.apply(obj, args);
+          m.storeLatency.observe({ operation, outcome: "ok" }, seconds(start));
+          return result;
+        } catch (e) {
+          m.storeLatency.observe({ operation, outcome: outcomeOf(e) }, seconds(start));
+          throw e;
+        }
+      };
+    },
+  });
+
+/** The store port with every operation timed. */
+export const instrumentStore = (store: Store, m: Metrics): Store => ({
+  runs: timeMethods(store.runs, "runs", m),
+  agents: timeMethods(store.agents, "agents", m),
+  events: timeMethods(store.events, "events", m),
+  ping: () => store.ping(),
+  close: () => store.close(),
+});
+
+/** The bus, measuring publish lag of run events and counting runs and debate rounds from them. */
+export const instrumentBus = (bus: EventBus, m: Metrics): EventBus => ({
+  subscribe: (topic, id) => bus.subscribe(topic, id),
+  close: () => bus.close(),
+  async publish(topic, id, message) {
+    await bus.publish(topic, id, message);
+    if (topic !== "runEvent") return;
+    const event = message as BusTopics["runEvent"];
+    m.publishLag.observe(Math.max(0, (Date.now() - event.at.getTime()) / 1000));
+    if (event.type === "RunStarted") m.runsStarted.inc();
+    else if (event.type === "RunFinished") m.runsFinished.inc({ status: event.status });
+    else if (event.type === "DebateRoundCompleted") m.debateRounds.inc({ outcome: event.round.outcome });
+  },
+});

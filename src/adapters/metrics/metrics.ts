@@ -1,0 +1,77 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Latency buckets in seconds, from 1 ms to 2 min: store calls sit at the low end, LLM calls at the high end. */
+export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/** Every metric the server exports on /metrics, in one registry (no global state). */
+export const createMetrics = (gauges: { connections: () => number; subscriptions: () => number }) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "vex_" });
+  const withRegistry = { registers: [registry] };
+  return {
+    registry,
+    runsStarted: new Counter({ name: "vex_runs_started_total", help: "Runs started", ...withRegistry }),
+    runsFinished: new Counter({
+      name: "vex_runs_finished_total",
+      help: "Runs finished, by final status",
+      labelNames: ["status"] as const,
+      ...withRegistry,
+    }),
+    debateRounds: new Counter({
+      name: "vex_debate_rounds_total",
+      help: "Debate rounds completed, by outcome",
+      labelNames: ["outcome"] as const,
+      ...withRegistry,
+    }),
+    llmCalls: new Counter({
+      name: "vex_llm_calls_total",
+      help: "LLM calls, by call kind and outcome (ok or the error code)",
+      labelNames: ["kind", "outcome"] as const,
+      ...withRegistry,
+    }),
+    llmTokens: new Counter({
+      name: "vex_llm_tokens_total",
+      help: "LLM tokens, by type (prompt or completion)",
+      labelNames: ["type"] as const,
+      ...withRegistry,
+    }),
+    llmLatency: new Histogram({
+      name: "vex_llm_call_duration_seconds",
+      help: "LLM call latency, retries included",
+      labelNames: ["kind"] as const,
+      buckets: LATENCY_BUCKETS,
+      ...withRegistry,
+    }),
+    storeLatency: new Histogram({
+      name: "vex_store_operation_duration_seconds",
+      help: "Store operation latency, by operation",
+      labelNames: ["operation", "outcome"] as const,
+      buckets: LATENCY_BUCKETS,
+      ...withRegistry,
+    }),
+    publishLag: new Histogram({
+      name: "vex_event_publish_lag_seconds",
+      help: "Time from an event's timestamp to its publication (the log write sits in between)",
+      buckets: LATENCY_BUCKETS,
+      ...withRegistry,
+    }),
+    connections: new Gauge({
+      name: "vex_ws_connections",
+      help: "Open authenticated WebSocket connections",
+      collect() {
+        this.set(gauges.connections());
+      },
+      ...withRegistry,
+    }),
+    subscriptions: new Gauge({
+      name: "vex_ws_subscriptions",
+      help: "Active WebSocket operations",
+      collect() {
+        this.set(gauges.subscriptions());
+      },
+      ...withRegistry,
+    }),
+  };
+};
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,130 @@
+import { join } from "node:path";
+import { MongoClient } from "mongodb";
+import { createFileAnchor } from "../adapters/anchor/file-anchor.js";
+import { createMongoAnchor } from "../adapters/anchor/mongo-anchor.js";
+import { createApiKeyFileStore } from "../adapters/embedded/api-key-file-store.js";
+import { createEmbeddedStore } from "../adapters/embedded/embedded-store.js";
+import { createEmbeddedEvolutionStore } from "../adapters/embedded/evolution-store.js";
+import { createEmbeddedProvenanceStore } from "../adapters/embedded/provenance-store.js";
+import { createMongoApiKeyStore, ensureApiKeyIndexes } from "../adapters/mongo/api-key-store.js";
+import { ensureIndexes } from "../adapters/mongo/collections.js";
+import { createMongoEvolutionStore, ensureEvolutionIndexes } from "../adapters/mongo/evolution-store.js";
+import { createMongoStore } from "../adapters/mongo/mongo-store.js";
+import { createMongoProvenanceStore, ensureProvenanceIndexes } from "../adapters/mongo/provenance-store.js";
+import type { Config } from "../config.js";
+import type { AnchorBackend } from "../ports/anchor.js";
+import type { ApiKeyStore } from "../ports/api-keys.js";
+import type { Clock } from "../ports/clock.js";
+import type { EvolutionStore } from "../ports/evolution-store.js";
+import type { ProvenanceStore } from "../ports/provenance-store.js";
+import type { Store } from "../ports/stores.js";
+import { redactUrl, StartupError } from "./startup-error.js";
+
+/** File of the embedded deployment's API keys, inside VEX_DATA_DIR. */
+export const API_KEY_FILE = "api-keys.json";
+/** Database used when MONGODB_URI names none. */
+export const DEFAULT_MONGO_DB = "vex";
+/**
+ * How long a MongoDB operation waits for a reachable server. Short, so that a lost database turns
+ * into a clear STORE_UNAVAILABLE quickly instead of hanging requests. @default 5 s
+ */
+export const MONGO_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+
+/** Every store of the deployment, on one backend. Whoever opens them closes them with close(). */
+export interface Backends {
+  readonly store: Store;
+  readonly keys: ApiKeyStore;
+  readonly evolution: EvolutionStore;
+  readonly provenance: ProvenanceStore;
+  readonly anchors: readonly AnchorBackend[];
+  close(): Promise<void>;
+}
+
+/** The database a MongoDB URI names, or DEFAULT_MONGO_DB. */
+export const mongoDbName = (uri: string): string => {
+  const path = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1];
+  return path ? decodeURIComponent(path) : DEFAULT_MONGO_DB;
+};
+
+/** Connects to MONGODB_URI or refuses to start with a message naming it. */
+const connectMongo = async (uri: string): Promise<MongoClient> => {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGO_SERVER_SELECTION_TIMEOUT_MS });
+  try {
+    await client.connect();
+    await client.db(mongoDbName(uri)).command({ ping: 1 });
+    return client;
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw new StartupError(
+      `Cannot reach MongoDB at MONGODB_URI (${redactUrl(uri)}): ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+};
+
+const anchorsFor = (config: Config, clock: Clock, mongo?: { client: MongoClient; dbName: string }) =>
+  config.provenance.anchors.map((name): AnchorBackend => {
+    switch (name) {
+      case "file":
+        return createFileAnchor({ path: config.provenance.anchorFile, clock });
+      case "mongo":
+        if (!mongo) throw new StartupError("VEX_ANCHORS=mongo needs MONGODB_URI.");
+        return createMongoAnchor({ ...mongo, clock });
+    }
+  });
+
+/**
+ * Opens the deployment's stores: MongoDB when MONGODB_URI is set (one client, indexes created
+ * explicitly), else the embedded store in VEX_DATA_DIR.
+ */
+export const openBackends = async (config: Config, clock: Clock): Promise<Backends> => {
+  if (config.store.kind === "embedded") {
+    const { dataDir } = config.store;
+    const store = await createEmbeddedStore({ dataDir });
+    const keys = await createApiKeyFileStore(join(dataDir, API_KEY_FILE));
+    const evolution = await createEmbeddedEvolutionStore({ dataDir });
+    const provenance = await createEmbeddedProvenanceStore({ dataDir });
+    const anchors = anchorsFor(config, clock);
+    return {
+      store,
+      keys,
+      evolution,
+      provenance,
+      anchors,
+      close: async () => {
+        for (const a of anchors) await a.close();
+        await Promise.all([keys.close(), evolution.close(), provenance.close()]);
+        await store.close();
+      },
+    };
+  }
+  const { uri } = config.store;
+  const client = await connectMongo(uri);
+  const dbName = mongoDbName(uri);
+  const db = client.db(dbName);
+  await ensureIndexes(db);
+  await ensureApiKeyIndexes(db);
+  await ensureEvolutionIndexes(db);
+  await ensureProvenanceIndexes(db);
+  const anchors = anchorsFor(config, clock, { client, dbName });
+  return {
+    store: createMongoStore({ client, dbName }),
+    keys: createMongoApiKeyStore(db),
+    evolution: createMongoEvolutionStore({ client, dbName }),
+    provenance: createMongoProvenanceStore({ client, dbName }),
+    anchors,
+    close: async () => {
+      for (const a of anchors) await a.close();
+      await client.close();
+    },
+  };
+};
+
+/** The API key store alone, for the `vex keys` CLI: the same place the server reads keys from. */
+export const openApiKeyStore = async (config: Config): Promise<ApiKeyStore> => {
+  if (config.store.kind === "embedded") return createApiKeyFileStore(join(config.store.dataDir, API_KEY_FILE));
+  const client = await connectMongo(config.store.uri);
+  const db = client.db(mongoDbName(config.store.uri));
+  await ensureApiKeyIndexes(db);
+  const keys = createMongoApiKeyStore(db);
+  return { ...keys, close: () => client.close() };
+};

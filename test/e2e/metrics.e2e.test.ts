@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  OrchestrationDocument,
+  OrchestrationEventsDocument,
+  StartOrchestrationDocument,
+} from "../../client/generated/graphql.js";
+import { collect, request, wsClient } from "../support/graphql.js";
+import { removeDir, startTestServer, type TestServer } from "../support/server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.stop();
+  await removeDir(server.dataDir);
+});
+
+const scrape = async () => (await fetch(server.url.replace("/graphql", "/metrics"))).text();
+/** The value of one sample line, e.g. `vex_runs_finished_total{status="SUCCEEDED"}`. */
+const sample = (text: string, name: string): number => {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+};
+
+describe("/metrics", () => {
+  it("counts runs, LLM calls, tokens, debate rounds, store operations and sockets", async () => {
+    const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, {
+      input: { query: "q" },
+    });
+    const client = wsClient(server.wsUrl);
+    const events = await collect(client, OrchestrationEventsDocument, { orchestrationId: run.id });
+    const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+    const rounds = orchestration?.agents.reduce((n, a) => n + (a.result?.debate.rounds.length ?? 0), 0) ?? 0;
+
+    const res = await fetch(server.url.replace("/graphql", "/metrics"));
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await scrape();
+    expect(sample(text, "vex_runs_started_total")).toBe(1);
+    expect(sample(text, 'vex_runs_finished_total{status="SUCCEEDED"}')).toBe(1);
+    expect(sample(text, 'vex_llm_calls_total{kind="ANSWER",outcome="ok"}')).toBe(2);
+    expect(sample(text, 'vex_llm_calls_total{kind="SYNTHESIS",outcome="ok"}')).toBe(1);
+    expect(sample(text, 'vex_llm_tokens_total{type="completion"}')).toBe(
+      orchestration?.tokensUsed.completionTokens,
+    );
+    const counted = ["AGREED", "CHALLENGED", "UNVERIFIED"]
+      .map((o) => sample(text, `vex_debate_rounds_total{outcome="${o}"}`))
+      .filter((n) => !Number.isNaN(n))
+      .reduce((a, b) => a + b, 0);
+    expect(counted).toBe(rounds);
+    expect(
+      sample(text, 'vex_store_operation_duration_seconds_count{operation="runs.create",outcome="ok"}'),
+    ).toBe(1);
+    expect(sample(text, "vex_event_publish_lag_seconds_count")).toBe(events.length);
+    await client.dispose();
+
+    // A subscription that stays open: agentTokens of a finished run never ends by itself.
+    const open = wsClient(server.wsUrl);
+    const tokens = open.iterate({
+      query: `subscription { agentTokens(orchestrationId: "${run.id}") { text } }`,
+    });
+    void tokens.next();
+    await waitFor(async () => sample(await scrape(), "vex_ws_subscriptions") === 1);
+    expect(sample(await scrape(), "vex_ws_connections")).toBe(1);
+    await open.dispose();
+    await waitFor(async () => sample(await scrape(), "vex_ws_connections") === 0);
+  });
+});
+
+const waitFor = async (check: () => Promise<boolean>, timeoutMs = 3_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
