@@ -16,6 +16,7 @@ export const CONFIG_DEFAULTS = {
   llmBaseMaxTokens: 512,
   shutdownTimeoutMs: 10_000,
   runLeaseMs: 15_000,
+  mongoTimeoutMs: 5_000,
   logLevel: "info",
   rateLimitPerMinute: 30,
   rateLimitBurst: 10,
@@ -55,6 +56,7 @@ const envSchema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
     .optional(),
+  VEX_MONGO_TIMEOUT_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.mongoTimeoutMs),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
@@ -126,7 +128,12 @@ export interface Config {
   readonly port: number;
   readonly store:
     | { readonly kind: "embedded"; readonly dataDir: string }
-    | { readonly kind: "mongo"; readonly uri: string };
+    | {
+        readonly kind: "mongo";
+        readonly uri: string;
+        /** How long an operation waits for a reachable server before STORE_UNAVAILABLE. */
+        readonly timeoutMs: number;
+      };
   readonly llm:
     | { readonly kind: "offline"; readonly baseMaxTokens: number }
     | {
@@ -193,7 +200,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     port: e.PORT,
     store:
       e.MONGODB_URI !== undefined
-        ? { kind: "mongo", uri: e.MONGODB_URI }
+        ? { kind: "mongo", uri: e.MONGODB_URI, timeoutMs: e.VEX_MONGO_TIMEOUT_MS }
         : { kind: "embedded", dataDir: e.VEX_DATA_DIR },
     llm: useOpenAi
       ? {

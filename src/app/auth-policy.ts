@@ -4,7 +4,8 @@ import type { ApiKeyStore } from "../ports/api-keys.js";
 import { StartupError } from "./startup-error.js";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "::1", "[::1]"]);
-export const isLoopback = (host: string): boolean => LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+export const isLoopback = (host: string): boolean =>
+  LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
 
 /**
  * Whether requests without a key act as the default tenant. With auth disabled: always. Otherwise

@@ -24,11 +24,6 @@ import { redactUrl, StartupError } from "./startup-error.js";
 export const API_KEY_FILE = "api-keys.json";
 /** Database used when MONGODB_URI names none. */
 export const DEFAULT_MONGO_DB = "vex";
-/**
- * How long a MongoDB operation waits for a reachable server. Short, so that a lost database turns
- * into a clear STORE_UNAVAILABLE quickly instead of hanging requests. @default 5 s
- */
-export const MONGO_SERVER_SELECTION_TIMEOUT_MS = 5_000;
 
 /** Every store of the deployment, on one backend. Whoever opens them closes them with close(). */
 export interface Backends {
@@ -47,8 +42,9 @@ export const mongoDbName = (uri: string): string => {
 };
 
 /** Connects to MONGODB_URI or refuses to start with a message naming it. */
-const connectMongo = async (uri: string): Promise<MongoClient> => {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGO_SERVER_SELECTION_TIMEOUT_MS });
+const connectMongo = async (uri: string, timeoutMs: number): Promise<MongoClient> => {
+  // A short selection timeout turns a lost database into a clear STORE_UNAVAILABLE instead of hung requests.
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
   try {
     await client.connect();
     await client.db(mongoDbName(uri)).command({ ping: 1 });
@@ -97,8 +93,8 @@ export const openBackends = async (config: Config, clock: Clock): Promise<Backen
       },
     };
   }
-  const { uri } = config.store;
-  const client = await connectMongo(uri);
+  const { uri, timeoutMs } = config.store;
+  const client = await connectMongo(uri, timeoutMs);
   const dbName = mongoDbName(uri);
   const db = client.db(dbName);
   await ensureIndexes(db);
@@ -121,8 +117,9 @@ export const openBackends = async (config: Config, clock: Clock): Promise<Backen
 
 /** The API key store alone, for the `vex keys` CLI: the same place the server reads keys from. */
 export const openApiKeyStore = async (config: Config): Promise<ApiKeyStore> => {
-  if (config.store.kind === "embedded") return createApiKeyFileStore(join(config.store.dataDir, API_KEY_FILE));
-  const client = await connectMongo(config.store.uri);
+  if (config.store.kind === "embedded")
+    return createApiKeyFileStore(join(config.store.dataDir, API_KEY_FILE));
+  const client = await connectMongo(config.store.uri, config.store.timeoutMs);
   const db = client.db(mongoDbName(config.store.uri));
   await ensureApiKeyIndexes(db);
   const keys = createMongoApiKeyStore(db);

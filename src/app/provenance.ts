@@ -41,7 +41,11 @@ export const openProvenance = async (deps: {
   };
   const service = createProvenanceService({ ...hookDeps, store: deps.store });
   deps.logger.info(
-    { source, anchors: config.provenance.anchors, defaultTenantKey: service.publicKey("default").verifierKey },
+    {
+      source,
+      anchors: config.provenance.anchors,
+      defaultTenantKey: service.publicKey("default").verifierKey,
+    },
     "ledger signing key loaded",
   );
   return { hook: createProvenanceHook(hookDeps), service };

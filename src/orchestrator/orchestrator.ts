@@ -1,7 +1,14 @@
 import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
-import { type Agent, NO_TOKENS, type Run, type RunError, type RunStatus } from "../domain/run.js";
+import {
+  type Agent,
+  type AgentState,
+  NO_TOKENS,
+  type Run,
+  type RunError,
+  type RunStatus,
+} from "../domain/run.js";
 import { runTraceRoot } from "../domain/transcript.js";
 import type { Clock } from "../ports/clock.js";
 import type { AgentToken, EventBus } from "../ports/event-bus.js";
@@ -74,6 +81,19 @@ interface ActiveRun {
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
+
+/** First and longest wait between attempts to record a run's end while the store is unavailable. */
+export const FINAL_WRITE_RETRY_MS = 500;
+export const FINAL_WRITE_RETRY_MAX_MS = 10_000;
+
+const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING"]);
+const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
+  PENDING: "FAILED",
+  RUNNING: "FAILED",
+  FAILED: "FAILED",
+  CANCELLED: "CANCELLED",
+  INTERRUPTED: "INTERRUPTED",
+};
 
 const abortReason = (code: typeof ErrorCode.Cancelled | typeof ErrorCode.Interrupted, message: string) =>
   new AppError(code, message);
@@ -161,21 +181,50 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       status = STATUS_OF_ABORT[error.code] ?? "FAILED";
       patch = { error, tokensUsed: ctx.usage };
     }
-    await store.runs.update(run.tenantId, run.id, {
-      ...patch,
-      status,
-      completedAt: clock.now(),
-      ownerId: null,
+    const final = patch;
+    await untilStored(async () => {
+      if (status !== "SUCCEEDED") await settleAgents(run, status);
+      await store.runs.update(run.tenantId, run.id, {
+        ...final,
+        status,
+        completedAt: clock.now(),
+        ownerId: null,
+      });
+      await log.emit({
+        type: "RunFinished",
+        status,
+        response: final.response ?? null,
+        confidence: final.confidence ?? null,
+        merkleRoot: final.merkleRoot ?? null,
+        traceRoot: final.traceRoot ?? null,
+        error: final.error ?? null,
+      });
     });
-    await log.emit({
-      type: "RunFinished",
-      status,
-      response: patch.response ?? null,
-      confidence: patch.confidence ?? null,
-      merkleRoot: patch.merkleRoot ?? null,
-      traceRoot: patch.traceRoot ?? null,
-      error: patch.error ?? null,
-    });
+  };
+
+  /** Agents still marked in progress (their own failure could not be stored) take the run's end state. */
+  const settleAgents = async (run: Run, status: Exclude<RunStatus, "SUCCEEDED">) => {
+    const state = AGENT_STATE_OF_RUN_END[status];
+    for (const agent of await store.agents.listByRun(run.tenantId, run.id)) {
+      if (!IN_PROGRESS.has(agent.state)) continue;
+      await store.agents.update(run.tenantId, agent.id, { state, completedAt: clock.now() });
+    }
+  };
+
+  /**
+   * Records a run's end even if the store is briefly unavailable: retries with backoff while the
+   * store answers STORE_UNAVAILABLE and this process is not shutting down (then lease recovery,
+   * here or on another instance, records it instead).
+   */
+  const untilStored = async (write: () => Promise<void>) => {
+    for (let delay = FINAL_WRITE_RETRY_MS; ; delay = Math.min(delay * 2, FINAL_WRITE_RETRY_MAX_MS)) {
+      try {
+        return await write();
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === ErrorCode.StoreUnavailable) || !accepting) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   };
 
   const launch = (run: Run, existing: readonly Agent[]) => {

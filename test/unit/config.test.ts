@@ -18,7 +18,7 @@ describe("loadConfig", () => {
       MONGODB_URI: "mongodb://db:27017/vex",
       OPENAI_BASE_URL: "http://127.0.0.1:11434/v1",
     });
-    expect(c.store).toEqual({ kind: "mongo", uri: "mongodb://db:27017/vex" });
+    expect(c.store).toEqual({ kind: "mongo", uri: "mongodb://db:27017/vex", timeoutMs: 5_000 });
     expect(c.llm).toMatchObject({
       kind: "openai",
       baseUrl: "http://127.0.0.1:11434/v1",

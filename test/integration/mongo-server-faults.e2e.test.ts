@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  OrchestrationDocument,
+  OrchestrationEventLogDocument,
+  StartOrchestrationDocument,
+} from "../../client/generated/graphql.js";
+import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
+import { execute, request } from "../support/graphql.js";
+import { startFerretDb } from "../support/mongo.js";
+import { removeDir, startTestServer } from "../support/server.js";
+
+const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
+
+// A FerretDB of our own, even when MONGODB_URI is set: this test stops and restarts it.
+const ferret = await startFerretDb();
+afterAll(() => ferret.stop());
+
+const waitFor = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe("MongoDB faults through the server", () => {
+  it("refuses to start when MongoDB is unreachable, naming MONGODB_URI", async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        MONGODB_URI: "mongodb://127.0.0.1:9/vex",
+        VEX_MONGO_TIMEOUT_MS: "300",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const [code] = await once(child, "exit");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Cannot reach MongoDB at MONGODB_URI \(mongodb:\/\/127\.0\.0\.1:9\/vex\)/);
+  });
+
+  it("fails the run in flight clearly, keeps answering, and recovers when MongoDB is back", {
+    timeout: 90_000,
+  }, async () => {
+    const llm = new ScriptedLlm((req, turn) =>
+      req.tag.role === "CRITIC" && req.tag.kind === "ANSWER"
+        ? { content: "late answer", delayMs: 1_500 }
+        : defaultScript(req, turn),
+    );
+    const server = await startTestServer({
+      llm,
+      env: { MONGODB_URI: `${ferret.uri}vex_faults_e2e`, VEX_MONGO_TIMEOUT_MS: "500", LOG_LEVEL: "silent" },
+    });
+    try {
+      const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, {
+        input: { query: "q" },
+      });
+      await waitFor(async () => {
+        const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+        return orchestration?.agents.find((a) => a.role === "RESEARCHER")?.state === "COMPLETED";
+      });
+
+      await ferret.halt();
+      const during = await execute(server.url, OrchestrationDocument, { id: run.id });
+      expect(during.errors?.[0]?.extensions?.code).toBe("STORE_UNAVAILABLE");
+      expect(during.errors?.[0]?.message).toMatch(/MongoDB is unavailable/);
+      expect((await fetch(server.url.replace("/graphql", "/readyz"))).status).toBe(503);
+      expect((await fetch(server.url.replace("/graphql", "/healthz"))).status).toBe(200);
+      // The critic's answer arrives while MongoDB is down: the run cannot store it and fails.
+      await new Promise((r) => setTimeout(r, 2_500));
+
+      await ferret.restart();
+      await waitFor(async () => (await fetch(server.url.replace("/graphql", "/readyz"))).status === 200);
+      await waitFor(async () => {
+        const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+        return orchestration?.status === "FAILED";
+      });
+      const { orchestration } = await request(server.url, OrchestrationDocument, { id: run.id });
+      expect(orchestration?.error).toMatchObject({ code: "STORE_UNAVAILABLE" });
+      expect(orchestration?.agents.map((a) => [a.role, a.state])).toEqual([
+        ["ROOT", "FAILED"],
+        ["RESEARCHER", "COMPLETED"],
+        ["CRITIC", "FAILED"],
+      ]);
+      expect(orchestration?.agents.find((a) => a.role === "RESEARCHER")?.result?.response).toBeTruthy();
+      const log = await request(server.url, OrchestrationEventLogDocument, { id: run.id });
+      expect(log.orchestration?.events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "FAILED" });
+
+      // The same server, without a restart, serves new runs again.
+      const { startOrchestration: next } = await request(server.url, StartOrchestrationDocument, {
+        input: { query: "again" },
+      });
+      await waitFor(
+        async () =>
+          (await request(server.url, OrchestrationDocument, { id: next.id })).orchestration?.status ===
+          "SUCCEEDED",
+      );
+    } finally {
+      await server.stop();
+      await removeDir(server.dataDir);
+    }
+  });
+});
