@@ -44,7 +44,7 @@ export const createRunEventLog = (deps: {
 
 /**
  * A run's events after `afterSeq`: first replayed from the log, then live from the bus, with no gap
- * and no duplicate. Ends after RunFinished (or at once if the run ended without one). The caller
+ * and no duplicate. Ends with the log of a finished run, or after a live RunFinished. The caller
  * checks that the run exists and belongs to the tenant.
  */
 export async function* streamRunEvents(
@@ -73,13 +73,11 @@ export async function* streamRunEvents(
         }
       }
     };
-    for await (const e of replay(Number.MAX_SAFE_INTEGER)) {
-      yield e;
-      if (e.type === "RunFinished") return;
-    }
+    // A resumed run's log holds a RunFinished per attempt: the replay does not stop at one.
+    for await (const e of replay(Number.MAX_SAFE_INTEGER)) yield e;
     const current = await deps.store.runs.get(tenantId, runId);
     if (current === null || isTerminal(current.status)) {
-      // Ended between the first read and the subscription, or ended without a final event.
+      // Finished (perhaps while we replayed): whatever was stored since is the rest of the log.
       for await (const e of replay(Number.MAX_SAFE_INTEGER)) yield e;
       return;
     }

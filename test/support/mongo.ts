@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { access, constants, mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -41,7 +42,13 @@ export const FERRETDB_START_TIMEOUT_MS = 30_000;
 /** How long `stop()` waits after SIGTERM before SIGKILL. @default 5 s */
 export const FERRETDB_STOP_GRACE_MS = 5_000;
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * The repository root: two folders up from this file in the sources, three when compiled into dist/
+ * (the benchmarks import it from there); the first of those that holds the FerretDB pin.
+ */
+const ROOT = [new URL("../../", import.meta.url), new URL("../../../", import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, "tools", "ferretdb", "go.mod"))) as string;
 const TOOL_DIR = join(ROOT, "tools", "ferretdb");
 const BUILD_SCRIPT = join(ROOT, "scripts", "build-ferretdb.sh");
 
