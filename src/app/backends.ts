@@ -12,6 +12,7 @@ import { createMongoEvolutionStore, ensureEvolutionIndexes } from "../adapters/m
 import { createMongoStore } from "../adapters/mongo/mongo-store.js";
 import { createMongoProvenanceStore, ensureProvenanceIndexes } from "../adapters/mongo/provenance-store.js";
 import type { Config } from "../config.js";
+import { UnreachableCaseError } from "../domain/errors.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { ApiKeyStore } from "../ports/api-keys.js";
 import type { Clock } from "../ports/clock.js";
@@ -65,6 +66,8 @@ const anchorsFor = (config: Config, clock: Clock, mongo?: { client: MongoClient;
       case "mongo":
         if (!mongo) throw new StartupError("VEX_ANCHORS=mongo needs MONGODB_URI.");
         return createMongoAnchor({ ...mongo, clock });
+      default:
+        throw new UnreachableCaseError(name);
     }
   });
 
