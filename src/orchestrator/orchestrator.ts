@@ -1,15 +1,6 @@
-import { AppError, badInput, ErrorCode } from "../domain/errors.js";
+import { AppError, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
-import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
-import {
-  type Agent,
-  type AgentState,
-  NO_TOKENS,
-  type Run,
-  type RunError,
-  type RunStatus,
-} from "../domain/run.js";
-import { runTraceRoot } from "../domain/transcript.js";
+import { type Agent, NO_TOKENS, type Run } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { AgentToken, EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
@@ -17,12 +8,15 @@ import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Store } from "../ports/stores.js";
-import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import { assertResumable, createAdmission } from "./admission.js";
 import { DEFAULT_RUN_LEASE_MS } from "./defaults.js";
-import type { RunCompletion, RunHook } from "./hooks.js";
+import type { RunHook } from "./hooks.js";
 import { createLeaseKeeper } from "./leases.js";
-import { createRunEventLog, streamRunEvents } from "./run-events.js";
+import { streamRunEvents } from "./run-events.js";
+import { type BackgroundErrorHandler, createRunExecutor } from "./run-executor.js";
 import { resolveRunInput, type StartRunInput } from "./run-input.js";
+
+export { FINAL_WRITE_RETRY_MAX_MS, FINAL_WRITE_RETRY_MS } from "./run-executor.js";
 
 export interface OrchestratorDeps {
   readonly store: Store;
@@ -46,7 +40,7 @@ export interface OrchestratorDeps {
   /** Steps that plug into every run, in order (evolution, provenance). */
   readonly hooks?: readonly RunHook[];
   /** Errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
-  readonly onBackgroundError?: (error: unknown, context: { runId: string; hook?: string }) => void;
+  readonly onBackgroundError?: BackgroundErrorHandler;
 }
 
 export interface Orchestrator {
@@ -82,27 +76,13 @@ interface ActiveRun {
   readonly done: Promise<void>;
 }
 
-/** First and longest wait between attempts to record a run's end while the store is unavailable. */
-export const FINAL_WRITE_RETRY_MS = 500;
-export const FINAL_WRITE_RETRY_MAX_MS = 10_000;
-
-const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING"]);
-const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
-  PENDING: "FAILED",
-  RUNNING: "FAILED",
-  FAILED: "FAILED",
-  CANCELLED: "CANCELLED",
-  INTERRUPTED: "INTERRUPTED",
-};
-
 const abortReason = (code: typeof ErrorCode.Cancelled | typeof ErrorCode.Interrupted, message: string) =>
   new AppError(code, message);
 
-const STATUS_OF_ABORT: Partial<Record<string, RunStatus>> = {
-  [ErrorCode.Cancelled]: "CANCELLED",
-  [ErrorCode.Interrupted]: "INTERRUPTED",
-};
-
+/**
+ * The run engine: admits, stores and executes runs in the background (see Orchestrator), owns
+ * their leases, and on shutdown lets them finish or interrupts them.
+ */
 export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const { store, clock } = deps;
   const instanceId = deps.instanceId ?? deps.ids.next();
@@ -118,114 +98,11 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     onError: (e, runId) => deps.onBackgroundError?.(e, { runId }),
   });
 
-  const runHooks = async (completion: RunCompletion) => {
-    for (const hook of deps.hooks ?? []) {
-      if (!hook.afterRun) continue;
-      try {
-        await hook.afterRun(completion);
-      } catch (e) {
-        if (completion.signal.aborted) throw completion.signal.reason;
-        deps.onBackgroundError?.(e, { runId: completion.run.id, hook: hook.name });
-      }
-    }
-  };
-
-  /** Executes a run (fresh, or resumed with its stored agents) to a final status and RunFinished. */
-  const execute = async (
-    run: Run,
-    controller: AbortController,
-    existing: readonly Agent[],
-  ): Promise<void> => {
-    const lastSeq = existing.length > 0 ? await store.events.lastSeq(run.tenantId, run.id) : 0;
-    const log = createRunEventLog({
-      store,
-      bus: deps.bus,
-      clock,
-      tenantId: run.tenantId,
-      runId: run.id,
-      lastSeq,
-    });
-    const ctx: RunContext = {
-      tenantId: run.tenantId,
-      runId: run.id,
-      query: run.query,
-      config: run.config,
-      baseMaxTokens: deps.baseMaxTokens,
-      signal: controller.signal,
-      log,
-      deps,
-      existing: new Map(existing.map((a) => [a.ordinal, a])),
-      abortRun: (reason) => {
-        if (!controller.signal.aborted) controller.abort(reason);
-      },
-      usage: run.tokensUsed,
-    };
-    let status: RunStatus;
-    let patch: Partial<Run>;
-    try {
-      if (existing.length === 0) await log.emit({ type: "RunStarted", query: run.query });
-      else {
-        const reusedAgentIds = existing.filter((a) => a.state === "COMPLETED").map((a) => a.id);
-        await log.emit({ type: "RunResumed", reusedAgentIds });
-      }
-      const root = await runAgent(ctx, ROOT_SPEC);
-      const agents = await store.agents.listByRun(run.tenantId, run.id);
-      patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
-      await store.runs.update(run.tenantId, run.id, patch);
-      await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });
-      status = "SUCCEEDED";
-    } catch (e) {
-      const reason = controller.signal.aborted ? controller.signal.reason : e;
-      if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
-      const error = toRunError(reason);
-      status = STATUS_OF_ABORT[error.code] ?? "FAILED";
-      patch = { error, tokensUsed: ctx.usage };
-    }
-    const final = patch;
-    await untilStored(async () => {
-      if (status !== "SUCCEEDED") await settleAgents(run, status);
-      await store.runs.update(run.tenantId, run.id, {
-        ...final,
-        status,
-        completedAt: clock.now(),
-        ownerId: null,
-      });
-      await log.emit({
-        type: "RunFinished",
-        status,
-        response: final.response ?? null,
-        confidence: final.confidence ?? null,
-        merkleRoot: final.merkleRoot ?? null,
-        traceRoot: final.traceRoot ?? null,
-        error: final.error ?? null,
-      });
-    });
-  };
-
-  /** Agents still marked in progress (their own failure could not be stored) take the run's end state. */
-  const settleAgents = async (run: Run, status: Exclude<RunStatus, "SUCCEEDED">) => {
-    const state = AGENT_STATE_OF_RUN_END[status];
-    for (const agent of await store.agents.listByRun(run.tenantId, run.id)) {
-      if (!IN_PROGRESS.has(agent.state)) continue;
-      await store.agents.update(run.tenantId, agent.id, { state, completedAt: clock.now() });
-    }
-  };
-
-  /**
-   * Records a run's end even if the store is briefly unavailable: retries with backoff while the
-   * store answers STORE_UNAVAILABLE and this process is not shutting down (then lease recovery,
-   * here or on another instance, records it instead).
-   */
-  const untilStored = async (write: () => Promise<void>) => {
-    for (let delay = FINAL_WRITE_RETRY_MS; ; delay = Math.min(delay * 2, FINAL_WRITE_RETRY_MAX_MS)) {
-      try {
-        return await write();
-      } catch (e) {
-        if (!(e instanceof AppError && e.code === ErrorCode.StoreUnavailable) || !accepting) throw e;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  };
+  const execute = createRunExecutor(deps, () => accepting);
+  const admit = createAdmission(deps, {
+    isAccepting: () => accepting,
+    activeRunsOf: (tenantId) => [...active.values()].filter((r) => r.tenantId === tenantId).length,
+  });
 
   const launch = (run: Run, existing: readonly Agent[]) => {
     const controller = new AbortController();
@@ -233,30 +110,6 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       .catch((e) => deps.onBackgroundError?.(e, { runId: run.id }))
       .finally(() => active.delete(run.id));
     active.set(run.id, { tenantId: run.tenantId, controller, done });
-  };
-
-  /** Throws SHUTTING_DOWN, CONCURRENCY_LIMITED or RATE_LIMITED (with retryAfterSeconds) when a run may not start. */
-  const admit = async (tenantId: string) => {
-    if (!accepting) {
-      throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
-    }
-    const cap = deps.maxConcurrentRunsPerTenant;
-    if (cap !== undefined && [...active.values()].filter((r) => r.tenantId === tenantId).length >= cap) {
-      throw new AppError(
-        ErrorCode.ConcurrencyLimited,
-        `At most ${cap} runs may execute at once; wait for one to finish.`,
-        {
-          details: { limit: cap },
-        },
-      );
-    }
-    const verdict = await deps.rateLimiter?.consume(tenantId);
-    if (verdict && !verdict.allowed) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      throw new AppError(ErrorCode.RateLimited, `Too many runs started; retry in ${retryAfterSeconds} s.`, {
-        details: { retryAfterSeconds },
-      });
-    }
   };
 
   const getOrThrow = async (tenantId: string, runId: string): Promise<Run> => {
@@ -298,11 +151,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
     async resume(tenantId, runId) {
       const current = await getOrThrow(tenantId, runId);
-      if (current.status !== "INTERRUPTED") {
-        throw badInput(`Only INTERRUPTED runs can be resumed; this one is ${current.status}.`, {
-          argument: "id",
-        });
-      }
+      assertResumable(current);
       await admit(tenantId);
       const now = clock.now();
       const run = await store.runs.transition(tenantId, runId, ["INTERRUPTED"], {
@@ -358,23 +207,3 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     },
   };
 };
-
-/** The run's result fields from its completed agents. */
-const summarise = (root: Agent, agents: readonly Agent[]): Partial<Run> => {
-  const completed = agents.filter((a) => a.result !== null).sort((a, b) => a.ordinal - b.ordinal);
-  const leafHashes = completed.map((a) => fromHex((a.result as NonNullable<Agent["result"]>).contextHash));
-  const confidences = completed.map((a) => a.result?.confidence ?? 0);
-  return {
-    response: root.result?.response ?? null,
-    confidence: confidences.reduce((s, c) => s + c, 0) / Math.max(1, confidences.length),
-    merkleRoot: toHex(merkleRootFromLeafHashes(leafHashes)),
-    traceRoot: runTraceRoot(completed.map((a) => a.result?.traceRoot ?? "")),
-    levelsProcessed: Math.max(0, ...completed.map((a) => a.depth + 1)),
-    leafOrder: completed.map((a) => a.id),
-  };
-};
-
-const toRunError = (e: unknown): RunError =>
-  e instanceof AppError
-    ? { code: e.code, message: e.message }
-    : { code: ErrorCode.Internal, message: "The run failed unexpectedly." };

@@ -1,13 +1,10 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, type OpenAI } from "openai";
-import { z } from "zod";
-import { AppError, ErrorCode, isAppError } from "../../domain/errors.js";
-import { NO_TOKENS, type TokenUsage } from "../../domain/run.js";
+import type { OpenAI } from "openai";
 import type { LlmCallOptions, LlmCallTag, LlmClient, LlmRequest, LlmResponse } from "../../ports/llm.js";
+import { KeyedSemaphore, linkSignals, Semaphore } from "./concurrency.js";
+import { callTimeout, cancelled, classify, type Failure, finalError } from "./failures.js";
+import { parseCompletion, readCompletionStream } from "./response.js";
 import {
   defaultRetryTiming,
-  isRetryableStatus,
-  parseRetryAfter,
-  parseRetryAfterMs,
   type RetryPolicy,
   type RetryTiming,
   resolveRetryPolicy,
@@ -137,19 +134,6 @@ interface CallSettings {
   readonly timing: RetryTiming;
 }
 
-/** What went wrong in one attempt, and whether another attempt may help. */
-interface Failure {
-  readonly code:
-    | typeof ErrorCode.LlmUnavailable
-    | typeof ErrorCode.LlmOutputInvalid
-    | typeof ErrorCode.LlmTimeout;
-  readonly retryable: boolean;
-  readonly what: string;
-  readonly status?: number;
-  readonly serverAskMs?: number;
-  readonly cause: unknown;
-}
-
 const callWithRetries = async (
   s: CallSettings,
   request: LlmRequest,
@@ -177,7 +161,7 @@ const callWithRetries = async (
         if (e instanceof TokenListenerError) throw e.cause;
         lastError = e;
         if (outer?.aborted) throw cancelled(outer.reason);
-        if (deadline.signal.aborted) throw callTimeout(s, attempt, e);
+        if (deadline.signal.aborted) throw callTimeout(s.timeoutMs, attempt, e);
         failure = classify(e, attemptCtl.signal.aborted, s.attemptTimeoutMs, s.timing.now());
       } finally {
         clearTimeout(attemptTimer);
@@ -192,7 +176,7 @@ const callWithRetries = async (
         await s.timing.sleep(delay, callSignal.signal);
       } catch (e) {
         if (outer?.aborted) throw cancelled(outer.reason);
-        if (deadline.signal.aborted) throw callTimeout(s, attempt, lastError);
+        if (deadline.signal.aborted) throw callTimeout(s.timeoutMs, attempt, lastError);
         throw e;
       }
     }
@@ -239,36 +223,7 @@ const attemptOnce = async (
     { ...body, stream: true, stream_options: { include_usage: true } },
     requestOptions,
   );
-  let content = "";
-  let model = "";
-  let finishReason: string | null = null;
-  let usage: TokenUsage | undefined;
-  let chunks = 0;
-  for await (const raw of stream) {
-    chunks++;
-    const parsed = chunkSchema.safeParse(raw);
-    if (!parsed.success) throw outputInvalid(`stream chunk ${chunks} is not a chat completion chunk`, raw);
-    const chunk = parsed.data;
-    if (model === "" && chunk.model) model = chunk.model;
-    if (chunk.usage) usage = toUsage(chunk.usage);
-    const choice = chunk.choices.find((c) => (c.index ?? 0) === 0);
-    const piece = choice?.delta?.content;
-    if (piece) {
-      content += piece;
-      emit(opts, piece, progress);
-    }
-    if (choice?.finish_reason) finishReason = choice.finish_reason;
-  }
-  // The SDK ends the iteration quietly when the request is aborted; surface the abort.
-  if (signal.aborted) throw signal.reason;
-  if (finishReason === null) {
-    throw new AppError(
-      ErrorCode.LlmOutputInvalid,
-      `LLM stream ended before the model finished (no finish_reason after ${chunks} chunks; ${content.length} characters received).`,
-      { details: { chunks, received: excerpt(content) } },
-    );
-  }
-  return { content, model: model || s.model, usage: usage ?? NO_TOKENS };
+  return readCompletionStream(stream, s.model, signal, (piece) => emit(opts, piece, progress));
 };
 
 const tagHeaders = (tag: LlmCallTag, attempt: number): Record<string, string> => ({
@@ -294,253 +249,7 @@ const emit = (opts: LlmCallOptions, text: string, progress: { tokensEmitted: boo
   }
 };
 
-// ---- response validation (STYLE §2.11: untrusted input is parsed, never guessed) ----
-
-const usageSchema = z.looseObject({
-  prompt_tokens: z.number().optional(),
-  completion_tokens: z.number().optional(),
-  total_tokens: z.number().optional(),
-});
-const completionSchema = z.looseObject({
-  model: z.string().optional(),
-  choices: z.array(
-    z.looseObject({
-      message: z.looseObject({ content: z.string().nullish(), refusal: z.string().nullish() }),
-      finish_reason: z.string().nullish(),
-    }),
-  ),
-  usage: usageSchema.nullish(),
-});
-const chunkSchema = z.looseObject({
-  model: z.string().optional(),
-  choices: z.array(
-    z.looseObject({
-      index: z.number().optional(),
-      delta: z.looseObject({ content: z.string().nullish() }).nullish(),
-      finish_reason: z.string().nullish(),
-    }),
-  ),
-  usage: usageSchema.nullish(),
-});
-
-const count = (n: number | undefined): number =>
-  n !== undefined && Number.isFinite(n) && n >= 0 ? Math.floor(n) : 0;
-const toUsage = (u: z.infer<typeof usageSchema>): TokenUsage => {
-  const promptTokens = count(u.prompt_tokens);
-  const completionTokens = count(u.completion_tokens);
-  const total = count(u.total_tokens);
-  return { promptTokens, completionTokens, totalTokens: total > 0 ? total : promptTokens + completionTokens };
-};
-
-const parseCompletion = (raw: unknown, fallbackModel: string): LlmResponse => {
-  const parsed = completionSchema.safeParse(raw);
-  if (!parsed.success) throw outputInvalid("LLM response is not a chat completion", raw);
-  const { choices, model, usage } = parsed.data;
-  const first = choices[0];
-  if (first === undefined) throw outputInvalid("LLM response has no choices", raw);
-  const content = first.message.content;
-  if (typeof content !== "string") {
-    const refusal = first.message.refusal;
-    throw outputInvalid(
-      refusal
-        ? `LLM refused to answer: ${refusal}`
-        : `LLM response has no text (finish_reason ${first.finish_reason})`,
-      raw,
-    );
-  }
-  return { content, model: model || fallbackModel, usage: usage ? toUsage(usage) : NO_TOKENS };
-};
-
-const EXCERPT_CHARS = 300;
-const excerpt = (value: unknown): string => {
-  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
-};
-
-const outputInvalid = (what: string, received: unknown): AppError =>
-  new AppError(ErrorCode.LlmOutputInvalid, `${what}; received: ${excerpt(received)}`, {
-    details: { received: excerpt(received) },
-  });
-
-// ---- error mapping ----
-
-/** Maps an attempt's exception; the caller has already ruled out the outer abort and the call deadline. */
-const classify = (e: unknown, attemptTimedOut: boolean, attemptTimeoutMs: number, nowMs: number): Failure => {
-  if (attemptTimedOut || e instanceof APIConnectionTimeoutError) {
-    const what = `no answer within the ${attemptTimeoutMs} ms attempt timeout`;
-    return { code: ErrorCode.LlmTimeout, retryable: true, what, cause: e };
-  }
-  if (isAppError(e)) return { code: ErrorCode.LlmOutputInvalid, retryable: false, what: e.message, cause: e };
-  if (e instanceof APIConnectionError) {
-    return {
-      code: ErrorCode.LlmUnavailable,
-      retryable: true,
-      what: `connection failed (${e.message})`,
-      cause: e,
-    };
-  }
-  if (e instanceof APIError) {
-    if (e.status === undefined) {
-      return {
-        code: ErrorCode.LlmUnavailable,
-        retryable: false,
-        what: `server reported an error: ${e.message}`,
-        cause: e,
-      };
-    }
-    const serverAskMs =
-      parseRetryAfterMs(e.headers?.get("retry-after-ms")) ??
-      parseRetryAfter(e.headers?.get("retry-after"), nowMs);
-    return {
-      code: ErrorCode.LlmUnavailable,
-      retryable: isRetryableStatus(e.status),
-      what: `HTTP ${e.status}: ${e.message}`,
-      status: e.status,
-      ...(serverAskMs === undefined ? {} : { serverAskMs }),
-      cause: e,
-    };
-  }
-  // Anything else was thrown after the response headers arrived, while reading the body:
-  // invalid JSON (SyntaxError) or a connection that closed mid-way (undici's "terminated").
-  const reason = e instanceof SyntaxError ? "body is not valid JSON" : "body ended before it was complete";
-  const message = e instanceof Error ? e.message : String(e);
-  return {
-    code: ErrorCode.LlmOutputInvalid,
-    retryable: false,
-    what: `LLM response ${reason} (${message})`,
-    cause: e,
-  };
-};
-
-const finalError = (f: Failure, attempt: number, maxAttempts: number): AppError => {
-  if (isAppError(f.cause) && f.code === ErrorCode.LlmOutputInvalid) return f.cause;
-  const attempts = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
-  const tail = f.retryable ? `after ${attempts} (max ${maxAttempts})` : `not retryable; ${attempts}`;
-  const lead =
-    f.code === ErrorCode.LlmTimeout
-      ? "LLM request timed out"
-      : f.code === ErrorCode.LlmOutputInvalid
-        ? "LLM output invalid"
-        : "LLM unavailable";
-  return new AppError(f.code, `${lead}: ${f.what} (${tail}).`, {
-    cause: f.cause,
-    details: { attempts: attempt, ...(f.status === undefined ? {} : { status: f.status }) },
-  });
-};
-
-const callTimeout = (s: CallSettings, attempt: number, cause: unknown): AppError =>
-  new AppError(
-    ErrorCode.LlmTimeout,
-    `LLM call timed out after ${s.timeoutMs} ms (during attempt ${attempt}).`,
-    {
-      cause,
-      details: { attempts: attempt, timeoutMs: s.timeoutMs },
-    },
-  );
-
-const cancelled = (reason: unknown): AppError =>
-  isAppError(reason) ? reason : new AppError(ErrorCode.Cancelled, "LLM call cancelled.", { cause: reason });
-
 const positiveInt = (name: string, v: number): number => {
   if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   return v;
 };
-
-// ---- signals and concurrency ----
-
-/** An AbortSignal that aborts when any source does; `dispose` detaches it from long-lived sources. */
-const linkSignals = (
-  ...sources: Array<AbortSignal | undefined>
-): { signal: AbortSignal; dispose(): void } => {
-  const controller = new AbortController();
-  const detach: Array<() => void> = [];
-  for (const source of sources) {
-    if (source === undefined) continue;
-    if (source.aborted) {
-      controller.abort(source.reason);
-      break;
-    }
-    const onAbort = () => controller.abort(source.reason);
-    source.addEventListener("abort", onAbort, { once: true });
-    detach.push(() => source.removeEventListener("abort", onAbort));
-  }
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      for (const f of detach) f();
-    },
-  };
-};
-
-/** A FIFO counting semaphore whose waits can be aborted. */
-class Semaphore {
-  private active = 0;
-  private readonly waiters: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  get idle(): boolean {
-    return this.active === 0 && this.waiters.length === 0;
-  }
-
-  acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.active < this.limit) {
-      this.active++;
-      return Promise.resolve(this.releaser());
-    }
-    return new Promise((resolve, reject) => {
-      const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
-        this.active++;
-        resolve(this.releaser());
-      };
-      const onAbort = () => {
-        const i = this.waiters.indexOf(grant);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal?.reason);
-      };
-      this.waiters.push(grant);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  private releaser(): () => void {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiters.shift()?.();
-    };
-  }
-}
-
-/** One Semaphore per key, dropped again when idle so the map never grows with old tenants. */
-class KeyedSemaphore {
-  private readonly byKey = new Map<string, Semaphore>();
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    let sem = this.byKey.get(key);
-    if (sem === undefined) {
-      sem = new Semaphore(this.limit);
-      this.byKey.set(key, sem);
-    }
-    const owned = sem;
-    const cleanup = () => {
-      if (owned.idle && this.byKey.get(key) === owned) this.byKey.delete(key);
-    };
-    try {
-      const release = await owned.acquire(signal);
-      return () => {
-        release();
-        cleanup();
-      };
-    } catch (e) {
-      cleanup();
-      throw e;
-    }
-  }
-}

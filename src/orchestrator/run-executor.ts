@@ -1,0 +1,182 @@
+import { AppError, ErrorCode } from "../domain/errors.js";
+import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
+import type { Agent, AgentState, Run, RunError, RunStatus } from "../domain/run.js";
+import { runTraceRoot } from "../domain/transcript.js";
+import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import type { RunCompletion } from "./hooks.js";
+import { createRunEventLog } from "./run-events.js";
+
+/** First and longest wait between attempts to record a run's end while the store is unavailable. */
+export const FINAL_WRITE_RETRY_MS = 500;
+/** Longest wait between attempts to record a run's end (see FINAL_WRITE_RETRY_MS). */
+export const FINAL_WRITE_RETRY_MAX_MS = 10_000;
+/** Each further attempt to record a run's end waits this many times longer, up to the maximum. */
+const FINAL_WRITE_BACKOFF_FACTOR = 2;
+
+/** Receives errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
+export type BackgroundErrorHandler = (error: unknown, context: { runId: string; hook?: string }) => void;
+
+/** What executing a run needs: what its agents share, plus the orchestrator's settings. */
+export type RunExecutorDeps = RunContext["deps"] & {
+  /** Base completion budget that the verbosity trait scales. */
+  readonly baseMaxTokens: number;
+  readonly onBackgroundError?: BackgroundErrorHandler;
+};
+
+/**
+ * Executes a run (fresh, or resumed with its stored agents: `existing`) to a final status and
+ * RunFinished. Aborting `controller` stops it; the abort reason's code (CANCELLED, INTERRUPTED)
+ * becomes the run's status. Resolves once the run's end is stored.
+ */
+export type ExecuteRun = (run: Run, controller: AbortController, existing: readonly Agent[]) => Promise<void>;
+
+const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING"]);
+const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
+  PENDING: "FAILED",
+  RUNNING: "FAILED",
+  FAILED: "FAILED",
+  CANCELLED: "CANCELLED",
+  INTERRUPTED: "INTERRUPTED",
+};
+
+const STATUS_OF_ABORT: Partial<Record<string, RunStatus>> = {
+  [ErrorCode.Cancelled]: "CANCELLED",
+  [ErrorCode.Interrupted]: "INTERRUPTED",
+};
+
+/**
+ * Builds the function that executes one run. `deps` is handed on to the run's agents as it is.
+ * `isAccepting` reports whether the orchestrator still accepts runs: while it does, recording a
+ * run's end is retried for as long as the store answers STORE_UNAVAILABLE.
+ */
+export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => boolean): ExecuteRun => {
+  const { store, clock } = deps;
+
+  const runHooks = async (completion: RunCompletion) => {
+    for (const hook of deps.hooks ?? []) {
+      if (!hook.afterRun) continue;
+      try {
+        await hook.afterRun(completion);
+      } catch (e) {
+        if (completion.signal.aborted) throw completion.signal.reason;
+        deps.onBackgroundError?.(e, { runId: completion.run.id, hook: hook.name });
+      }
+    }
+  };
+
+  /** Agents still marked in progress (their own failure could not be stored) take the run's end state. */
+  const settleAgents = async (run: Run, status: Exclude<RunStatus, "SUCCEEDED">) => {
+    const state = AGENT_STATE_OF_RUN_END[status];
+    for (const agent of await store.agents.listByRun(run.tenantId, run.id)) {
+      if (!IN_PROGRESS.has(agent.state)) continue;
+      await store.agents.update(run.tenantId, agent.id, { state, completedAt: clock.now() });
+    }
+  };
+
+  /**
+   * Records a run's end even if the store is briefly unavailable: retries with backoff while the
+   * store answers STORE_UNAVAILABLE and this process is not shutting down (then lease recovery,
+   * here or on another instance, records it instead).
+   */
+  const untilStored = async (write: () => Promise<void>) => {
+    for (
+      let delay = FINAL_WRITE_RETRY_MS;
+      ;
+      delay = Math.min(delay * FINAL_WRITE_BACKOFF_FACTOR, FINAL_WRITE_RETRY_MAX_MS)
+    ) {
+      try {
+        return await write();
+      } catch (e) {
+        if (!(e instanceof AppError && e.code === ErrorCode.StoreUnavailable) || !isAccepting()) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+
+  return async (run, controller, existing) => {
+    const lastSeq = existing.length > 0 ? await store.events.lastSeq(run.tenantId, run.id) : 0;
+    const log = createRunEventLog({
+      store,
+      bus: deps.bus,
+      clock,
+      tenantId: run.tenantId,
+      runId: run.id,
+      lastSeq,
+    });
+    const ctx: RunContext = {
+      tenantId: run.tenantId,
+      runId: run.id,
+      query: run.query,
+      config: run.config,
+      baseMaxTokens: deps.baseMaxTokens,
+      signal: controller.signal,
+      log,
+      deps,
+      existing: new Map(existing.map((a) => [a.ordinal, a])),
+      abortRun: (reason) => {
+        if (!controller.signal.aborted) controller.abort(reason);
+      },
+      usage: run.tokensUsed,
+    };
+    let status: RunStatus;
+    let patch: Partial<Run>;
+    try {
+      if (existing.length === 0) await log.emit({ type: "RunStarted", query: run.query });
+      else {
+        const reusedAgentIds = existing.filter((a) => a.state === "COMPLETED").map((a) => a.id);
+        await log.emit({ type: "RunResumed", reusedAgentIds });
+      }
+      const root = await runAgent(ctx, ROOT_SPEC);
+      const agents = await store.agents.listByRun(run.tenantId, run.id);
+      patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
+      await store.runs.update(run.tenantId, run.id, patch);
+      await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });
+      status = "SUCCEEDED";
+    } catch (e) {
+      const reason = controller.signal.aborted ? controller.signal.reason : e;
+      if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
+      const error = toRunError(reason);
+      status = STATUS_OF_ABORT[error.code] ?? "FAILED";
+      patch = { error, tokensUsed: ctx.usage };
+    }
+    const final = patch;
+    await untilStored(async () => {
+      if (status !== "SUCCEEDED") await settleAgents(run, status);
+      await store.runs.update(run.tenantId, run.id, {
+        ...final,
+        status,
+        completedAt: clock.now(),
+        ownerId: null,
+      });
+      await log.emit({
+        type: "RunFinished",
+        status,
+        response: final.response ?? null,
+        confidence: final.confidence ?? null,
+        merkleRoot: final.merkleRoot ?? null,
+        traceRoot: final.traceRoot ?? null,
+        error: final.error ?? null,
+      });
+    });
+  };
+};
+
+/** The run's result fields from its completed agents. */
+const summarise = (root: Agent, agents: readonly Agent[]): Partial<Run> => {
+  const completed = agents.filter((a) => a.result !== null).sort((a, b) => a.ordinal - b.ordinal);
+  const leafHashes = completed.map((a) => fromHex((a.result as NonNullable<Agent["result"]>).contextHash));
+  const confidences = completed.map((a) => a.result?.confidence ?? 0);
+  return {
+    response: root.result?.response ?? null,
+    confidence: confidences.reduce((s, c) => s + c, 0) / Math.max(1, confidences.length),
+    merkleRoot: toHex(merkleRootFromLeafHashes(leafHashes)),
+    traceRoot: runTraceRoot(completed.map((a) => a.result?.traceRoot ?? "")),
+    levelsProcessed: Math.max(0, ...completed.map((a) => a.depth + 1)),
+    leafOrder: completed.map((a) => a.id),
+  };
+};
+
+const toRunError = (e: unknown): RunError =>
+  e instanceof AppError
+    ? { code: e.code, message: e.message }
+    : { code: ErrorCode.Internal, message: "The run failed unexpectedly." };
