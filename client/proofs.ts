@@ -1,22 +1,29 @@
 import type { AnchorReceipt } from "../src/domain/anchor.js";
-import { parseCheckpointText, type TreeHead } from "../src/domain/checkpoint.js";
 import { type AgentLeafInput, agentLeafHash } from "../src/domain/leaf.js";
-import { hashFromHex, isHashHex, toHex, verifyInclusion } from "../src/domain/merkle.js";
-import { type NoteVerifier, openNote, parseNoteVerifierKey } from "../src/domain/signed-note.js";
-import type { TranscriptEntry } from "../src/domain/transcript.js";
+import { ledgerLeafHash } from "../src/domain/ledger.js";
+import {
+  hashFromHex,
+  isHashHex,
+  merkleRootFromLeafHashes,
+  toHex,
+  verifyInclusion,
+} from "../src/domain/merkle.js";
+import { runTraceRoot, type TranscriptEntry, transcriptRoot } from "../src/domain/transcript.js";
 import type {
   AnchorReceiptFieldsFragment,
-  CheckpointFieldsFragment,
   InclusionProofFieldsFragment,
-  LedgerPublicKeyFieldsFragment,
   ProvenanceAgentFieldsFragment,
+  ProvenanceRunFieldsFragment,
   TranscriptEntryFieldsFragment,
 } from "./generated/graphql.js";
 
 /**
- * The building blocks of client/verify.ts, on the generated types of client/operations/provenance.graphql.
- * Every hash is recomputed from the data; nothing the server says about a hash is taken on trust except
- * the ledger key, which callers should pin.
+ * The building blocks of client/verify.ts and of the web view's verifier (ui/src/verify.ts), on the
+ * generated types of client/operations/provenance.graphql. Every hash is recomputed from the data with the
+ * server's own pure functions (src/domain); nothing the server says about a hash is taken on trust.
+ *
+ * Browser-safe: nothing here may import Node modules (the web view bundles it). The signed-checkpoint
+ * checks, which need node:crypto, are in client/checkpoints.ts.
  */
 
 /** One named check and its outcome. */
@@ -27,6 +34,10 @@ export interface Check {
 }
 
 const hex = (value: string): Uint8Array | null => (isHashHex(value) ? hashFromHex(value) : null);
+
+/** The hashes of hex strings; null when any of them is not a hash. */
+export const hashesFromHex = (values: readonly string[]): Uint8Array[] | null =>
+  values.every(isHashHex) ? values.map(hashFromHex) : null;
 
 /** The leaf fields (DESIGN.md §3) of an agent as the API returns it. */
 export const agentLeafInputOf = (
@@ -86,6 +97,33 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
   response: { content: e.response.content, model: e.response.model },
 });
 
+/** The trace root (hex) recomputed from an agent's transcript; null when it has no entries. */
+export const recomputeTraceRoot = (transcript: readonly TranscriptEntryFieldsFragment[]): string | null =>
+  transcript.length > 0 ? transcriptRoot(transcript.map(transcriptEntryOf)) : null;
+
+/** The Merkle root (hex) of leaf hashes (hex) in leaf order; "" when any of them is not a hash. */
+export const recomputeMerkleRoot = (leafHashes: readonly string[]): string => {
+  const leaves = hashesFromHex(leafHashes);
+  return leaves === null ? "" : toHex(merkleRootFromLeafHashes(leaves));
+};
+
+/** A run's trace root (hex) recomputed from its agents' trace roots in leaf order; null when one is malformed. */
+export const recomputeRunTraceRoot = (traceRoots: readonly string[]): string | null =>
+  traceRoots.every(isHashHex) ? runTraceRoot(traceRoots) : null;
+
+/** True when the run's ledger entry names the run, its roots and leaf count, and hashes to the proof's leaf. */
+export const ledgerEntryCommitsToRun = (run: ProvenanceRunFieldsFragment): boolean => {
+  const lp = run.ledgerProof;
+  return (
+    lp !== null &&
+    lp.entry.runId === run.id &&
+    lp.entry.merkleRoot === (run.merkleRoot ?? "") &&
+    lp.entry.traceRoot === (run.traceRoot ?? "") &&
+    lp.entry.leafCount === run.leafOrder.length &&
+    toHex(ledgerLeafHash(lp.entry)) === lp.leafHash
+  );
+};
+
 /** True when `proof` proves `leafHash` at `leafIndex` in a tree of `treeSize` whose root is `root` (all hex). */
 export const verifyInclusionProof = (
   proof: InclusionProofFieldsFragment,
@@ -113,32 +151,6 @@ export const verifyInclusionProof = (
       root,
     })
   );
-};
-
-/** The trusted key from a verifier key string (pinned by the caller or read from the API). */
-export const noteVerifierOf = (key: Pick<LedgerPublicKeyFieldsFragment, "verifierKey">): NoteVerifier =>
-  parseNoteVerifierKey(key.verifierKey);
-
-/** Opens a checkpoint note with the key and parses it; the head must match the fields beside the note. */
-export const verifyCheckpoint = (
-  checkpoint: CheckpointFieldsFragment,
-  key: NoteVerifier,
-): { readonly ok: true; readonly head: TreeHead } | { readonly ok: false; readonly reason: string } => {
-  const opened = openNote(checkpoint.note, key);
-  if (!opened.ok) return opened;
-  const parsed = parseCheckpointText(opened.text);
-  if (!parsed.ok) return parsed;
-  const { head } = parsed;
-  if (head.origin !== key.keyName)
-    return { ok: false, reason: `origin ${head.origin} is not the key's name` };
-  if (
-    head.origin !== checkpoint.origin ||
-    head.treeSize !== checkpoint.treeSize ||
-    toHex(head.rootHash) !== checkpoint.rootHash
-  ) {
-    return { ok: false, reason: "the signed text differs from the checkpoint's fields" };
-  }
-  return { ok: true, head };
 };
 
 /** A receipt in its domain shape (the fields that are hashed). */

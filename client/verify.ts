@@ -1,25 +1,22 @@
 import { verifyReceiptFields } from "../src/domain/anchor.js";
 import { sha256Hex } from "../src/domain/canonical.js";
-import { ledgerLeafHash } from "../src/domain/ledger.js";
-import {
-  hashFromHex,
-  isHashHex,
-  merkleRootFromLeafHashes,
-  toHex,
-  verifyConsistency,
-} from "../src/domain/merkle.js";
+import { isHashHex, toHex, verifyConsistency } from "../src/domain/merkle.js";
 import type { NoteVerifier } from "../src/domain/signed-note.js";
-import { runTraceRoot, transcriptRoot } from "../src/domain/transcript.js";
+import { verifyCheckpoint } from "./checkpoints.js";
 import type { LedgerConsistencyQuery, ProvenanceRunFieldsFragment } from "./generated/graphql.js";
 import {
   type Check,
+  hashesFromHex,
+  ledgerEntryCommitsToRun,
   receiptOf,
   recomputeAgentLeaf,
-  transcriptEntryOf,
-  verifyCheckpoint,
+  recomputeMerkleRoot,
+  recomputeRunTraceRoot,
+  recomputeTraceRoot,
   verifyInclusionProof,
 } from "./proofs.js";
 
+export * from "./checkpoints.js";
 export * from "./proofs.js";
 
 /**
@@ -29,7 +26,6 @@ export * from "./proofs.js";
 
 const check = (name: string, ok: boolean, detail?: string): Check =>
   detail === undefined ? { name, ok } : { name, ok, detail };
-const hex = (value: string): Uint8Array | null => (isHashHex(value) ? hashFromHex(value) : null);
 
 /** What {@link verifyRunProvenance} checks: the run, the pinned key and the anchored checkpoint's consistency. */
 export interface RunProvenanceInput {
@@ -88,27 +84,24 @@ export const verifyRunProvenance = ({ run, key, anchored }: RunProvenanceInput):
           root: merkleRoot,
         }),
     );
-    const entries = (agent?.transcript ?? []).map(transcriptEntryOf);
-    const trace = entries.length > 0 ? transcriptRoot(entries) : null;
+    const transcript = agent?.transcript ?? [];
+    const trace = recomputeTraceRoot(transcript);
     add(
-      `${name}: transcript (${entries.length} calls) recomputes to traceRoot`,
-      entries.every((e, k) => e.index === k) &&
-        (agent?.transcript ?? []).every(
+      `${name}: transcript (${transcript.length} calls) recomputes to traceRoot`,
+      transcript.every((e, k) => e.index === k) &&
+        transcript.every(
           (e) => new Set(e.request.params.map((p) => p.name)).size === e.request.params.length,
         ) &&
         trace !== null &&
         trace === r?.traceRoot,
     );
   }
-  const hashes = leafHashes.map(hex);
-  const computedRoot = hashes.every((h) => h !== null)
-    ? toHex(merkleRootFromLeafHashes(hashes as Uint8Array[]))
-    : "";
+  const computedRoot = recomputeMerkleRoot(leafHashes);
   add("merkleRoot recomputes from the leaves in leaf order", computedRoot === merkleRoot, computedRoot);
-  const traceRoots = leaves.map((a) => a?.result?.traceRoot ?? "");
+  const computedTrace = recomputeRunTraceRoot(leaves.map((a) => a?.result?.traceRoot ?? ""));
   add(
     "run traceRoot recomputes from the agents' trace roots",
-    traceRoots.every(isHashHex) && runTraceRoot(traceRoots) === traceRoot,
+    computedTrace !== null && computedTrace === traceRoot,
   );
 
   const lp = run.ledgerProof;
@@ -116,13 +109,7 @@ export const verifyRunProvenance = ({ run, key, anchored }: RunProvenanceInput):
     add("run is in the ledger", false, "no ledgerProof");
     return checks;
   }
-  const entryOk =
-    lp.entry.runId === run.id &&
-    lp.entry.merkleRoot === merkleRoot &&
-    lp.entry.traceRoot === traceRoot &&
-    lp.entry.leafCount === leaves.length &&
-    toHex(ledgerLeafHash(lp.entry)) === lp.leafHash;
-  add("ledger entry commits to this run's roots", entryOk);
+  add("ledger entry commits to this run's roots", ledgerEntryCommitsToRun(run));
   const signed = verifyCheckpoint(lp.checkpoint, key);
   add(
     `checkpoint ${lp.checkpoint.treeSize} signature (${key.keyName})`,
@@ -181,8 +168,8 @@ const consistencyCheck = (q: LedgerConsistencyQuery, key: NoteVerifier): [string
   const first = q.first && verifyCheckpoint(q.first, key);
   const second = q.second && verifyCheckpoint(q.second, key);
   if (!first?.ok || !second?.ok) return [name, false, "a checkpoint does not verify"];
-  const proof = p.proof.map(hex);
-  if (proof.some((h) => h === null)) return [name, false, "malformed proof"];
+  const proof = hashesFromHex(p.proof);
+  if (proof === null) return [name, false, "malformed proof"];
   const stated = [p.firstSize, p.secondSize, p.firstRoot, p.secondRoot].join();
   const signedHeads = [
     first.head.treeSize,
@@ -197,7 +184,7 @@ const consistencyCheck = (q: LedgerConsistencyQuery, key: NoteVerifier): [string
     newSize: second.head.treeSize,
     oldRoot: first.head.rootHash,
     newRoot: second.head.rootHash,
-    proof: proof as Uint8Array[],
+    proof,
   });
   return [name, ok];
 };

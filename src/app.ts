@@ -15,6 +15,7 @@ import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrat
 import { systemClock } from "./ports/clock.js";
 import type { LlmClient } from "./ports/llm.js";
 import type { Store } from "./ports/stores.js";
+import { createLoaders } from "./resolvers/loaders.js";
 import { createAuthenticator } from "./server/auth.js";
 import { createErrorFormatter } from "./server/errors.js";
 import { createHttpServer } from "./server/http-server.js";
@@ -114,6 +115,11 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
       baseMaxTokens,
       evolution: evolution.service,
       provenance: provenance.service,
+      loaders: createLoaders({
+        tenantId: principal.tenantId,
+        agents: store.agents,
+        provenance: provenance.service,
+      }),
     }),
     formatError: createErrorFormatter((err) =>
       logger.error({ err }, "unexpected error in a GraphQL operation"),

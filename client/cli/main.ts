@@ -1,9 +1,7 @@
 import { parseArgs } from "node:util";
+import { CONSENSUS_PROTOCOLS, EVOLUTION_MODES, RUN_STATUSES } from "../../src/domain/run.js";
 import {
-  type ConsensusProtocol,
   createVexClient,
-  type EvolutionMode,
-  type RunStatus,
   type StartOrchestrationInput,
   type VexClient,
   VexError,
@@ -65,22 +63,6 @@ export const CLIENT_USAGE = `  vex run "question" [--depth N] [--agents N] [--ro
 export class ClientUsageError extends Error {
   override readonly name = "ClientUsageError";
 }
-
-const EVOLUTION_MODES: readonly EvolutionMode[] = ["OFF", "GENETIC", "SELF_CORRECTING"];
-const CONSENSUS: readonly ConsensusProtocol[] = [
-  "MAJORITY",
-  "SUPER_MAJORITY",
-  "UNANIMOUS",
-  "WEIGHTED_CONFIDENCE",
-];
-const STATUSES: readonly RunStatus[] = [
-  "PENDING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-  "CANCELLED",
-  "INTERRUPTED",
-];
 
 const COMMON = {
   url: { type: "string" },
@@ -177,7 +159,7 @@ export const runClientCli = async (
         const rounds = int("rounds", values.rounds as string | undefined);
         const seed = int("seed", values.seed as string | undefined);
         const evolution = oneOf("evolution", EVOLUTION_MODES, values.evolution as string | undefined);
-        const consensus = oneOf("consensus", CONSENSUS, values.consensus as string | undefined);
+        const consensus = oneOf("consensus", CONSENSUS_PROTOCOLS, values.consensus as string | undefined);
         if (depth !== undefined) input.maxDepth = depth;
         if (agents !== undefined) input.agentsPerLevel = agents;
         if (rounds !== undefined) input.maxDebateRounds = rounds;
@@ -196,7 +178,7 @@ export const runClientCli = async (
       }
       case "runs": {
         const first = int("first", values.first as string | undefined);
-        const status = oneOf("status", STATUSES, values.status as string | undefined);
+        const status = oneOf("status", RUN_STATUSES, values.status as string | undefined);
         const page = await client.orchestrations({
           ...(first === undefined ? {} : { first }),
           ...(values.after === undefined ? {} : { after: values.after as string }),

@@ -55,6 +55,12 @@ export interface LedgerKeyView {
 export interface ProvenanceService {
   /** Inclusion proof of an agent's result in its run's tree; null for an unknown run/agent or a run without a root. */
   inclusionProof(tenantId: string, runId: string, agentId: string): Promise<InclusionProofView | null>;
+  /** The proofs of several agents of one run, in the order asked, from one read (for batching resolvers). */
+  inclusionProofs(
+    tenantId: string,
+    runId: string,
+    agentIds: readonly string[],
+  ): Promise<(InclusionProofView | null)[]>;
   /** The run's ledger proof at treeSize (default: the latest checkpoint); null when the run is not in the ledger. */
   ledgerProof(tenantId: string, runId: string, treeSize?: number): Promise<LedgerProofView | null>;
   /** The checkpoint at treeSize (default: the latest), or null. */
@@ -73,30 +79,48 @@ const checkSize = (name: string, value: number): void => {
   if (!Number.isSafeInteger(value) || value < 0) throw badInput(`${name} must be 0 or more; got ${value}.`);
 };
 
+/**
+ * Inclusion proofs of several agents of one run, from one read of the run and its leaves (null for
+ * an agent that is not a leaf of a finished run).
+ */
+const inclusionProofs = async (
+  deps: { readonly store: Pick<Store, "runs" | "agents"> },
+  tenantId: string,
+  runId: string,
+  agentIds: readonly string[],
+): Promise<(InclusionProofView | null)[]> => {
+  const run = await deps.store.runs.get(tenantId, runId);
+  if (run === null || run.merkleRoot === null) return agentIds.map(() => null);
+  const agents = new Map((await deps.store.agents.getMany(tenantId, run.leafOrder)).map((a) => [a.id, a]));
+  const leaves = run.leafOrder.map((id) => {
+    const hash = agents.get(id)?.result?.contextHash;
+    if (hash === undefined)
+      throw new AppError(ErrorCode.Internal, `Leaf ${id} of run ${runId} has no result.`);
+    return hashFromHex(hash);
+  });
+  const root = rootOf(leaves);
+  return agentIds.map((agentId) => {
+    const leafIndex = run.leafOrder.indexOf(agentId);
+    if (leafIndex < 0) return null;
+    return {
+      leafIndex,
+      treeSize: leaves.length,
+      leafHash: toHex(leaves[leafIndex] as Uint8Array),
+      auditPath: inclusionProof(leafIndex, leaves).map(toHex),
+      root,
+    };
+  });
+};
+
 /** The read side over the run store (for results) and the provenance deps (for the ledger). */
 export const createProvenanceService = (
   deps: ProvenanceDeps & { readonly store: Pick<Store, "runs" | "agents"> },
 ): ProvenanceService => ({
   async inclusionProof(tenantId, runId, agentId) {
-    const run = await deps.store.runs.get(tenantId, runId);
-    if (run === null || run.merkleRoot === null) return null;
-    const leafIndex = run.leafOrder.indexOf(agentId);
-    if (leafIndex < 0) return null;
-    const agents = new Map((await deps.store.agents.getMany(tenantId, run.leafOrder)).map((a) => [a.id, a]));
-    const leaves = run.leafOrder.map((id) => {
-      const hash = agents.get(id)?.result?.contextHash;
-      if (hash === undefined)
-        throw new AppError(ErrorCode.Internal, `Leaf ${id} of run ${runId} has no result.`);
-      return hashFromHex(hash);
-    });
-    return {
-      leafIndex,
-      treeSize: leaves.length,
-      leafHash: toHex(leaves[leafIndex]!),
-      auditPath: inclusionProof(leafIndex, leaves).map(toHex),
-      root: rootOf(leaves),
-    };
+    return (await inclusionProofs(deps, tenantId, runId, [agentId]))[0] ?? null;
   },
+
+  inclusionProofs: (tenantId, runId, agentIds) => inclusionProofs(deps, tenantId, runId, agentIds),
 
   async ledgerProof(tenantId, runId, treeSize) {
     const record = await deps.provenance.ledger.findByRun(tenantId, runId);

@@ -66,6 +66,8 @@ export interface AgentStore {
   getMany(tenantId: string, ids: readonly string[]): Promise<Agent[]>;
   /** A run's agents in spawn (ordinal) order. */
   listByRun(tenantId: string, runId: string): Promise<Agent[]>;
+  /** The agents of several runs in one round trip, ordered by run then ordinal (for batching resolvers). */
+  listByRuns(tenantId: string, runIds: readonly string[]): Promise<Agent[]>;
   list(tenantId: string, page: PageRequest, filter?: AgentFilter): Promise<Page<Agent>>;
 }
 

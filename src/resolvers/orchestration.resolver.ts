@@ -68,7 +68,7 @@ export class OrchestrationResolver {
 
   @FieldResolver(() => [Agent], { description: "The run's agents in leaf (spawn) order." })
   async agents(@Root() run: Orchestration, @Ctx() ctx: GraphQLContext) {
-    const agents = await ctx.store.agents.listByRun(ctx.tenantId, run.id);
+    const agents = await ctx.loaders.agentsByRun.load(run.id);
     return agents.map((a) => toAgentView(a, ctx.baseMaxTokens));
   }
 

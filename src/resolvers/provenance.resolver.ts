@@ -16,6 +16,7 @@ import {
   TranscriptEntry,
 } from "../schema/provenance.type.js";
 import type { GraphQLContext } from "../server/context.js";
+import { proofKey } from "./loaders.js";
 
 /** Domain → GraphQL shapes of the provenance records: renames and derived fields only. */
 
@@ -126,7 +127,7 @@ export class AgentResultProvenanceResolver {
   })
   inclusionProof(@Root() result: ResultWithIds, @Ctx() ctx: GraphQLContext) {
     if (result.agentId === undefined || result.runId === undefined) return null;
-    return ctx.provenance.inclusionProof(ctx.tenantId, result.runId, result.agentId);
+    return ctx.loaders.inclusionProof.load(proofKey(result.runId, result.agentId));
   }
 }
 

@@ -15,7 +15,7 @@ import {
 } from "../domain/run.js";
 
 /** A GraphQL enum whose values are the domain's string literals, so no mapping is needed. */
-const enumOf = <T extends string>(values: readonly T[]) =>
+export const enumOf = <T extends string>(values: readonly T[]) =>
   Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
 
 export const RunStatusEnum = enumOf<RunStatus>(RUN_STATUSES);

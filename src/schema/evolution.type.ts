@@ -3,11 +3,8 @@ import { EVOLUTION_KINDS, type EvolutionKind } from "../domain/evolution.js";
 import type { TraitName } from "../domain/genome.js";
 import type { SuggestionSupport } from "../domain/reflection.js";
 import type { AgentRole } from "../domain/run.js";
-import { AgentRoleEnum } from "./enums.js";
-import { Genome } from "./genome.type.js";
-
-const enumOf = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };
+import { AgentRoleEnum, enumOf } from "./enums.js";
+import { Genome, TraitValues } from "./genome.type.js";
 
 export const EvolutionKindEnum = enumOf<EvolutionKind>(EVOLUTION_KINDS);
 export const SuggestionSourceEnum = enumOf<"STATISTICS" | "REFLECTION">(["STATISTICS", "REFLECTION"]);
@@ -23,24 +20,6 @@ registerEnumType(SuggestionSupportEnum, {
   name: "SuggestionSupport",
   description: "How the other source (statistics or LLM reflection) relates to a suggestion's direction.",
 });
-
-@ObjectType({ description: "The five genome traits, each in [0,1]." })
-export class TraitValues {
-  @Field(() => Float)
-  exploration!: number;
-
-  @Field(() => Float)
-  precision!: number;
-
-  @Field(() => Float)
-  creativity!: number;
-
-  @Field(() => Float)
-  skepticism!: number;
-
-  @Field(() => Float)
-  verbosity!: number;
-}
 
 @ObjectType({ description: "Fitness a genome earned over every agent that ran with it." })
 export class FitnessStats {

@@ -18,17 +18,8 @@ export class LlmParameters {
   maxTokens!: number;
 }
 
-@ObjectType({ description: "Five traits in [0,1] that set an agent's LLM sampling parameters." })
-export class Genome {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Int)
-  generation!: number;
-
-  @Field(() => [ID])
-  parentIds!: string[];
-
+@ObjectType({ description: "The five genome traits, each in [0,1]." })
+export class TraitValues {
   @Field(() => Float)
   exploration!: number;
 
@@ -43,6 +34,19 @@ export class Genome {
 
   @Field(() => Float)
   verbosity!: number;
+}
+
+/** A genome: its identity and lineage, the five traits (TraitValues' fields) and what they set. */
+@ObjectType({ description: "Five traits in [0,1] that set an agent's LLM sampling parameters." })
+export class Genome extends TraitValues {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  generation!: number;
+
+  @Field(() => [ID])
+  parentIds!: string[];
 
   @Field(() => LlmParameters)
   llmParams!: LlmParameters;

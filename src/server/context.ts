@@ -2,6 +2,7 @@ import type { EvolutionService } from "../orchestrator/evolution/create-evolutio
 import type { Orchestrator } from "../orchestrator/orchestrator.js";
 import type { ProvenanceService } from "../orchestrator/provenance-service.js";
 import type { Store } from "../ports/stores.js";
+import type { Loaders } from "../resolvers/loaders.js";
 
 /** What every resolver gets: the caller's tenant and the services it may use. Built per request / socket. */
 export interface GraphQLContext {
@@ -14,4 +15,6 @@ export interface GraphQLContext {
   readonly evolution: EvolutionService;
   /** Proofs, checkpoints, the ledger key and anchor receipts. */
   readonly provenance: ProvenanceService;
+  /** Per-request batching of related reads (no N+1 round trips from list fields). */
+  readonly loaders: Loaders;
 }

@@ -1,7 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -117,6 +120,11 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
       }),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       ApolloServerPluginLandingPageDisabled(),
+      // Apollo installs cache control by default, and its willResolveField hook makes Apollo wrap every
+      // field resolver of the schema: that wrapping was the largest cost of a list query in the read-path
+      // profile (BENCHMARKS.md, benchmark 5). No type or field carries a cache hint, so it only ever
+      // computed "no caching"; GraphQL responses keep carrying no Cache-Control header.
+      ApolloServerPluginCacheControlDisabled(),
     ],
   });
   await apollo.start();

@@ -240,9 +240,19 @@ export const attachGraphqlWs = (
   });
 
   const recheck = setInterval(async () => {
+    // One lookup per key per tick, however many sockets share it: validity depends on the key alone
+    // (keyId null: the development default), and a lookup per socket cost a file stat or a database
+    // query per connection every second (BENCHMARKS.md, benchmark 4).
+    const verdicts = new Map<string | null, Promise<boolean>>();
     for (const ctx of open) {
       const principal = ctx.extra.principal;
-      if (principal && !(await options.auth.stillValid(principal).catch(() => true))) {
+      if (!principal) continue;
+      let valid = verdicts.get(principal.keyId);
+      if (valid === undefined) {
+        valid = options.auth.stillValid(principal).catch(() => true);
+        verdicts.set(principal.keyId, valid);
+      }
+      if (!(await valid)) {
         ctx.extra.socket.close(CLOSE_KEY_REVOKED, "Forbidden: API key revoked");
         open.delete(ctx);
       }

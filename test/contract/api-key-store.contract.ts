@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ApiKeyRecord } from "../../src/domain/api-key.js";
 import type { ApiKeyStore } from "../../src/ports/api-keys.js";
 
@@ -12,11 +12,27 @@ const aKey = (overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
   ...overrides,
 });
 
+/** How a contract run gets a fresh, empty key store for each test and disposes of it. */
+export interface ApiKeyStoreContractInit {
+  readonly name: string;
+  /** A new, empty store; called before every test. */
+  create(): Promise<ApiKeyStore>;
+  /** Disposes of a store made by `create`. @default store.close() */
+  destroy?(store: ApiKeyStore): Promise<void>;
+}
+
 /** Behaviour every ApiKeyStore adapter must have. */
-export const apiKeyStoreContract = (init: { name: string; create(): Promise<ApiKeyStore> }) =>
+export const apiKeyStoreContract = (init: ApiKeyStoreContractInit) =>
   describe(`ApiKeyStore contract: ${init.name}`, () => {
+    let store: ApiKeyStore;
+    beforeEach(async () => {
+      store = await init.create();
+    });
+    afterEach(async () => {
+      await (init.destroy ? init.destroy(store) : store.close());
+    });
+
     it("finds a key by hash with every field intact", async () => {
-      const store = await init.create();
       const key = aKey({ label: "ci" });
       await store.create(key);
       expect(await store.findByHash(key.hash)).toEqual(key);
@@ -24,14 +40,12 @@ export const apiKeyStoreContract = (init: { name: string; create(): Promise<ApiK
     });
 
     it("rejects a second key with the same hash", async () => {
-      const store = await init.create();
       const key = aKey();
       await store.create(key);
       await expect(store.create({ ...key, id: "key_other" })).rejects.toMatchObject({ code: "CONFLICT" });
     });
 
     it("revokes once, keeps the first revocation time, and reports active keys", async () => {
-      const store = await init.create();
       const key = aKey();
       await store.create(key);
       expect(await store.hasActiveKeys()).toBe(true);
@@ -44,7 +58,6 @@ export const apiKeyStoreContract = (init: { name: string; create(): Promise<ApiK
     });
 
     it("lists by tenant", async () => {
-      const store = await init.create();
       await store.create(aKey({ tenantId: "acme" }));
       await store.create(aKey({ tenantId: "globex" }));
       expect((await store.list("acme")).map((k) => k.tenantId)).toEqual(["acme"]);

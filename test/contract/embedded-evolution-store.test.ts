@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createEmbeddedEvolutionStore } from "../../src/adapters/embedded/evolution-store.js";
 import { anExperiment, aPoolMember, aRule } from "../fixtures/evolution-builders.js";
-import { makeDataDir, removeDir } from "../support/server.js";
+import { perDataDir, withDataDir } from "../support/data-dirs.js";
 import { evolutionStoreContract } from "./evolution-store.contract.js";
 
 evolutionStoreContract({
@@ -9,26 +9,14 @@ evolutionStoreContract({
   create: () => createEmbeddedEvolutionStore({ dataDir: null }),
 });
 
-const dirs = new WeakMap<object, string>();
 evolutionStoreContract({
   name: "embedded (data dir)",
-  create: async () => {
-    const dataDir = await makeDataDir();
-    const store = await createEmbeddedEvolutionStore({ dataDir });
-    dirs.set(store, dataDir);
-    return store;
-  },
-  destroy: async (store) => {
-    await store.close();
-    const dir = dirs.get(store);
-    if (dir !== undefined) await removeDir(dir);
-  },
+  ...perDataDir((dataDir) => createEmbeddedEvolutionStore({ dataDir })),
 });
 
 describe("embedded evolution store on disk", () => {
   it("keeps everything across a close and reopen", async () => {
-    const dataDir = await makeDataDir();
-    try {
+    await withDataDir(async (dataDir) => {
       const first = await createEmbeddedEvolutionStore({ dataDir });
       const member = aPoolMember();
       const experiment = anExperiment();
@@ -42,8 +30,6 @@ describe("embedded evolution store on disk", () => {
       expect(await second.experiments.listAll("tenant-a")).toStrictEqual([experiment]);
       expect(await second.rules.add("tenant-a", [{ ...rule, id: "rule-again" }])).toStrictEqual([]);
       await second.close();
-    } finally {
-      await removeDir(dataDir);
-    }
+    });
   });
 });

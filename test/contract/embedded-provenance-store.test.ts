@@ -7,7 +7,7 @@ import {
   aSigningKey,
   leafHashOf,
 } from "../fixtures/provenance-builders.js";
-import { makeDataDir, removeDir } from "../support/server.js";
+import { perDataDir, withDataDir } from "../support/data-dirs.js";
 import { provenanceStoreContract } from "./provenance-store.contract.js";
 
 provenanceStoreContract({
@@ -15,26 +15,14 @@ provenanceStoreContract({
   create: () => createEmbeddedProvenanceStore({ dataDir: null }),
 });
 
-const dirs = new WeakMap<object, string>();
 provenanceStoreContract({
   name: "embedded (data dir)",
-  create: async () => {
-    const dataDir = await makeDataDir();
-    const store = await createEmbeddedProvenanceStore({ dataDir });
-    dirs.set(store, dataDir);
-    return store;
-  },
-  destroy: async (store) => {
-    await store.close();
-    const dir = dirs.get(store);
-    if (dir !== undefined) await removeDir(dir);
-  },
+  ...perDataDir((dataDir) => createEmbeddedProvenanceStore({ dataDir })),
 });
 
 describe("embedded provenance store on disk", () => {
   it("keeps the ledger, checkpoints, receipts and key across a close and reopen", async () => {
-    const dataDir = await makeDataDir();
-    try {
+    await withDataDir(async (dataDir) => {
       const first = await createEmbeddedProvenanceStore({ dataDir });
       const entry = aLedgerEntry();
       const checkpoint = aCheckpoint();
@@ -54,8 +42,6 @@ describe("embedded provenance store on disk", () => {
       const next = aLedgerEntry();
       expect((await second.ledger.append("tenant-a", next, leafHashOf(next))).index).toBe(1);
       await second.close();
-    } finally {
-      await removeDir(dataDir);
-    }
+    });
   });
 });

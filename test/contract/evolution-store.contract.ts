@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AppError, type ErrorCode } from "../../src/domain/errors.js";
 import type { EvolutionStore } from "../../src/ports/evolution-store.js";
-import type { Page, PageRequest } from "../../src/ports/stores.js";
 import { aGenome } from "../fixtures/builders.js";
 import {
   aGenePool,
@@ -10,6 +8,7 @@ import {
   aPoolMember,
   aRule,
 } from "../fixtures/evolution-builders.js";
+import { expectAppError, readAll } from "../support/assertions.js";
 
 /** How a contract run gets a fresh, empty evolution store for each test and disposes of it. */
 export interface EvolutionStoreContractInit {
@@ -22,33 +21,6 @@ export interface EvolutionStoreContractInit {
 
 const A = "tenant-a";
 const B = "tenant-b";
-
-const expectAppError = async (promise: Promise<unknown>, code: ErrorCode) => {
-  const error = await promise.then(
-    () => new Error(`expected a rejection with ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  expect((error as AppError).code).toBe(code);
-};
-
-const readAll = async <T>(
-  list: (page: PageRequest) => Promise<Page<T>>,
-  first: number,
-  between?: () => Promise<void>,
-): Promise<T[]> => {
-  const all: T[] = [];
-  let after: string | undefined;
-  for (let i = 0; i < 1000; i++) {
-    const page = await list({ first, after });
-    expect(page.cursors).toHaveLength(page.items.length);
-    all.push(...page.items);
-    if (!page.hasNextPage) return all;
-    after = page.cursors.at(-1);
-    await between?.();
-  }
-  throw new Error("pagination did not terminate");
-};
 
 const ids = (items: readonly { id: string }[]) => items.map((i) => i.id);
 

@@ -5,33 +5,24 @@ import { createFileAnchor } from "../../src/adapters/anchor/file-anchor.js";
 import { AppError } from "../../src/domain/errors.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
+import { makeDataDir, perDataDir, removeDir } from "../support/data-dirs.js";
 import { steppingClock } from "../support/orchestrator.js";
-import { makeDataDir, removeDir } from "../support/server.js";
 import { anchorBackendContract } from "./anchor-backend.contract.js";
 
 const FILE = "anchors.jsonl";
-const dirs = new WeakMap<AnchorBackend, string>();
-const pathOf = (backend: AnchorBackend) => join(dirs.get(backend) ?? "", FILE);
+const backends = perDataDir((dir) => createFileAnchor({ path: join(dir, FILE), clock: steppingClock() }));
+const pathOf = (backend: AnchorBackend) => join(backends.resourceOf(backend), FILE);
 const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").slice(0, -1);
 
 anchorBackendContract({
   name: "file",
-  create: async () => {
-    const dir = await makeDataDir();
-    const backend = createFileAnchor({ path: join(dir, FILE), clock: steppingClock() });
-    dirs.set(backend, dir);
-    return backend;
-  },
+  ...backends,
   reopen: async (backend) => createFileAnchor({ path: pathOf(backend), clock: steppingClock() }),
   tamper: async (backend, seq, change) => {
     const all = await lines(pathOf(backend));
     if (change === "delete") all.splice(seq, 1);
     else all[seq] = all[seq]!.replace(/"treeSize":(\d+)/, (_, n) => `"treeSize":${Number(n) + 100}`);
     await writeFile(pathOf(backend), all.map((l) => `${l}\n`).join(""));
-  },
-  destroy: async (backend) => {
-    await backend.close();
-    await removeDir(dirs.get(backend) ?? "");
   },
 });
 

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AppError, type ErrorCode } from "../../src/domain/errors.js";
 import type { ProvenanceStore } from "../../src/ports/provenance-store.js";
 import {
   aCheckpoint,
@@ -8,6 +7,7 @@ import {
   aSigningKey,
   leafHashOf,
 } from "../fixtures/provenance-builders.js";
+import { expectAppError } from "../support/assertions.js";
 
 /** How a contract run gets a fresh, empty provenance store for each test and disposes of it. */
 export interface ProvenanceStoreContractInit {
@@ -22,15 +22,6 @@ const A = "tenant-a";
 const B = "tenant-b";
 /** Appends raced against each other in one test. */
 const CONCURRENT_APPENDS = 12;
-
-const expectAppError = async (promise: Promise<unknown>, code: ErrorCode) => {
-  const error = await promise.then(
-    () => new Error(`expected a rejection with ${code}, but it resolved`),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  expect((error as AppError).code).toBe(code);
-};
 
 /** The ProvenanceStore contract: every adapter must pass it unchanged. */
 export const provenanceStoreContract = (init: ProvenanceStoreContractInit): void => {

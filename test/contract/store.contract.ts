@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AppError, type ErrorCode } from "../../src/domain/errors.js";
 import type { RunEvent } from "../../src/domain/events.js";
 import type { Agent, Run } from "../../src/domain/run.js";
-import type { Page, PageRequest, Store } from "../../src/ports/stores.js";
+import type { Store } from "../../src/ports/stores.js";
 import {
   aFinishedRun,
   anAgent,
@@ -12,6 +11,7 @@ import {
   aRun,
   aTranscriptEntry,
 } from "../fixtures/builders.js";
+import { expectAppError, readAll } from "../support/assertions.js";
 
 /** How a contract run gets a fresh, empty store for each test and disposes of it. */
 export interface StoreContractInit {
@@ -24,39 +24,6 @@ export interface StoreContractInit {
 
 const TENANT_A = "tenant-a";
 const TENANT_B = "tenant-b";
-
-const expectAppError = async (promise: Promise<unknown>, code: ErrorCode): Promise<AppError> => {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected a rejection with ${code}, but it resolved`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  expect((error as AppError).code).toBe(code);
-  return error as AppError;
-};
-
-/** Reads every page of a listing with the given page size; fails on a page that breaks the Page shape. */
-const readAll = async <T extends { id: string }>(
-  list: (page: PageRequest) => Promise<Page<T>>,
-  first: number,
-  between?: (pageIndex: number) => Promise<void>,
-): Promise<T[]> => {
-  const all: T[] = [];
-  let after: string | undefined;
-  for (let pageIndex = 0; pageIndex < 1000; pageIndex++) {
-    const page = await list({ first, after });
-    expect(page.items.length).toBeLessThanOrEqual(first);
-    expect(page.cursors).toHaveLength(page.items.length);
-    all.push(...page.items);
-    if (!page.hasNextPage) return all;
-    expect(page.items.length).toBe(first);
-    after = page.cursors.at(-1);
-    await between?.(pageIndex);
-  }
-  throw new Error("pagination did not terminate");
-};
 
 const ids = (items: readonly { id: string }[]): string[] => items.map((i) => i.id);
 const at = (iso: string): Date => new Date(iso);
@@ -448,6 +415,28 @@ export const storeContract = (init: StoreContractInit): void => {
         expect(listed.map((a) => a.ordinal)).toStrictEqual([0, 1, 2, 3]);
         expect(listed).toStrictEqual([...agents].sort((x, y) => x.ordinal - y.ordinal));
         expect(await store.agents.listByRun(TENANT_A, "run-empty")).toStrictEqual([]);
+      });
+
+      it("lists several runs' agents in one call, by run then ordinal, within the tenant", async () => {
+        const [r1, r2] = ["run-a1", "run-a2"];
+        const made = [
+          anAgent({ tenantId: TENANT_A, runId: r2, ordinal: 1, depth: 1 }),
+          anAgent({ tenantId: TENANT_A, runId: r1, ordinal: 1, depth: 1 }),
+          anAgent({ tenantId: TENANT_A, runId: r2, ordinal: 0, depth: 0 }),
+          anAgent({ tenantId: TENANT_A, runId: r1, ordinal: 0, depth: 0 }),
+        ];
+        for (const agent of made) await store.agents.create(agent);
+        await store.agents.create(anAgent({ tenantId: TENANT_B, runId: r1, ordinal: 2 }));
+        await store.agents.create(anAgent({ tenantId: TENANT_A, runId: "run-other", ordinal: 0 }));
+        const listed = await store.agents.listByRuns(TENANT_A, [r2, r1, r1]);
+        expect(listed.map((a) => [a.runId, a.ordinal])).toStrictEqual([
+          [r1, 0],
+          [r1, 1],
+          [r2, 0],
+          [r2, 1],
+        ]);
+        expect(await store.agents.listByRuns(TENANT_A, [])).toStrictEqual([]);
+        expect(await store.agents.listByRuns(TENANT_B, [r2])).toStrictEqual([]);
       });
 
       it("lists newest first with role and run filters, and pages through them", async () => {

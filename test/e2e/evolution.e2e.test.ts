@@ -9,14 +9,13 @@ import {
   GenePoolDocument,
   OrchestrationDocument,
   OrchestrationEventLogDocument,
-  OrchestrationEventsDocument,
   RulesDocument,
   StartOrchestrationDocument,
   TraitCorrelationsDocument,
 } from "../../client/generated/graphql.js";
 import { gradedScript } from "../fakes/graded-llm.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
-import { collect, request, wsClient } from "../support/graphql.js";
+import { collect, request, runEvents, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 const RULE = "Lower exploration keeps critics on topic";
@@ -42,12 +41,7 @@ const runToEnd = async (input: {
   seed?: number;
 }) => {
   const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, { input });
-  const client = wsClient(server.wsUrl);
-  try {
-    await collect(client, OrchestrationEventsDocument, { orchestrationId: run.id });
-  } finally {
-    await client.dispose();
-  }
+  await runEvents(server.wsUrl, { orchestrationId: run.id });
   return run;
 };
 

@@ -6,6 +6,7 @@ import {
 } from "../../client/generated/graphql.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
+import { waitFor as waitUntil } from "../support/wait.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -67,10 +68,4 @@ describe("/metrics", () => {
   });
 });
 
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 3_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const waitFor = (check: () => Promise<boolean>) => waitUntil(check, { timeoutMs: 3_000 });

@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   CancelOrchestrationDocument,
   OrchestrationDocument,
-  OrchestrationEventsDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
 import { type FakeScript, startFakeOpenAi } from "../fakes/fake-openai-server.js";
-import { collect, request, wsClient } from "../support/graphql.js";
+import { request, runEvents } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
+import { waitFor } from "../support/wait.js";
 
 /** The real server with the real openai client pointed at a fake OpenAI-compatible server. */
 const setup = async (script: FakeScript, env: Record<string, string> = {}) => {
@@ -33,12 +33,7 @@ const runToEnd = async (
   input: { query: string; maxDebateRounds?: number } = { query: "q" },
 ) => {
   const { startOrchestration: run } = await request(server.url, StartOrchestrationDocument, { input });
-  const client = wsClient(server.wsUrl);
-  try {
-    await collect(client, OrchestrationEventsDocument, { orchestrationId: run.id });
-  } finally {
-    await client.dispose();
-  }
+  await runEvents(server.wsUrl, { orchestrationId: run.id });
   return (await request(server.url, OrchestrationDocument, { id: run.id })).orchestration;
 };
 
@@ -168,16 +163,7 @@ describe("runs over the real openai client", () => {
       ),
     );
     const finals = await Promise.all(
-      runs.map(async (r) => {
-        const client = wsClient(server.wsUrl);
-        try {
-          return await collect(client, OrchestrationEventsDocument, {
-            orchestrationId: r.startOrchestration.id,
-          });
-        } finally {
-          await client.dispose();
-        }
-      }),
+      runs.map((r) => runEvents(server.wsUrl, { orchestrationId: r.startOrchestration.id })),
     );
     for (const events of finals) {
       expect(events.at(-1)?.data?.orchestrationEvents).toMatchObject({
@@ -188,11 +174,3 @@ describe("runs over the real openai client", () => {
     expect(fake.maxInFlight).toBe(RUNS * 2);
   });
 });
-
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};

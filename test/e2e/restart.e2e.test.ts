@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  OrchestrationDocument,
-  OrchestrationEventsDocument,
-  StartOrchestrationDocument,
-} from "../../client/generated/graphql.js";
-import { collect, request, wsClient } from "../support/graphql.js";
+import { OrchestrationDocument, StartOrchestrationDocument } from "../../client/generated/graphql.js";
+import { request, runEvents } from "../support/graphql.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 
-const finish = async (wsUrl: string, orchestrationId: string) => {
-  const client = wsClient(wsUrl);
-  try {
-    return await collect(client, OrchestrationEventsDocument, { orchestrationId });
-  } finally {
-    await client.dispose();
-  }
-};
+const finish = (wsUrl: string, orchestrationId: string) => runEvents(wsUrl, { orchestrationId });
 
 describe("restart", () => {
   it("keeps runs, agents and events in the data dir across a restart", async () => {

@@ -9,7 +9,7 @@ import {
   OrchestrationsDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
-import { collect, execute, request, wsClient } from "../support/graphql.js";
+import { collect, execute, request, runEvents, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 /**
@@ -31,14 +31,9 @@ export const serverSuite = (options: {
   });
 
   const events = async (id: string, afterSeq?: number) => {
-    const client = wsClient(server.wsUrl);
-    try {
-      const results = await collect(client, OrchestrationEventsDocument, { orchestrationId: id, afterSeq });
-      for (const r of results) expect(r.errors).toBeUndefined();
-      return results.map((r) => r.data?.orchestrationEvents as EventFieldsFragment);
-    } finally {
-      await client.dispose();
-    }
+    const results = await runEvents(server.wsUrl, { orchestrationId: id, afterSeq });
+    for (const r of results) expect(r.errors).toBeUndefined();
+    return results.map((r) => r.data?.orchestrationEvents as EventFieldsFragment);
   };
 
   const startRun = async (query = "Why is the sky blue?") =>

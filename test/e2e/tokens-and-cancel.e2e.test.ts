@@ -10,6 +10,7 @@ import {
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
+import { waitFor } from "../support/wait.js";
 
 let server: TestServer;
 const llm = new ScriptedLlm((req, turn) => {
@@ -90,11 +91,3 @@ describe("cancelOrchestration", () => {
     expect(again.cancelOrchestration.status).toBe("CANCELLED");
   });
 });
-
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 5_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};

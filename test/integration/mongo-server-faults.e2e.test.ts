@@ -11,6 +11,7 @@ import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { execute, request } from "../support/graphql.js";
 import { startFerretDb } from "../support/mongo.js";
 import { removeDir, startTestServer } from "../support/server.js";
+import { waitFor as waitUntil } from "../support/wait.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 
@@ -18,13 +19,8 @@ const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 const ferret = await startFerretDb();
 afterAll(() => ferret.stop());
 
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const waitFor = (check: () => Promise<boolean>) =>
+  waitUntil(check, { timeoutMs: 20_000, intervalMs: 50, retryErrors: true });
 
 describe("MongoDB faults through the server", () => {
   it("refuses to start when MongoDB is unreachable, naming MONGODB_URI", async () => {
@@ -88,6 +84,11 @@ describe("MongoDB faults through the server", () => {
         ["CRITIC", "FAILED"],
       ]);
       expect(orchestration?.agents.find((a) => a.role === "RESEARCHER")?.result?.response).toBeTruthy();
+      // The run's status is stored just before its RunFinished event is appended.
+      await waitFor(async () => {
+        const log = await request(server.url, OrchestrationEventLogDocument, { id: run.id });
+        return log.orchestration?.events.at(-1)?.__typename === "RunFinished";
+      });
       const log = await request(server.url, OrchestrationEventLogDocument, { id: run.id });
       expect(log.orchestration?.events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "FAILED" });
 

@@ -6,16 +6,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   type EventFieldsFragment,
   OrchestrationDocument,
-  OrchestrationEventsDocument,
   ResumeOrchestrationDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { startFakeOpenAi } from "../fakes/fake-openai-server.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
-import { collect, request, wsClient } from "../support/graphql.js";
+import { request, runEvents } from "../support/graphql.js";
 import { startMongo } from "../support/mongo.js";
 import { connectRedis, redisUrl } from "../support/redis.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
+import { waitFor as waitUntil } from "../support/wait.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 const mongo = await startMongo();
@@ -27,15 +27,10 @@ const mongoEnv = () => ({
   MONGODB_URI: `${mongo.uri.replace(/\/?(\?.*)?$/, "")}/vex_scale_${randomUUID().slice(0, 8)}`,
 });
 
-const events = async (wsUrl: string, orchestrationId: string, afterSeq?: number) => {
-  const client = wsClient(wsUrl);
-  try {
-    const results = await collect(client, OrchestrationEventsDocument, { orchestrationId, afterSeq });
-    return results.map((r) => r.data?.orchestrationEvents as EventFieldsFragment);
-  } finally {
-    await client.dispose();
-  }
-};
+const events = async (wsUrl: string, orchestrationId: string, afterSeq?: number) =>
+  (await runEvents(wsUrl, { orchestrationId, afterSeq })).map(
+    (r) => r.data?.orchestrationEvents as EventFieldsFragment,
+  );
 
 describe("two instances on one MongoDB and one Redis", () => {
   it("delivers a run started on A to subscribers on B, complete and in order, and replays on B", async () => {
@@ -158,10 +153,4 @@ const agreeIfChallenge = (kind: string | undefined) =>
       }
     : {};
 
-const waitFor = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const waitFor = (check: () => Promise<boolean>) => waitUntil(check, { timeoutMs: 10_000, intervalMs: 50 });

@@ -1,15 +1,9 @@
-import type { FormattedExecutionResult } from "graphql";
 import { expect } from "vitest";
 import { wsClient } from "../support/graphql.js";
+import type { TenantProbeContext } from "./probe-context.js";
 
 /** What the evolution probes need from the tenant-isolation suite (read lazily: keys exist only after setup). */
-export interface EvolutionProbeContext {
-  gql(
-    key: string,
-    query: string,
-    variables?: Record<string, unknown>,
-  ): Promise<FormattedExecutionResult<Record<string, unknown>>>;
-  key(tenant: "a" | "b"): string;
+export interface EvolutionProbeContext extends TenantProbeContext {
   wsUrl(): string;
 }
 

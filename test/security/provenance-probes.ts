@@ -1,14 +1,8 @@
-import type { FormattedExecutionResult } from "graphql";
 import { expect } from "vitest";
+import type { TenantProbeContext } from "./probe-context.js";
 
 /** What the provenance probes need from the tenant-isolation suite (read lazily: ids exist only after setup). */
-export interface ProvenanceProbeContext {
-  gql(
-    key: string,
-    query: string,
-    variables?: Record<string, unknown>,
-  ): Promise<FormattedExecutionResult<Record<string, unknown>>>;
-  key(tenant: "a" | "b"): string;
+export interface ProvenanceProbeContext extends TenantProbeContext {
   /** Tenant A's finished run and one of its agents. */
   runA(): { runId: string; agentId: string };
 }

@@ -2,6 +2,10 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type FormattedExecutionResult, print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+import {
+  OrchestrationEventsDocument,
+  type OrchestrationEventsSubscriptionVariables,
+} from "../../client/generated/graphql.js";
 
 /** POSTs an operation and returns the raw result (data and errors) with the HTTP status. */
 export const execute = async <R, V>(
@@ -51,4 +55,17 @@ export const collect = async <R, V>(client: Client, document: TypedDocumentNode<
     results.push(r as FormattedExecutionResult<R>);
   }
   return results;
+};
+
+/**
+ * A run's event stream (orchestrationEvents) on a client of its own, read until the run ends: every
+ * payload, errors included.
+ */
+export const runEvents = async (wsUrl: string, variables: OrchestrationEventsSubscriptionVariables) => {
+  const client = wsClient(wsUrl);
+  try {
+    return await collect(client, OrchestrationEventsDocument, variables);
+  } finally {
+    await client.dispose();
+  }
 };

@@ -6,7 +6,8 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MongoClient } from "mongodb";
+import { type Db, MongoClient } from "mongodb";
+import { type Closable, type PerStore, perStore } from "./per-store.js";
 
 /**
  * MongoDB for tests (DESIGN.md §6): `MONGODB_URI` when set, otherwise a FerretDB (SQLite backend)
@@ -32,7 +33,7 @@ export interface FerretDb extends TestMongo {
   restart(): Promise<void>;
 }
 
-/** Thrown when no MongoDB can be had; in CI that fails the run (DESIGN.md §6), outside it tests may skip. */
+/** Thrown when no MongoDB can be had; the tests that need one fail (DESIGN.md §6), in CI and elsewhere. */
 export class MongoUnavailableError extends Error {
   override readonly name = "MongoUnavailableError";
 }
@@ -62,26 +63,76 @@ export const startMongo = async (): Promise<TestMongo> => {
   return startFerretDb();
 };
 
+/** A database of its own on the test file's client. */
+export interface TestDatabase {
+  readonly client: MongoClient;
+  readonly dbName: string;
+  readonly db: Db;
+}
+
+/** Fresh databases on one MongoDB and one client: what a MongoDB contract-test file sets up. */
+export interface MongoDatabases {
+  /** Where the MongoDB came from, for test names. */
+  readonly source: TestMongo["source"];
+  readonly client: MongoClient;
+  /** A database no other test (or earlier run against the same MONGODB_URI) uses. */
+  create(): Promise<TestDatabase>;
+  /** Drops a database made by `create`. */
+  drop(database: Pick<TestDatabase, "dbName">): Promise<void>;
+  /** Drops every database `create` made that is still there, closes the client, stops the MongoDB. */
+  cleanup(): Promise<void>;
+}
+
 /**
- * Runs `start`; outside CI a missing MongoDB resolves to null after a loud warning, so the caller can
- * `describe.skipIf(x === null)`. With CI=true it throws: CI never skips its infrastructure.
+ * `startMongo` and a connected client for a test file, handing out databases named
+ * `<prefix>_<pid>_<time>_<n>`. Throws when no MongoDB can be had: missing test infrastructure fails
+ * the run, it never skips. Register `cleanup` with `afterAll`.
  */
-export const orSkipOutsideCi = async <T>(what: string, start: () => Promise<T>): Promise<T | null> => {
+export const mongoDatabases = async (prefix: string): Promise<MongoDatabases> => {
+  const mongo = await startMongo();
+  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000 });
   try {
-    return await start();
+    await client.connect();
   } catch (e) {
-    if (process.env.CI === "true" || !(e instanceof MongoUnavailableError)) throw e;
-    const bar = "!".repeat(100);
-    console.warn(
-      `\n${bar}\nSKIPPING ${what}: no MongoDB (${e.message})\nSet MONGODB_URI or install Go.\n${bar}\n`,
-    );
-    return null;
+    await client.close().catch(() => {});
+    await mongo.stop();
+    throw e;
   }
+  const live = new Set<string>();
+  const started = Date.now().toString(36);
+  let counter = 0;
+  const drop = async ({ dbName }: Pick<TestDatabase, "dbName">) => {
+    live.delete(dbName);
+    await client.db(dbName).dropDatabase();
+  };
+  return {
+    source: mongo.source,
+    client,
+    create: async () => {
+      const dbName = `${prefix}_${process.pid}_${started}_${(++counter).toString().padStart(3, "0")}`;
+      live.add(dbName);
+      return { client, dbName, db: client.db(dbName) };
+    },
+    drop,
+    cleanup: async () => {
+      try {
+        for (const dbName of [...live]) await drop({ dbName });
+      } finally {
+        await client.close();
+        await mongo.stop();
+      }
+    },
+  };
 };
 
-/** `startMongo`, or null outside CI when no MongoDB can be had (see `orSkipOutsideCi`). */
-export const startMongoOrSkip = (what: string): Promise<TestMongo | null> =>
-  orSkipOutsideCi(what, startMongo);
+/**
+ * `create`/`destroy` for a contract run on MongoDB: every store is opened (`open`) on a fresh database,
+ * which `destroy` drops after closing the store.
+ */
+export const perDatabase = <S extends Closable>(
+  databases: MongoDatabases,
+  open: (database: TestDatabase) => S | Promise<S>,
+): PerStore<TestDatabase, S> => perStore({ acquire: databases.create, release: databases.drop }, open);
 
 /** Path of the FerretDB binary for the current pin, building it (once, under a lock) when missing. */
 export const ensureFerretDbBinary = async (): Promise<string> => {

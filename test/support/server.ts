@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type App, createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { LlmClient } from "../../src/ports/llm.js";
+import { makeDataDir } from "./data-dirs.js";
+
+export { makeDataDir, removeDir } from "./data-dirs.js";
 
 export interface TestServer {
   readonly app: App;
@@ -12,9 +12,6 @@ export interface TestServer {
   readonly dataDir: string;
   stop(): Promise<void>;
 }
-
-export const makeDataDir = () => mkdtemp(join(tmpdir(), "vex-test-"));
-export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
 
 /** Starts the real server (HTTP + WebSocket) on a free loopback port. */
 export const startTestServer = async (

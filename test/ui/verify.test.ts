@@ -37,6 +37,8 @@ describe("in-browser run verifier", () => {
   });
 
   it("hashes exactly the leaf fields the SDK hashes", () => {
+    // One function: the web view imports client/proofs.ts's.
+    expect(agentLeafInput).toBe(agentLeafInputOf);
     for (const agent of run.agents) {
       expect(agentLeafInput(run.id, agent)).toEqual(agentLeafInputOf(run.id, agent));
     }

@@ -305,24 +305,10 @@ describe("inclusion proofs", () => {
     }
   });
 
-  it("verifies every leaf of every tree of size 1..64 and matches the recursive PATH", () => {
-    const all = sampleLeaves(64);
-    for (let n = 1; n <= 64; n++) {
-      const leaves = all.slice(0, n);
-      const root = merkleRootFromLeafHashes(leaves);
-      for (let i = 0; i < n; i++) {
-        const auditPath = inclusionProof(i, leaves);
-        expect(hexes(auditPath), `PATH(${i}, D[${n}])`).toEqual(hexes(refPath(i, leaves)));
-        expect(verifyInclusion({ leafIndex: i, treeSize: n, leafHash: leaves[i]!, auditPath, root })).toBe(
-          true,
-        );
-      }
-    }
-  });
-
-  it("fails when any byte of the leaf hash, an audit path element or the root is flipped (sizes 1..16)", () => {
-    const all = sampleLeaves(16);
-    for (let n = 1; n <= 16; n++) {
+  /** Every leaf of every tree of size 1..maxSize, with its valid inclusion proof (`ok`). */
+  function* everyInclusion(maxSize: number) {
+    const all = sampleLeaves(maxSize);
+    for (let n = 1; n <= maxSize; n++) {
       const leaves = all.slice(0, n);
       const root = merkleRootFromLeafHashes(leaves);
       for (let i = 0; i < n; i++) {
@@ -333,41 +319,40 @@ describe("inclusion proofs", () => {
           auditPath: inclusionProof(i, leaves),
           root,
         };
-        for (let b = 0; b < HASH_BYTES; b++) {
-          expect(verifyInclusion({ ...ok, leafHash: flipped(ok.leafHash, b) })).toBe(false);
-          expect(verifyInclusion({ ...ok, root: flipped(root, b) })).toBe(false);
-          ok.auditPath.forEach((p, k) => {
-            expect(verifyInclusion({ ...ok, auditPath: replaced(ok.auditPath, k, flipped(p, b)) })).toBe(
-              false,
-            );
-          });
-        }
+        yield { leaves, n, i, ok };
+      }
+    }
+  }
+
+  it("verifies every leaf of every tree of size 1..64 and matches the recursive PATH", () => {
+    for (const { leaves, n, i, ok } of everyInclusion(64)) {
+      expect(hexes(ok.auditPath), `PATH(${i}, D[${n}])`).toEqual(hexes(refPath(i, leaves)));
+      expect(verifyInclusion(ok)).toBe(true);
+    }
+  });
+
+  it("fails when any byte of the leaf hash, an audit path element or the root is flipped (sizes 1..16)", () => {
+    for (const { ok } of everyInclusion(16)) {
+      for (let b = 0; b < HASH_BYTES; b++) {
+        expect(verifyInclusion({ ...ok, leafHash: flipped(ok.leafHash, b) })).toBe(false);
+        expect(verifyInclusion({ ...ok, root: flipped(ok.root, b) })).toBe(false);
+        ok.auditPath.forEach((p, k) => {
+          expect(verifyInclusion({ ...ok, auditPath: replaced(ok.auditPath, k, flipped(p, b)) })).toBe(false);
+        });
       }
     }
   });
 
   it("fails for any other index, out-of-range or non-integer indices and sizes (sizes 1..32)", () => {
-    const all = sampleLeaves(32);
-    for (let n = 1; n <= 32; n++) {
-      const leaves = all.slice(0, n);
-      const root = merkleRootFromLeafHashes(leaves);
-      for (let i = 0; i < n; i++) {
-        const ok = {
-          leafIndex: i,
-          treeSize: n,
-          leafHash: leaves[i]!,
-          auditPath: inclusionProof(i, leaves),
-          root,
-        };
-        for (let j = 0; j < n; j++) {
-          if (j !== i) expect(verifyInclusion({ ...ok, leafIndex: j }), `${i} as ${j} in ${n}`).toBe(false);
-        }
-        for (const leafIndex of [-1, n, n + 1, i + 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-          expect(verifyInclusion({ ...ok, leafIndex })).toBe(false);
-        }
-        for (const treeSize of [0, i, -n, n + 0.5, Number.NaN]) {
-          expect(verifyInclusion({ ...ok, treeSize })).toBe(false);
-        }
+    for (const { n, i, ok } of everyInclusion(32)) {
+      for (let j = 0; j < n; j++) {
+        if (j !== i) expect(verifyInclusion({ ...ok, leafIndex: j }), `${i} as ${j} in ${n}`).toBe(false);
+      }
+      for (const leafIndex of [-1, n, n + 1, i + 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(verifyInclusion({ ...ok, leafIndex })).toBe(false);
+      }
+      for (const treeSize of [0, i, -n, n + 0.5, Number.NaN]) {
+        expect(verifyInclusion({ ...ok, treeSize })).toBe(false);
       }
     }
   });

@@ -1,4 +1,4 @@
-import { type Db, type MongoClient, MongoServerError } from "mongodb";
+import type { Db, MongoClient } from "mongodb";
 import {
   type AnchorEntry,
   type AnchorReceipt,
@@ -11,6 +11,8 @@ import {
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { AnchorBackend } from "../../ports/anchor.js";
 import type { Clock } from "../../ports/clock.js";
+import { isDuplicateKey } from "../mongo/errors.js";
+import { guardFor } from "../shared/guard.js";
 
 /** Name of the MongoDB backend in receipts. */
 export const MONGO_ANCHOR_NAME = "mongo";
@@ -35,18 +37,8 @@ export interface MongoAnchorOptions {
   readonly collection?: string;
 }
 
-const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;
-
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    throw new AppError(ErrorCode.StoreUnavailable, "The MongoDB anchor could not complete the operation.", {
-      cause: e,
-    });
-  }
-};
+/** Failures leave as STORE_UNAVAILABLE "The MongoDB anchor could not complete the operation." */
+const guard = guardFor("MongoDB anchor");
 
 const toRecord = (doc: AnchorDoc): AnchorRecord => ({
   seq: doc.seq,

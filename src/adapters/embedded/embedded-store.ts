@@ -1,25 +1,13 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import nedb from "@seald-io/nedb";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
-import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+import { afterCursor, toPage } from "../shared/cursor.js";
+import { guardFor, unavailable } from "../shared/guard.js";
+import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
 
-/** How often the append-only data files are rewritten without superseded lines. @default 60 s */
-export const DEFAULT_COMPACTION_INTERVAL_MS = 60_000;
-
-export interface EmbeddedStoreOptions {
-  /** Folder holding one data file per collection; created if missing. `null` keeps everything in memory. */
-  readonly dataDir: string | null;
-  readonly compactionIntervalMs?: number;
-}
-
-// The package is CommonJS (module.exports = Datastore) but its typings declare `export default`;
-// under NodeNext the default import is therefore the class at run time and the module to the compiler.
-const Datastore = nedb as unknown as typeof nedb.default;
-type Datastore<T extends object> = nedb.default<T>;
+/** Where the embedded store keeps its data files (`<collection>.db`). */
+export type EmbeddedStoreOptions = NedbOptions;
 
 type WithId<T> = Omit<T, "id"> & { _id: string };
 type RunDoc = WithId<Run>;
@@ -35,17 +23,9 @@ const toDoc = <T extends { id: string }>(value: T): WithId<T> => {
   return { ...rest, _id: id } as WithId<T>;
 };
 
-const unavailable = (cause: unknown): AppError =>
-  new AppError(ErrorCode.StoreUnavailable, "The embedded store could not complete the operation.", { cause });
-
+const STORE = "embedded store";
 /** Runs an operation, turning file-system failures into STORE_UNAVAILABLE and keeping AppErrors as they are. */
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw e instanceof AppError ? e : unavailable(e);
-  }
-};
+const guard = guardFor(STORE);
 
 /** Keyset page over a collection ordered by (createdAt desc, _id desc). */
 const findPage = async <T extends { id: string; createdAt: Date }>(
@@ -54,21 +34,18 @@ const findPage = async <T extends { id: string; createdAt: Date }>(
   page: PageRequest,
 ): Promise<Page<T>> => {
   const q: Record<string, unknown> = { ...query };
-  if (page.after !== undefined) {
-    const c = decodeCursor(page.after);
-    q.$or = [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, _id: { $lt: c.id } }];
-  }
+  if (page.after !== undefined) q.$or = afterCursor(page.after, "createdAt", "_id");
   const docs = (await ds
     .findAsync(q)
     .sort({ createdAt: -1, _id: -1 })
     .limit(page.first + 1)
     .execAsync()) as unknown as WithId<T>[];
-  const items = docs.slice(0, page.first).map((d) => toDomain<T>(d));
-  return {
-    items,
-    hasNextPage: docs.length > page.first,
-    cursors: items.map((i) => encodeCursor({ createdAt: i.createdAt, id: i.id })),
-  };
+  return toPage(
+    docs,
+    page.first,
+    (d) => toDomain<T>(d),
+    (i) => ({ createdAt: i.createdAt, id: i.id }),
+  );
 };
 
 /** A $set of the patch's defined fields: `undefined` leaves a field as it is, `null` clears it. */
@@ -104,19 +81,10 @@ const updateOwned = async <D extends object>(
  * `npm start` works on a fresh machine; MongoDB is the production store.
  */
 export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promise<Store> => {
-  const { dataDir } = options;
-  if (dataDir !== null) await mkdir(dataDir, { recursive: true });
-  const open = async <D extends object>(name: string): Promise<Datastore<D>> => {
-    const ds = new Datastore<D>(
-      dataDir === null ? { inMemoryOnly: true } : { filename: join(dataDir, `${name}.db`) },
-    );
-    await ds.loadDatabaseAsync();
-    ds.setAutocompactionInterval(options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
-    return ds;
-  };
-  const runsDs = await open<RunDoc>("runs");
-  const agentsDs = await open<AgentDoc>("agents");
-  const eventsDs = await open<EventDoc>("events");
+  const files = await openNedbFiles(options);
+  const runsDs = await files.open<RunDoc>("runs");
+  const agentsDs = await files.open<AgentDoc>("agents");
+  const eventsDs = await files.open<EventDoc>("events");
   await guard(async () => {
     await runsDs.ensureIndexAsync({ fieldName: "tenantId" });
     await runsDs.ensureIndexAsync({ fieldName: "status" });
@@ -182,6 +150,14 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
           .execAsync()) as unknown as AgentDoc[];
         return docs.map((d) => toDomain<Agent>(d));
       }),
+    listByRuns: (tenantId, runIds) =>
+      guard(async () => {
+        const docs = (await agentsDs
+          .findAsync({ tenantId, runId: { $in: [...new Set(runIds)] } })
+          .sort({ runId: 1, ordinal: 1 })
+          .execAsync()) as unknown as AgentDoc[];
+        return docs.map((d) => toDomain<Agent>(d));
+      }),
     list: (tenantId, page, filter) =>
       guard(() =>
         findPage<Agent>(
@@ -238,18 +214,11 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     agents,
     events,
     ping: async () => {
-      if (closed) throw unavailable(new Error("store closed"));
+      if (closed) throw unavailable(STORE, new Error("store closed"));
     },
     close: async () => {
-      if (closed) return;
       closed = true;
-      for (const ds of [runsDs, agentsDs, eventsDs] as Datastore<object>[]) {
-        ds.stopAutocompaction();
-        if (dataDir !== null) await ds.compactDatafileAsync();
-      }
+      await files.close();
     },
   };
 };
-
-const isUniqueViolation = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && "errorType" in e && e.errorType === "uniqueViolated";

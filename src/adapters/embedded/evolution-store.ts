@@ -1,70 +1,23 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import nedb from "@seald-io/nedb";
-import { AppError, ErrorCode } from "../../domain/errors.js";
-import {
-  type EvolutionRecord,
-  type GenePool,
-  normalizeRuleText,
-  type OptimizationRule,
-  type PoolMember,
-  type TenantExperiment,
-} from "../../domain/evolution.js";
+import type { EvolutionRecord, GenePool, PoolMember, TenantExperiment } from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
 import type { Page, PageRequest } from "../../ports/stores.js";
-import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+import { afterCursor, toPage } from "../shared/cursor.js";
+import { strip } from "../shared/documents.js";
+import { addNewRules, type RuleDoc } from "../shared/evolution-records.js";
+import { guardFor, insertOrConflict } from "../shared/guard.js";
 import { assertTenant, tenantKey } from "../shared/tenant-guard.js";
-import { DEFAULT_COMPACTION_INTERVAL_MS } from "./embedded-store.js";
+import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
 
-export interface EmbeddedEvolutionStoreOptions {
-  /** Folder for the data files (shared with the embedded store); `null` keeps everything in memory. */
-  readonly dataDir: string | null;
-  /** @default DEFAULT_COMPACTION_INTERVAL_MS (60 s) */
-  readonly compactionIntervalMs?: number;
-}
-
-// The package is CommonJS with `export default` typings; see embedded-store.ts.
-const Datastore = nedb as unknown as typeof nedb.default;
-type Datastore<T extends object> = nedb.default<T>;
+/** The data files' folder is shared with the embedded store (`evolution-<collection>.db`). */
+export type EmbeddedEvolutionStoreOptions = NedbOptions;
 
 type Keyed<T> = T & { _id: string };
 type MemberDoc = Keyed<PoolMember>;
 type PoolDoc = Keyed<GenePool>;
 type ExperimentDoc = Keyed<TenantExperiment>;
-type RuleDoc = Keyed<OptimizationRule & { key: string }>;
 type RecordDoc = Keyed<EvolutionRecord>;
 
-const unavailable = (cause: unknown): AppError =>
-  new AppError(ErrorCode.StoreUnavailable, "The embedded evolution store could not complete the operation.", {
-    cause,
-  });
-
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw e instanceof AppError ? e : unavailable(e);
-  }
-};
-
-const isUniqueViolation = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && "errorType" in e && e.errorType === "uniqueViolated";
-
-const strip = <T extends { _id: string }>(doc: T): Omit<T, "_id"> => {
-  const { _id, ...rest } = doc;
-  return rest;
-};
-
-const conflict = (what: string, id: string, cause: unknown) =>
-  new AppError(ErrorCode.Conflict, `${what} ${id} already exists.`, { cause, details: { id } });
-
-const insertOrConflict = async <D extends object>(ds: Datastore<D>, doc: D, what: string, id: string) => {
-  try {
-    await ds.insertAsync(doc);
-  } catch (e) {
-    throw isUniqueViolation(e) ? conflict(what, id, e) : e;
-  }
-};
+const guard = guardFor("embedded evolution store");
 
 /** One keyset page, newest first on (timeField desc, id desc). */
 const findPage = async <D extends { id: string }>(
@@ -74,23 +27,18 @@ const findPage = async <D extends { id: string }>(
   page: PageRequest,
 ): Promise<Page<Omit<D, "_id">>> => {
   const q: Record<string, unknown> = { tenantId };
-  if (page.after !== undefined) {
-    const c = decodeCursor(page.after);
-    q.$or = [{ [timeField]: { $lt: c.createdAt } }, { [timeField]: c.createdAt, id: { $lt: c.id } }];
-  }
+  if (page.after !== undefined) q.$or = afterCursor(page.after, timeField, "id");
   const docs = (await ds
     .findAsync(q)
     .sort({ [timeField]: -1, id: -1 })
     .limit(page.first + 1)
     .execAsync()) as unknown as Keyed<D>[];
-  const items = docs.slice(0, page.first).map((d) => strip(d) as Omit<D, "_id">);
-  return {
-    items,
-    hasNextPage: docs.length > page.first,
-    cursors: items.map((i) =>
-      encodeCursor({ createdAt: (i as Record<string, unknown>)[timeField] as Date, id: i.id }),
-    ),
-  };
+  return toPage(
+    docs,
+    page.first,
+    (d) => strip(d) as Omit<D, "_id">,
+    (i) => ({ createdAt: (i as Record<string, unknown>)[timeField] as Date, id: i.id }),
+  );
 };
 
 /**
@@ -101,28 +49,19 @@ const findPage = async <D extends { id: string }>(
 export const createEmbeddedEvolutionStore = async (
   options: EmbeddedEvolutionStoreOptions,
 ): Promise<EvolutionStore> => {
-  const { dataDir } = options;
-  if (dataDir !== null) await mkdir(dataDir, { recursive: true });
-  const open = async <D extends object>(name: string): Promise<Datastore<D>> => {
-    const ds = new Datastore<D>(
-      dataDir === null ? { inMemoryOnly: true } : { filename: join(dataDir, `evolution-${name}.db`) },
-    );
-    await ds.loadDatabaseAsync();
-    ds.setAutocompactionInterval(options.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS);
-    return ds;
-  };
-  const membersDs = await guard(() => open<MemberDoc>("genomes"));
-  const poolsDs = await guard(() => open<PoolDoc>("pools"));
-  const experimentsDs = await guard(() => open<ExperimentDoc>("experiments"));
-  const rulesDs = await guard(() => open<RuleDoc>("rules"));
-  const recordsDs = await guard(() => open<RecordDoc>("records"));
-  const all = [membersDs, poolsDs, experimentsDs, rulesDs, recordsDs] as Datastore<object>[];
+  const files = await openNedbFiles(options, "evolution-");
+  const membersDs = await guard(() => files.open<MemberDoc>("genomes"));
+  const poolsDs = await guard(() => files.open<PoolDoc>("pools"));
+  const experimentsDs = await guard(() => files.open<ExperimentDoc>("experiments"));
+  const rulesDs = await guard(() => files.open<RuleDoc>("rules"));
+  const recordsDs = await guard(() => files.open<RecordDoc>("records"));
   await guard(async () => {
-    for (const ds of all) await ds.ensureIndexAsync({ fieldName: "tenantId" });
+    for (const ds of [membersDs, poolsDs, experimentsDs, rulesDs, recordsDs] as Datastore<object>[]) {
+      await ds.ensureIndexAsync({ fieldName: "tenantId" });
+    }
     await rulesDs.ensureIndexAsync({ fieldName: ["tenantId", "key"], unique: true });
   });
 
-  let closed = false;
   return {
     pools: {
       load: (tenantId) =>
@@ -162,9 +101,10 @@ export const createEmbeddedEvolutionStore = async (
         guard(async () => {
           assertTenant(tenantId, experiments);
           for (const e of experiments) {
+            const doc = { ...e, _id: tenantKey(tenantId, e.id) };
             await insertOrConflict(
-              experimentsDs,
-              { ...e, _id: tenantKey(tenantId, e.id) },
+              () => experimentsDs.insertAsync(doc),
+              isUniqueViolation,
               "Experiment",
               e.id,
             );
@@ -199,24 +139,7 @@ export const createEmbeddedEvolutionStore = async (
 
     rules: {
       add: (tenantId, rules) =>
-        guard(async () => {
-          assertTenant(tenantId, rules);
-          const added: OptimizationRule[] = [];
-          for (const rule of rules) {
-            const doc: RuleDoc = {
-              ...rule,
-              key: normalizeRuleText(rule.description),
-              _id: tenantKey(tenantId, rule.id),
-            };
-            try {
-              await rulesDs.insertAsync(doc);
-              added.push(rule);
-            } catch (e) {
-              if (!isUniqueViolation(e)) throw e;
-            }
-          }
-          return added;
-        }),
+        guard(() => addNewRules(tenantId, rules, (doc) => rulesDs.insertAsync(doc), isUniqueViolation)),
       list: async (tenantId, page) => {
         const p = await guard(() => findPage(rulesDs, tenantId, "createdAt", page));
         return { ...p, items: p.items.map(({ key, ...rule }) => rule) };
@@ -237,9 +160,10 @@ export const createEmbeddedEvolutionStore = async (
       append: (tenantId, record) =>
         guard(async () => {
           assertTenant(tenantId, [record]);
+          const doc = { ...record, _id: tenantKey(tenantId, record.id) };
           await insertOrConflict(
-            recordsDs,
-            { ...record, _id: tenantKey(tenantId, record.id) },
+            () => recordsDs.insertAsync(doc),
+            isUniqueViolation,
             "Evolution record",
             record.id,
           );
@@ -247,13 +171,6 @@ export const createEmbeddedEvolutionStore = async (
       list: (tenantId, page) => guard(() => findPage(recordsDs, tenantId, "at", page)),
     },
 
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      for (const ds of all) {
-        ds.stopAutocompaction();
-        if (dataDir !== null) await ds.compactDatafileAsync();
-      }
-    },
+    close: files.close,
   };
 };

@@ -2,7 +2,7 @@ import type { Db } from "mongodb";
 import type { ApiKeyRecord } from "../../domain/api-key.js";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { ApiKeyStore } from "../../ports/api-keys.js";
-import { toAppError } from "./mongo-store.js";
+import { guard, toAppError } from "./errors.js";
 
 /** Collection of API keys (hashes only). */
 export const API_KEYS_COLLECTION = "api_keys";
@@ -10,14 +10,6 @@ export const API_KEYS_COLLECTION = "api_keys";
 type ApiKeyDoc = Omit<ApiKeyRecord, "id"> & { _id: string };
 
 const fromDoc = ({ _id, ...rest }: ApiKeyDoc): ApiKeyRecord => ({ ...rest, id: _id });
-
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw toAppError(e);
-  }
-};
 
 /** Creates the unique hash index (lookups by hash) and the tenant index (listings). */
 export const ensureApiKeyIndexes = async (db: Db): Promise<void> => {

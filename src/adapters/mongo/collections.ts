@@ -85,11 +85,21 @@ export const INDEXES: Readonly<Record<keyof typeof COLLECTIONS, readonly IndexDe
  * Creates the store's collections' indexes; idempotent, so it is safe on every start.
  * Throws the driver's error (the caller maps it) when the server is unreachable.
  */
-export const ensureIndexes = async (db: Db): Promise<void> => {
-  for (const [name, indexes] of Object.entries(INDEXES)) {
+export const ensureIndexes = (db: Db): Promise<void> => ensureCollectionIndexes(db, COLLECTIONS, INDEXES);
+
+/**
+ * Creates `indexes` on the collections named in `collections` (by the same keys); idempotent. Every
+ * store's `ensure…Indexes` goes through here.
+ */
+export const ensureCollectionIndexes = async <K extends string>(
+  db: Db,
+  collections: Readonly<Record<K, string>>,
+  indexes: Readonly<Record<K, readonly IndexDescription[]>>,
+): Promise<void> => {
+  for (const name of Object.keys(indexes) as K[]) {
     // One index per command: FerretDB v1.24 drops the connection (a server-side panic) when a single
     // createIndexes names two or more indexes that all exist already, i.e. on every restart.
-    for (const index of indexes) await db.collection(name).createIndexes([index]);
+    for (const index of indexes[name]) await db.collection(collections[name]).createIndexes([index]);
   }
 };
 

@@ -1,25 +1,14 @@
-import {
-  type Collection,
-  type Db,
-  type Filter,
-  type IndexDescription,
-  type MongoClient,
-  MongoServerError,
-} from "mongodb";
-import { AppError, badInput, ErrorCode } from "../../domain/errors.js";
-import {
-  type EvolutionRecord,
-  type GenePool,
-  normalizeRuleText,
-  type OptimizationRule,
-  type PoolMember,
-  type TenantExperiment,
-} from "../../domain/evolution.js";
+import type { Collection, Db, Filter, IndexDescription, MongoClient } from "mongodb";
+import type { EvolutionRecord, GenePool, PoolMember, TenantExperiment } from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
 import type { Page, PageRequest } from "../../ports/stores.js";
-import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
+import { strip } from "../shared/documents.js";
+import { addNewRules, type RuleDoc } from "../shared/evolution-records.js";
+import { insertOrConflict } from "../shared/guard.js";
 import { assertTenant, tenantKey } from "../shared/tenant-guard.js";
-import { toAppError } from "./mongo-store.js";
+import { ensureCollectionIndexes } from "./collections.js";
+import { guard, isDuplicateKey } from "./errors.js";
 
 /** Collections of the evolution store. Document `_id`s are (tenant, id) pairs (see `tenantKey`). */
 export const EVOLUTION_COLLECTIONS = {
@@ -35,7 +24,7 @@ export type GenomeMemberDoc = Keyed<PoolMember>;
 export type GenePoolDoc = Keyed<GenePool>;
 export type ExperimentDoc = Keyed<TenantExperiment>;
 /** `key` is the rule's normalised text, unique per tenant. */
-export type RuleDoc = Keyed<OptimizationRule & { key: string }>;
+export type { RuleDoc } from "../shared/evolution-records.js";
 export type EvolutionRecordDoc = Keyed<EvolutionRecord>;
 
 /** Every query of the evolution store is served by one of these (all lead with tenantId). */
@@ -54,13 +43,8 @@ export const EVOLUTION_INDEXES: Readonly<
 };
 
 /** Creates the evolution collections' indexes; idempotent, so it is safe on every start. */
-export const ensureEvolutionIndexes = async (db: Db): Promise<void> => {
-  for (const [name, indexes] of Object.entries(EVOLUTION_INDEXES)) {
-    const collection = EVOLUTION_COLLECTIONS[name as keyof typeof EVOLUTION_COLLECTIONS];
-    // One index per command: FerretDB v1.24 fails a createIndexes naming several existing indexes.
-    for (const index of indexes) await db.collection(collection).createIndexes([index]);
-  }
-};
+export const ensureEvolutionIndexes = (db: Db): Promise<void> =>
+  ensureCollectionIndexes(db, EVOLUTION_COLLECTIONS, EVOLUTION_INDEXES);
 
 export interface MongoEvolutionStoreOptions {
   /** A client built by the caller; it connects lazily. */
@@ -70,21 +54,6 @@ export interface MongoEvolutionStoreOptions {
   readonly ownsClient?: boolean;
 }
 
-const strip = <T extends { _id: string }>(doc: T): Omit<T, "_id"> => {
-  const { _id, ...rest } = doc;
-  return rest;
-};
-
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw toAppError(e);
-  }
-};
-
-const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;
-
 /** One keyset page, newest first on (timeField desc, id desc). */
 const findPage = async <D extends { _id: string; id: string; tenantId: string }>(
   collection: Collection<D>,
@@ -92,27 +61,20 @@ const findPage = async <D extends { _id: string; id: string; tenantId: string }>
   timeField: keyof D & string,
   page: PageRequest,
 ): Promise<Page<Omit<D, "_id">>> => {
-  if (!Number.isInteger(page.first) || page.first < 0) {
-    throw badInput(`first must be a non-negative integer; got ${page.first}.`, { argument: "first" });
-  }
+  assertPageSize(page.first);
   const filter: Record<string, unknown> = { tenantId };
-  if (page.after !== undefined) {
-    const c = decodeCursor(page.after);
-    filter.$or = [{ [timeField]: { $lt: c.createdAt } }, { [timeField]: c.createdAt, id: { $lt: c.id } }];
-  }
+  if (page.after !== undefined) filter.$or = afterCursor(page.after, timeField, "id");
   const docs = (await collection
     .find(filter as Filter<D>)
     .sort({ [timeField]: -1, id: -1 })
     .limit(page.first + 1)
     .toArray()) as D[];
-  const items = docs.slice(0, page.first).map((d) => strip(d));
-  return {
-    items,
-    hasNextPage: docs.length > page.first,
-    cursors: items.map((i) =>
-      encodeCursor({ createdAt: (i as Record<string, unknown>)[timeField] as Date, id: i.id }),
-    ),
-  };
+  return toPage(
+    docs,
+    page.first,
+    (d) => strip(d),
+    (i) => ({ createdAt: (i as Record<string, unknown>)[timeField] as Date, id: i.id }),
+  );
 };
 
 /**
@@ -128,25 +90,6 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
   const experiments = db.collection<ExperimentDoc>(EVOLUTION_COLLECTIONS.experiments);
   const rules = db.collection<RuleDoc>(EVOLUTION_COLLECTIONS.rules);
   const records = db.collection<EvolutionRecordDoc>(EVOLUTION_COLLECTIONS.records);
-
-  const insertOrConflict = async <D extends { _id: string }>(
-    c: Collection<D>,
-    doc: D,
-    what: string,
-    id: string,
-  ) => {
-    try {
-      await c.insertOne(doc as Parameters<Collection<D>["insertOne"]>[0]);
-    } catch (e) {
-      if (isDuplicateKey(e)) {
-        throw new AppError(ErrorCode.Conflict, `${what} ${id} already exists.`, {
-          cause: e,
-          details: { id },
-        });
-      }
-      throw e;
-    }
-  };
 
   return {
     pools: {
@@ -183,7 +126,8 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
         guard(async () => {
           assertTenant(tenantId, list);
           for (const e of list) {
-            await insertOrConflict(experiments, { ...e, _id: tenantKey(tenantId, e.id) }, "Experiment", e.id);
+            const doc = { ...e, _id: tenantKey(tenantId, e.id) };
+            await insertOrConflict(() => experiments.insertOne(doc), isDuplicateKey, "Experiment", e.id);
           }
         }),
       oldest: (tenantId, n) =>
@@ -208,24 +152,7 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
 
     rules: {
       add: (tenantId, list) =>
-        guard(async () => {
-          assertTenant(tenantId, list);
-          const added: OptimizationRule[] = [];
-          for (const rule of list) {
-            const doc: RuleDoc = {
-              ...rule,
-              key: normalizeRuleText(rule.description),
-              _id: tenantKey(tenantId, rule.id),
-            };
-            try {
-              await rules.insertOne(doc);
-              added.push(rule);
-            } catch (e) {
-              if (!isDuplicateKey(e)) throw e;
-            }
-          }
-          return added;
-        }),
+        guard(() => addNewRules(tenantId, list, (doc) => rules.insertOne(doc), isDuplicateKey)),
       list: (tenantId, page) =>
         guard(async () => {
           const p = await findPage(rules, tenantId, "createdAt", page);
@@ -247,12 +174,8 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
       append: (tenantId, record) =>
         guard(async () => {
           assertTenant(tenantId, [record]);
-          await insertOrConflict(
-            records,
-            { ...record, _id: tenantKey(tenantId, record.id) },
-            "Evolution record",
-            record.id,
-          );
+          const doc = { ...record, _id: tenantKey(tenantId, record.id) };
+          await insertOrConflict(() => records.insertOne(doc), isDuplicateKey, "Evolution record", record.id);
         }),
       list: (tenantId, page) => guard(() => findPage(records, tenantId, "at", page)),
     },

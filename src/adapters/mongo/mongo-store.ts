@@ -1,21 +1,8 @@
-import {
-  type Collection,
-  type Filter,
-  type MongoClient,
-  MongoClientClosedError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerClosedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoSystemError,
-  MongoTopologyClosedError,
-} from "mongodb";
-import { AppError, badInput, ErrorCode } from "../../domain/errors.js";
+import type { Collection, Filter, MongoClient } from "mongodb";
+import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
-import { decodeCursor, encodeCursor } from "../shared/cursor.js";
+import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
 import {
   type AgentDoc,
   agentFromDoc,
@@ -29,6 +16,9 @@ import {
   runFromDoc,
   runToDoc,
 } from "./collections.js";
+import { guard, isDuplicateKey } from "./errors.js";
+
+export { toAppError } from "./errors.js";
 
 export interface MongoStoreOptions {
   /** A client built by the caller (URI, pool size, serverSelectionTimeoutMS …); it connects lazily. */
@@ -122,6 +112,15 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
         const docs = await agentsC.find({ tenantId, runId }).sort({ ordinal: 1, _id: 1 }).toArray();
         return docs.map(agentFromDoc);
       }),
+    listByRuns: (tenantId, runIds) =>
+      guard(async () => {
+        if (runIds.length === 0) return [];
+        const docs = await agentsC
+          .find({ tenantId, runId: { $in: [...new Set(runIds)] } })
+          .sort({ runId: 1, ordinal: 1, _id: 1 })
+          .toArray();
+        return docs.map(agentFromDoc);
+      }),
     list: (tenantId, page, filter) =>
       guard(async () => {
         const query: Filter<AgentDoc> = { tenantId };
@@ -207,84 +206,15 @@ const findPage = async <D extends Keyed, T extends Run | Agent>(
   page: PageRequest,
   fromDoc: (doc: D) => T,
 ): Promise<Page<T>> => {
-  if (!Number.isInteger(page.first) || page.first < 0) {
-    throw badInput(`first must be a non-negative integer; got ${page.first}.`, { argument: "first" });
-  }
-  let filter = query;
-  if (page.after !== undefined) {
-    const c = decodeCursor(page.after);
-    filter = {
-      ...query,
-      $or: [{ createdAt: { $lt: c.createdAt } }, { createdAt: c.createdAt, _id: { $lt: c.id } }],
-    } as Filter<D>;
-  }
+  assertPageSize(page.first);
+  const filter =
+    page.after === undefined
+      ? query
+      : ({ ...query, $or: afterCursor(page.after, "createdAt", "_id") } as Filter<D>);
   const docs = (await collection
     .find(filter)
     .sort({ createdAt: -1, _id: -1 })
     .limit(page.first + 1)
     .toArray()) as D[];
-  const items = docs.slice(0, page.first).map(fromDoc);
-  return {
-    items,
-    hasNextPage: docs.length > page.first,
-    cursors: items.map((item) => encodeCursor({ createdAt: item.createdAt, id: item.id })),
-  };
+  return toPage(docs, page.first, fromDoc, (item) => ({ createdAt: item.createdAt, id: item.id }));
 };
-
-/** Runs a store operation; whatever it throws leaves as an AppError with the driver's error as cause. */
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw toAppError(e);
-  }
-};
-
-// Server-side codes meaning "this node cannot serve now" (shutting down, stepping down, unreachable).
-const UNAVAILABLE_SERVER_CODES: ReadonlySet<number> = new Set([
-  6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436,
-]);
-
-/** Maps any error from the driver to an AppError; connection and selection failures are STORE_UNAVAILABLE. */
-export const toAppError = (e: unknown): AppError => {
-  if (e instanceof AppError) return e;
-  if (isUnavailable(e)) {
-    return new AppError(ErrorCode.StoreUnavailable, "MongoDB is unavailable.", { cause: e });
-  }
-  if (isDuplicateKey(e)) return new AppError(ErrorCode.Conflict, "The record already exists.", { cause: e });
-  return new AppError(ErrorCode.Internal, "A MongoDB operation failed.", { cause: e });
-};
-
-const isUnavailable = (e: unknown): boolean =>
-  e instanceof MongoServerSelectionError ||
-  // Also covers MongoNetworkTimeoutError and the pool-cleared error, both subclasses.
-  e instanceof MongoNetworkError ||
-  e instanceof MongoTopologyClosedError ||
-  e instanceof MongoNotConnectedError ||
-  e instanceof MongoServerClosedError ||
-  e instanceof MongoClientClosedError ||
-  e instanceof MongoOperationTimeoutError ||
-  e instanceof MongoSystemError ||
-  (e instanceof MongoServerError && typeof e.code === "number" && UNAVAILABLE_SERVER_CODES.has(e.code)) ||
-  isSocketError(e);
-
-// Socket errors the driver lets through unwrapped: a write to a connection the server has just closed
-// fails with a plain EPIPE Error ("This socket has been ended by the other party"), seen with driver 7.9.
-const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
-  "EPIPE",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTCONN",
-  "ERR_SOCKET_CLOSED",
-  "ERR_STREAM_DESTROYED",
-  "ERR_STREAM_WRITE_AFTER_END",
-]);
-
-const isSocketError = (e: unknown): boolean =>
-  e instanceof Error && "code" in e && typeof e.code === "string" && SOCKET_ERROR_CODES.has(e.code);
-
-const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;

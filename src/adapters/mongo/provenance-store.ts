@@ -1,6 +1,4 @@
-import { type Db, type IndexDescription, type MongoClient, MongoServerError } from "mongodb";
-import type { AnchorReceipt } from "../../domain/anchor.js";
-import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { Db, IndexDescription, MongoClient } from "mongodb";
 import type {
   CheckpointStore,
   LedgerRecord,
@@ -11,10 +9,26 @@ import type {
   StoredCheckpoint,
   StoredSigningKey,
 } from "../../ports/provenance-store.js";
-import { toAppError } from "./mongo-store.js";
+import { strip } from "../shared/documents.js";
+import { insertUnlessDuplicate } from "../shared/guard.js";
+import {
+  appendAtNextIndex,
+  type CheckpointDoc,
+  checkpointDocId,
+  firstLeafHashes,
+  getOrCreateKey,
+  type KeyDoc,
+  type LedgerDoc,
+  ledgerDocId,
+  putCheckpointOnce,
+  type ReceiptDoc,
+  receiptDocId,
+  SIGNING_KEY_ID,
+} from "../shared/provenance-records.js";
+import { ensureCollectionIndexes } from "./collections.js";
+import { guard, isDuplicateKey } from "./errors.js";
 
-/** How often a ledger append retries after losing the race for an index. @default 16 */
-export const MAX_LEDGER_APPEND_ATTEMPTS = 16;
+export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
 
 /** Collection names of the provenance records. */
 export const PROVENANCE_COLLECTIONS = {
@@ -23,11 +37,6 @@ export const PROVENANCE_COLLECTIONS = {
   receipts: "provenance_receipts",
   keys: "provenance_keys",
 } as const;
-
-type LedgerDoc = LedgerRecord & { _id: string };
-type CheckpointDoc = StoredCheckpoint & { _id: string };
-type ReceiptDoc = { _id: string; tenantId: string; runId: string; receipt: AnchorReceipt };
-type KeyDoc = StoredSigningKey & { _id: string };
 
 /** The unique indexes are what keep ledger indexes and checkpoint sizes unique across processes. */
 export const PROVENANCE_INDEXES: Readonly<
@@ -40,12 +49,8 @@ export const PROVENANCE_INDEXES: Readonly<
 };
 
 /** Creates the provenance collections' indexes; idempotent. One index per command (see collections.ts). */
-export const ensureProvenanceIndexes = async (db: Db): Promise<void> => {
-  for (const [name, indexes] of Object.entries(PROVENANCE_INDEXES)) {
-    const collection = PROVENANCE_COLLECTIONS[name as keyof typeof PROVENANCE_COLLECTIONS];
-    for (const index of indexes) await db.collection(collection).createIndexes([index]);
-  }
-};
+export const ensureProvenanceIndexes = (db: Db): Promise<void> =>
+  ensureCollectionIndexes(db, PROVENANCE_COLLECTIONS, PROVENANCE_INDEXES);
 
 /** Options of {@link createMongoProvenanceStore}. */
 export interface MongoProvenanceStoreOptions {
@@ -53,24 +58,6 @@ export interface MongoProvenanceStoreOptions {
   readonly client: MongoClient;
   readonly dbName: string;
 }
-
-/** The single signing key's document id. */
-const SIGNING_KEY_ID = "ledger-signing-key";
-
-const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;
-
-const guard = async <T>(op: () => Promise<T>): Promise<T> => {
-  try {
-    return await op();
-  } catch (e) {
-    throw toAppError(e);
-  }
-};
-
-const strip = <T extends { _id: string }>(doc: T): Omit<T, "_id"> => {
-  const { _id, ...rest } = doc;
-  return rest;
-};
 
 /**
  * The provenance records on MongoDB (FerretDB v1 compatible: single-document writes and plain finds).
@@ -86,19 +73,13 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
 
   const ledger: LedgerStore = {
     append: (tenantId, entry, leafHash) =>
-      guard(async () => {
-        for (let attempt = 0; attempt < MAX_LEDGER_APPEND_ATTEMPTS; attempt++) {
-          const index = await ledgerC.countDocuments({ tenantId });
-          const record: LedgerRecord = { tenantId, index, entry, leafHash };
-          try {
-            await ledgerC.insertOne({ ...record, _id: `${tenantId}:${index}` });
-            return record;
-          } catch (e) {
-            if (!isDuplicateKey(e)) throw e;
-          }
-        }
-        throw new AppError(ErrorCode.Conflict, `Ledger append for tenant ${tenantId} kept losing races.`);
-      }),
+      guard(() =>
+        appendAtNextIndex(tenantId, entry, leafHash, {
+          size: () => ledgerC.countDocuments({ tenantId }),
+          insert: (record) => ledgerC.insertOne({ ...record, _id: ledgerDocId(tenantId, record.index) }),
+          isDuplicate: isDuplicateKey,
+        }),
+      ),
     size: (tenantId) => guard(() => ledgerC.countDocuments({ tenantId })),
     leafHashes: (tenantId, count) =>
       guard(async () => {
@@ -106,10 +87,7 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
           .find({ tenantId, index: { $lt: count } }, { projection: { _id: 0, leafHash: 1 } })
           .sort({ index: 1 })
           .toArray();
-        if (docs.length < count) {
-          throw new AppError(ErrorCode.NotFound, `The ledger holds ${docs.length} entries, not ${count}.`);
-        }
-        return docs.map((d) => d.leafHash);
+        return firstLeafHashes(count, docs);
       }),
     findByRun: (tenantId, runId) =>
       guard(async () => {
@@ -120,26 +98,17 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
 
   const checkpoints: CheckpointStore = {
     put: (checkpoint) =>
-      guard(async () => {
-        try {
-          await checkpointsC.insertOne({
-            ...checkpoint,
-            _id: `${checkpoint.tenantId}:${checkpoint.treeSize}`,
-          });
-        } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
-          const existing = await checkpoints.get(checkpoint.tenantId, checkpoint.treeSize);
-          if (existing?.note !== checkpoint.note) {
-            throw new AppError(
-              ErrorCode.Conflict,
-              `A different checkpoint of size ${checkpoint.treeSize} exists.`,
-              {
-                cause: e,
-              },
-            );
-          }
-        }
-      }),
+      guard(() =>
+        putCheckpointOnce(checkpoint, {
+          insert: () =>
+            checkpointsC.insertOne({
+              ...checkpoint,
+              _id: checkpointDocId(checkpoint.tenantId, checkpoint.treeSize),
+            }),
+          stored: () => checkpoints.get(checkpoint.tenantId, checkpoint.treeSize),
+          isDuplicate: isDuplicateKey,
+        }),
+      ),
     get: (tenantId, treeSize) =>
       guard(async () => {
         const doc = await checkpointsC.findOne({ tenantId, treeSize });
@@ -155,13 +124,12 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
   const receipts: ReceiptStore = {
     add: (tenantId, runId, receipt) =>
       guard(async () => {
-        const _id = JSON.stringify([tenantId, runId, receipt.backend, receipt.anchorId]);
-        try {
-          await receiptsC.insertOne({ _id, tenantId, runId, receipt });
-        } catch (e) {
-          // The same receipt stored twice is a no-op.
-          if (!isDuplicateKey(e)) throw e;
-        }
+        const _id = receiptDocId(tenantId, runId, receipt);
+        // The same receipt stored twice is a no-op.
+        await insertUnlessDuplicate(
+          () => receiptsC.insertOne({ _id, tenantId, runId, receipt }),
+          isDuplicateKey,
+        );
       }),
     listByRun: (tenantId, runId) =>
       guard(async () => {
@@ -175,17 +143,16 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
 
   const signingKey: SigningKeyStore = {
     getOrCreate: (candidate) =>
-      guard(async () => {
-        try {
-          await keysC.insertOne({ ...candidate, _id: SIGNING_KEY_ID });
-          return candidate;
-        } catch (e) {
-          if (!isDuplicateKey(e)) throw e;
-          const doc = await keysC.findOne({ _id: SIGNING_KEY_ID });
-          if (doc === null) throw e;
-          return strip(doc) as StoredSigningKey;
-        }
-      }),
+      guard(() =>
+        getOrCreateKey(candidate, {
+          insert: () => keysC.insertOne({ ...candidate, _id: SIGNING_KEY_ID }),
+          stored: async () => {
+            const doc = await keysC.findOne({ _id: SIGNING_KEY_ID });
+            return doc && (strip(doc) as StoredSigningKey);
+          },
+          isDuplicate: isDuplicateKey,
+        }),
+      ),
   };
 
   return { ledger, checkpoints, receipts, signingKey, close: async () => {} };

@@ -1,4 +1,5 @@
-import { AppError, ErrorCode } from "../../domain/errors.js";
+import { AppError, badInput, ErrorCode } from "../../domain/errors.js";
+import type { Page } from "../../ports/stores.js";
 
 /** Position of a record in a newest-first listing ordered by (createdAt desc, id desc). */
 export interface Cursor {
@@ -36,4 +37,38 @@ export const decodeCursor = (raw: string): Cursor => {
       details: { argument: "after" },
     },
   );
+};
+
+/**
+ * The `$or` clause that continues a newest-first listing on (`timeField` desc, `idField` desc) after
+ * `after`; rejects a malformed cursor with BAD_USER_INPUT.
+ */
+export const afterCursor = (after: string, timeField: string, idField: string): Record<string, unknown>[] => {
+  const c = decodeCursor(after);
+  return [{ [timeField]: { $lt: c.createdAt } }, { [timeField]: c.createdAt, [idField]: { $lt: c.id } }];
+};
+
+/** Rejects a page size that is not a non-negative integer with BAD_USER_INPUT. */
+export const assertPageSize = (first: number): void => {
+  if (!Number.isInteger(first) || first < 0) {
+    throw badInput(`first must be a non-negative integer; got ${first}.`, { argument: "first" });
+  }
+};
+
+/**
+ * A page from the documents read for it (up to `first + 1`: one more than the page tells that there is
+ * a next page), each turned into its item, with a cursor per item.
+ */
+export const toPage = <D, T>(
+  docs: readonly D[],
+  first: number,
+  toItem: (doc: D) => T,
+  cursorOf: (item: T) => Cursor,
+): Page<T> => {
+  const items = docs.slice(0, first).map(toItem);
+  return {
+    items,
+    hasNextPage: docs.length > first,
+    cursors: items.map((item) => encodeCursor(cursorOf(item))),
+  };
 };

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { OrchestrationsDocument, type RunStatus } from "../../../client/generated/graphql.js";
+import { RUN_STATUSES } from "../../../src/domain/run.js";
 import { Chip, ErrorBanner, Hash, Meter, when } from "../components/common.js";
 import { useQuery } from "../hooks.js";
 import { Link, navigate } from "../router.js";
@@ -10,14 +11,8 @@ const pageSize = (): number => {
   const n = Number(new URLSearchParams(window.location.search).get("first"));
   return Number.isInteger(n) && n >= 1 && n <= 100 ? n : PAGE_SIZE;
 };
-const STATUSES: readonly RunStatus[] = [
-  "PENDING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-  "CANCELLED",
-  "INTERRUPTED",
-];
+/** The statuses to filter by, in lifecycle order (the API's RunStatus values). */
+const STATUSES: readonly RunStatus[] = RUN_STATUSES;
 
 /** The tenant's runs, newest first, a page at a time (Relay cursors). */
 export const HistoryPage = () => {

@@ -1,0 +1,167 @@
+/**
+ * Benchmark 2: run wall time against the LLM critical path. The server talks to the fake
+ * OpenAI-compatible server over HTTP (the real `openai` client, streaming), which answers every call
+ * after a fixed latency L and challenges in every debate round, so each agent makes 1 + 2R calls in
+ * series (answer or synthesis, then per round a challenge and a rebuttal). In the default tree
+ * (root + Researcher + Critic) the two children run concurrently and the root synthesises after
+ * both: the serial chain is depth × (1 + 2R) calls, so the critical path is 2 × (1 + 2R) × L.
+ * Target: wall time ≤ 1.05 × critical path + 5 ms. Baseline (same process): that chain of calls made
+ * directly with fetch against the same fake server, one after another.
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/critical-path.js [--full] [--no-write]
+ */
+
+import { type FakeReply, type RecordedRequest, startFakeOpenAi } from "../test/fakes/fake-openai-server.js";
+import { runToEnd, startBenchServer } from "./lib/apps.js";
+import { CHALLENGE } from "./lib/llm.js";
+import { benchMain } from "./lib/main.js";
+import { type Check, check, fmt, type Table } from "./lib/report.js";
+import { boundedLoop, type Summary, summarise } from "./lib/stats.js";
+
+/** Levels of the default tree (maxDepth 2): the root waits for its children. */
+const DEPTH = 2;
+const SLACK_FACTOR = 1.05;
+const SLACK_MS = 5;
+const PLAN = {
+  quick: {
+    configs: [
+      [20, 1],
+      [20, 3],
+      [50, 3],
+    ],
+    runs: 6,
+    maxMsPerConfig: 15_000,
+  },
+  full: {
+    configs: [
+      [10, 1],
+      [20, 1],
+      [20, 3],
+      [50, 3],
+      [100, 3],
+      [50, 5],
+    ],
+    runs: 20,
+    maxMsPerConfig: 60_000,
+  },
+} as const;
+
+const reply =
+  (latencyMs: number) =>
+  (req: RecordedRequest): FakeReply => {
+    const kind = req.tag?.kind;
+    return kind === "CHALLENGE" || kind === "REPAIR"
+      ? { content: CHALLENGE, latencyMs }
+      : { content: `${req.tag?.role} ${kind} (round ${req.tag?.round}): a considered reply.`, latencyMs };
+  };
+
+/** One chat completion request as the adapter would send it, straight to the fake. */
+const directCall = async (baseUrl: string, i: number) => {
+  const res = await fetch(`${baseUrl}/chat/completions`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-vex-tenant": "bench",
+      "x-vex-run": "direct",
+      "x-vex-agent": "chain",
+      "x-vex-role": "ROOT",
+      "x-vex-call": i % 2 === 1 ? "CHALLENGE" : "REBUTTAL",
+      "x-vex-round": String(Math.ceil(i / 2)),
+    },
+    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "q" }], stream: false }),
+  });
+  await res.json();
+};
+
+interface Row {
+  readonly latencyMs: number;
+  readonly rounds: number;
+  readonly criticalPathMs: number;
+  readonly budgetMs: number;
+  readonly run: Summary;
+  readonly chain: Summary;
+}
+
+await benchMain("critical-path", async ({ mode }) => {
+  const plan = PLAN[mode];
+  const rows: Row[] = [];
+  for (const [latencyMs, rounds] of plan.configs) {
+    const fake = await startFakeOpenAi({ script: reply(latencyMs) });
+    const server = await startBenchServer({ env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "bench" } });
+    try {
+      const calls = DEPTH * (1 + 2 * rounds);
+      const criticalPathMs = calls * latencyMs;
+      const input = { query: "What sets the pace of a run?", maxDebateRounds: rounds };
+      const once = () => runToEnd(server.app.orchestrator, "bench", input);
+      await once(); // warm-up: connections, JIT
+      const bounds = { maxCount: plan.runs, maxMs: plan.maxMsPerConfig };
+      const run = summarise(await boundedLoop(bounds, once));
+      const chain = summarise(
+        await boundedLoop(bounds, async () => {
+          for (let i = 0; i < calls; i++) await directCall(fake.url, i);
+        }),
+      );
+      rows.push({
+        latencyMs,
+        rounds,
+        criticalPathMs,
+        budgetMs: SLACK_FACTOR * criticalPathMs + SLACK_MS,
+        run,
+        chain,
+      });
+    } finally {
+      await server.close();
+      await fake.close();
+    }
+  }
+  const checks: Check[] = rows.map((r) =>
+    check({
+      metric: `p50 run wall time, L = ${r.latencyMs} ms, R = ${r.rounds} (critical path ${r.criticalPathMs} ms)`,
+      target: `≤ ${fmt(r.budgetMs, 0)} ms`,
+      value: r.run.p50,
+      unit: "ms",
+      baseline: r.chain.p50,
+      pass: r.run.p50 <= r.budgetMs,
+    }),
+  );
+  const table: Table = {
+    title: "Run wall time vs the critical path (ms); overhead = p50 − critical path",
+    header: [
+      "L",
+      "R",
+      "calls in chain",
+      "critical path",
+      "budget",
+      "run p50",
+      "run p95",
+      "run max",
+      "direct chain p50",
+      "overhead p50",
+      "run p50 / path",
+    ],
+    rows: rows.map((r) => [
+      String(r.latencyMs),
+      String(r.rounds),
+      String(DEPTH * (1 + 2 * r.rounds)),
+      fmt(r.criticalPathMs),
+      fmt(r.budgetMs),
+      fmt(r.run.p50),
+      fmt(r.run.p95),
+      fmt(r.run.max),
+      fmt(r.chain.p50),
+      fmt(r.run.p50 - r.criticalPathMs),
+      `${fmt(r.run.p50 / r.criticalPathMs, 3)}×`,
+    ]),
+  };
+  return {
+    baseline:
+      "the run's serial chain of LLM calls made directly with fetch against the same fake server (ratio = run p50 / chain p50)",
+    checks,
+    tables: [table],
+    notes: [
+      "The fake OpenAI server (test/fakes) answers after L ms and challenges every round; the server uses the real openai client with streaming (tokens published live).",
+      `Critical path = ${DEPTH} levels × (1 + 2R) calls × L: the Researcher and Critic debate concurrently, then the root synthesises and debates.`,
+    ],
+    data: { rows },
+  };
+});

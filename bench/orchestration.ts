@@ -1,0 +1,227 @@
+/**
+ * Benchmark 1: orchestration overhead. A default 3-agent run (root + Researcher + Critic, the shadow
+ * agrees in round 1: 6 LLM calls) against an in-process LLM that answers at once, so that everything
+ * measured is the server's own work: validation, stores, event log and bus, debate, hashing, the
+ * provenance hook (ledger, signed checkpoint, file anchor) and one subscriber streaming the events.
+ * Server time per run = orchestrator.start() until RunFinished reaches that subscriber.
+ * Sequential runs give p50/p95; a closed loop of concurrent runs gives runs/s. Once on the embedded
+ * store, once on MongoDB (FerretDB, or MONGODB_URI). Baseline (same process): the same 6 LLM calls
+ * made directly in the same shape (the two children concurrently, then the root).
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/orchestration.js [--full] [--no-write]
+ */
+import { DEFAULT_TRAITS, toLlmParams } from "../src/domain/genome.js";
+import type { AgentRole } from "../src/domain/run.js";
+import type { LlmCallKind, LlmClient } from "../src/ports/llm.js";
+import { startMongo } from "../test/support/mongo.js";
+import { cpuMs, runToEnd, startBenchServer, storeOperations } from "./lib/apps.js";
+import { createBenchLlm } from "./lib/llm.js";
+import { benchMain } from "./lib/main.js";
+import { check, fmt, type Table } from "./lib/report.js";
+import { boundedLoop, closedLoop, type Summary, summarise } from "./lib/stats.js";
+
+const QUERY = "What limits the throughput of a lithium-ion battery factory?";
+/** Concurrent runs in the throughput loop, spread over this many tenants. */
+const CONCURRENCY = 16;
+const TENANTS = 4;
+const TARGET_P50_EMBEDDED_MS = 5;
+const TARGET_P50_MONGO_MS = 10;
+const TARGET_RUNS_PER_S_MONGO = 200;
+
+const PLAN = {
+  quick: {
+    warmup: 20,
+    latency: { maxCount: 150, maxMs: 8_000 },
+    throughput: { maxCount: 1_500, maxMs: 5_000 },
+  },
+  full: {
+    warmup: 50,
+    latency: { maxCount: 1_000, maxMs: 30_000 },
+    throughput: { maxCount: 10_000, maxMs: 20_000 },
+  },
+} as const;
+
+interface Measured {
+  readonly latency: Summary;
+  readonly runsPerSecond: number;
+  readonly throughputRuns: number;
+  /** CPU time of this process per sequential run (ms): less sensitive than wall time to other load. */
+  readonly cpuMsPerRun: number;
+  /** Store operations per sequential run, and their summed duration (ms), from the server's metrics. */
+  readonly storeOpsPerRun: number | null;
+  readonly storeMsPerRun: number | null;
+}
+
+type Plan = (typeof PLAN)[keyof typeof PLAN];
+
+/** The product: runs through the real app (createApp) on the given store. */
+const measureProduct = async (plan: Plan, env: Record<string, string>): Promise<Measured> => {
+  const llm = createBenchLlm();
+  const server = await startBenchServer({ env, llm: llm.client });
+  try {
+    const orchestrator = server.app.orchestrator;
+    const once = (i: number) => runToEnd(orchestrator, `bench-${i % TENANTS}`, { query: QUERY });
+    await boundedLoop({ maxCount: plan.warmup, maxMs: 10_000 }, once);
+    const ops0 = await storeOperations(server.url);
+    const { value: runs, cpuMs: cpu } = await cpuMs(() => boundedLoop(plan.latency, once));
+    const ops1 = await storeOperations(server.url);
+    const { durations, elapsedMs } = await closedLoop({ concurrency: CONCURRENCY, ...plan.throughput }, once);
+    return {
+      latency: summarise(runs),
+      runsPerSecond: (durations.length / elapsedMs) * 1000,
+      throughputRuns: durations.length,
+      cpuMsPerRun: cpu / runs.length,
+      storeOpsPerRun: (ops1.count - ops0.count) / runs.length,
+      storeMsPerRun: (ops1.ms - ops0.ms) / runs.length,
+    };
+  } finally {
+    await server.close();
+  }
+};
+
+/** The baseline: the run's 6 LLM calls made directly, children concurrently, then the root. */
+const measureBaseline = async (plan: Plan): Promise<Measured> => {
+  const llm: LlmClient = createBenchLlm().client;
+  const params = toLlmParams(DEFAULT_TRAITS, 512);
+  const call = (role: AgentRole, kind: LlmCallKind, round: number, content: string) =>
+    llm.complete({
+      system: `You are the ${role}.`,
+      messages: [{ role: "user", content }],
+      params,
+      json: kind === "CHALLENGE",
+      tag: { tenantId: "bench", runId: "run", agentId: role, role, kind, round },
+    });
+  const agent = async (role: AgentRole, kind: LlmCallKind, prompt: string) => {
+    const answer = await call(role, kind, 0, prompt);
+    await call(role, "CHALLENGE", 1, answer.content);
+    return answer.content;
+  };
+  const once = async () => {
+    const findings = await Promise.all([
+      agent("RESEARCHER", "ANSWER", QUERY),
+      agent("CRITIC", "ANSWER", QUERY),
+    ]);
+    await agent("ROOT", "SYNTHESIS", findings.join("\n"));
+  };
+  await boundedLoop({ maxCount: plan.warmup * 10, maxMs: 2_000 }, once);
+  const { value: runs, cpuMs: cpu } = await cpuMs(() => boundedLoop(plan.latency, once));
+  const { durations, elapsedMs } = await closedLoop({ concurrency: CONCURRENCY, ...plan.throughput }, once);
+  return {
+    latency: summarise(runs),
+    runsPerSecond: (durations.length / elapsedMs) * 1000,
+    throughputRuns: durations.length,
+    cpuMsPerRun: cpu / runs.length,
+    storeOpsPerRun: null,
+    storeMsPerRun: null,
+  };
+};
+
+await benchMain("orchestration", async ({ mode }) => {
+  const plan = PLAN[mode];
+  const baseline = await measureBaseline(plan);
+  const embedded = await measureProduct(plan, {});
+  const mongo = await startMongo();
+  let onMongo: Measured;
+  try {
+    onMongo = await measureProduct(plan, { MONGODB_URI: mongo.uri });
+  } finally {
+    await mongo.stop();
+  }
+  const row = (name: string, m: Measured): string[] => [
+    name,
+    String(m.latency.n),
+    fmt(m.latency.p50),
+    fmt(m.latency.p95),
+    fmt(m.latency.p99),
+    fmt(m.latency.max),
+    fmt(m.cpuMsPerRun),
+    fmt(m.storeOpsPerRun),
+    fmt(m.storeMsPerRun),
+    fmt(m.runsPerSecond),
+    String(m.throughputRuns),
+  ];
+  const table: Table = {
+    title: `Server time per run (ms), sequential; runs/s with ${CONCURRENCY} concurrent runs over ${TENANTS} tenants`,
+    header: [
+      "",
+      "runs",
+      "p50",
+      "p95",
+      "p99",
+      "max",
+      "CPU/run",
+      "store ops/run",
+      "store ms/run",
+      "runs/s",
+      "runs in loop",
+    ],
+    rows: [
+      row("embedded store", embedded),
+      row(`MongoDB (${mongo.source})`, onMongo),
+      row("baseline: direct LLM calls", baseline),
+    ],
+  };
+  return {
+    baseline:
+      "the same 6 LLM calls (children concurrently, then the root) made directly on the same in-process LLM",
+    checks: [
+      check({
+        metric: "p50 server time per run, embedded",
+        target: `≤ ${TARGET_P50_EMBEDDED_MS} ms`,
+        value: embedded.latency.p50,
+        unit: "ms",
+        baseline: baseline.latency.p50,
+        pass: embedded.latency.p50 <= TARGET_P50_EMBEDDED_MS,
+      }),
+      check({
+        metric: "p95 server time per run, embedded",
+        value: embedded.latency.p95,
+        unit: "ms",
+        baseline: baseline.latency.p95,
+      }),
+      check({
+        metric: "p50 server time per run, MongoDB",
+        target: `≤ ${TARGET_P50_MONGO_MS} ms`,
+        value: onMongo.latency.p50,
+        unit: "ms",
+        baseline: baseline.latency.p50,
+        pass: onMongo.latency.p50 <= TARGET_P50_MONGO_MS,
+      }),
+      check({
+        metric: "p95 server time per run, MongoDB",
+        value: onMongo.latency.p95,
+        unit: "ms",
+        baseline: baseline.latency.p95,
+      }),
+      check({
+        metric: "runs/s sustained, embedded",
+        value: embedded.runsPerSecond,
+        unit: "runs/s",
+        baseline: baseline.runsPerSecond,
+      }),
+      check({
+        metric: "runs/s sustained, MongoDB",
+        target: `≥ ${TARGET_RUNS_PER_S_MONGO} runs/s`,
+        value: onMongo.runsPerSecond,
+        unit: "runs/s",
+        baseline: baseline.runsPerSecond,
+        pass: onMongo.runsPerSecond >= TARGET_RUNS_PER_S_MONGO,
+      }),
+    ],
+    tables: [table],
+    notes: [
+      "CPU/run is this process's CPU time (all threads) per sequential run; store ms/run sums the durations of the run's store operations as the server's own metrics record them (concurrent operations overlap).",
+      "Ratios divide the product's figure by the baseline's: the baseline does no I/O, so they show how much of a run is the server's own work (all of it, with an instant LLM).",
+      "Server configuration is the default (file anchor with fsync per run, Ed25519-signed checkpoint per run, in-process bus), with admission limits raised so that the rate limiter does not refuse the benchmark's runs.",
+      `MongoDB is ${mongo.source === "ferretdb" ? "FerretDB v1.24.2 on SQLite (the test setup's), not MongoDB itself" : "the server at MONGODB_URI"}.`,
+    ],
+    data: {
+      embedded,
+      mongo: onMongo,
+      baseline,
+      concurrency: CONCURRENCY,
+      tenants: TENANTS,
+      mongoSource: mongo.source,
+    },
+  };
+});

@@ -1,0 +1,154 @@
+/**
+ * Benchmark 5: the read path. `agents(first: 20)` with the client SDK's Agents query (AgentFields:
+ * genome, LLM parameters, result, debate rounds and votes) over HTTP against the real server on the
+ * embedded store, authenticated with an API key: an autocannon-like closed loop on a worker thread
+ * (keep-alive connections, requests back to back) gives req/s and latency percentiles. Baseline (same
+ * process): graphql-js `execute` of the same document on the same schema (buildVexSchema) in-process,
+ * with a stub store that returns the same 20 agents — no HTTP, parsing, validation, auth or limits.
+ * Target: HTTP req/s ≥ 50 % of the baseline's executions/s.
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/read-path.js [--full] [--no-write]
+ */
+import { Worker } from "node:worker_threads";
+import { execute, print } from "graphql";
+import { AgentsDocument } from "../client/generated/graphql.js";
+import type { Page, Store } from "../src/ports/stores.js";
+import type { GraphQLContext } from "../src/server/context.js";
+import { buildVexSchema } from "../src/server/schema.js";
+import { bearer, createTestKey } from "../test/support/keys.js";
+import { makeDataDir } from "../test/support/server.js";
+import { runToEnd, startBenchServer } from "./lib/apps.js";
+import type { LoadOptions, LoadResult } from "./lib/http-load.js";
+import { createBenchLlm } from "./lib/llm.js";
+import { benchMain } from "./lib/main.js";
+import { check, fmt } from "./lib/report.js";
+import { closedLoop, summarise, withTimeout } from "./lib/stats.js";
+
+const PLAN = {
+  quick: { warmupMs: 1_000, durationMs: 4_000, maxRequests: 200_000 },
+  full: { warmupMs: 2_000, durationMs: 15_000, maxRequests: 2_000_000 },
+} as const;
+const CONNECTIONS = 10;
+const PAGE = 20;
+const RUNS = 10; // × 3 agents: more than one page
+const TARGET_RATIO = 0.5;
+const TENANT = "bench";
+
+const load = (options: LoadOptions): Promise<LoadResult> => {
+  const worker = new Worker(new URL("./lib/http-load.js", import.meta.url), { workerData: options });
+  return withTimeout(
+    new Promise<LoadResult>((resolve, reject) => {
+      worker.once("message", (m) => resolve(m as LoadResult));
+      worker.once("error", reject);
+    }),
+    options.warmupMs + options.durationMs + 30_000,
+    "HTTP load",
+  ).finally(() => void worker.terminate());
+};
+
+await benchMain("read-path", async ({ mode }) => {
+  const plan = PLAN[mode];
+  const dataDir = await makeDataDir();
+  const { key } = await createTestKey(dataDir, TENANT);
+  const server = await startBenchServer({ dataDir, llm: createBenchLlm().client });
+  let http: LoadResult;
+  let page: Page<Awaited<ReturnType<Store["agents"]["get"]>> & object>;
+  try {
+    for (let i = 0; i < RUNS; i++)
+      await runToEnd(server.app.orchestrator, TENANT, { query: `Question ${i}?` });
+    page = await server.app.store.agents.list(TENANT, { first: PAGE });
+    http = await load({
+      url: server.url,
+      body: JSON.stringify({ query: print(AgentsDocument), variables: { first: PAGE } }),
+      headers: { "content-type": "application/json", ...bearer(key) },
+      connections: CONNECTIONS,
+      ...plan,
+    });
+  } finally {
+    await server.close();
+  }
+  const sample = JSON.parse(http.sampleBody) as {
+    data?: { agents?: { edges?: unknown[] } };
+    errors?: unknown;
+  };
+  if (sample.errors || sample.data?.agents?.edges?.length !== PAGE) {
+    throw new Error(`the HTTP answer is not a page of ${PAGE} agents: ${http.sampleBody.slice(0, 300)}`);
+  }
+
+  // Baseline: execute in-process, same schema and document, a stub store answering the same page.
+  const schema = await buildVexSchema();
+  const stubStore = { agents: { list: async () => page } } as unknown as Store;
+  const contextValue = {
+    tenantId: TENANT,
+    store: stubStore,
+    baseMaxTokens: 512,
+  } as unknown as GraphQLContext;
+  const once = async () => {
+    const result = await execute({
+      schema,
+      document: AgentsDocument,
+      variableValues: { first: PAGE },
+      contextValue,
+    });
+    if (result.errors) throw new Error(`execute failed: ${JSON.stringify(result.errors)}`);
+  };
+  await closedLoop({ concurrency: 1, maxCount: plan.maxRequests, maxMs: plan.warmupMs }, once);
+  const base = await closedLoop({ concurrency: 1, maxCount: plan.maxRequests, maxMs: plan.durationMs }, once);
+
+  const httpRate = (http.requests / http.elapsedMs) * 1000;
+  const baseRate = (base.durations.length / base.elapsedMs) * 1000;
+  const httpLatency = summarise(http.latenciesMs);
+  const baseLatency = summarise(base.durations);
+  return {
+    baseline:
+      "graphql-js execute of the same document on the same schema, in-process, with a stub store answering the same 20 agents",
+    checks: [
+      check({
+        metric: "agents(first: 20) throughput",
+        target: `≥ ${TARGET_RATIO * 100} % of baseline`,
+        value: httpRate,
+        unit: "req/s",
+        baseline: baseRate,
+        pass: httpRate >= TARGET_RATIO * baseRate,
+      }),
+      check({ metric: "p50 latency", value: httpLatency.p50, unit: "ms", baseline: baseLatency.p50 }),
+      check({ metric: "p99 latency", value: httpLatency.p99, unit: "ms", baseline: baseLatency.p99 }),
+    ],
+    tables: [
+      {
+        title: `Latency (ms); HTTP with ${CONNECTIONS} keep-alive connections, baseline one execution at a time`,
+        header: ["", "requests", "req/s", "p50", "p95", "p99", "max", "non-2xx"],
+        rows: [
+          [
+            "HTTP, embedded store",
+            String(http.requests),
+            fmt(httpRate),
+            fmt(httpLatency.p50),
+            fmt(httpLatency.p95),
+            fmt(httpLatency.p99),
+            fmt(httpLatency.max),
+            String(http.failures),
+          ],
+          [
+            "execute, stub store",
+            String(base.durations.length),
+            fmt(baseRate),
+            fmt(baseLatency.p50),
+            fmt(baseLatency.p95),
+            fmt(baseLatency.p99),
+            fmt(baseLatency.max),
+            "—",
+          ],
+        ],
+      },
+    ],
+    notes: [
+      `The HTTP path includes Express, body parsing, the document guard, GraphQL Armor, Apollo Server 5, API-key authentication and the embedded store's query over ${RUNS * 3} agents.`,
+      "The load generator runs on a worker thread of the benchmark process, so the server has one core and the clients the other.",
+    ],
+    data: {
+      http: { ...http, latenciesMs: undefined, latency: httpLatency, rate: httpRate },
+      baseline: { rate: baseRate, latency: baseLatency },
+    },
+  };
+});
