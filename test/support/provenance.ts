@@ -9,6 +9,7 @@ import { createOfflineLlm } from "../../src/adapters/offline-llm/offline-llm.js"
 import { ed25519FromSeed } from "../../src/domain/ed25519.js";
 import { createProvenanceHook, type ProvenanceDeps } from "../../src/orchestrator/provenance-hook.js";
 import { createProvenanceService } from "../../src/orchestrator/provenance-service.js";
+import { createLoaders } from "../../src/resolvers/loaders.js";
 import type { GraphQLContext } from "../../src/server/context.js";
 import { buildVexSchema } from "../../src/server/schema.js";
 import { createTestOrchestrator, drain, steppingClock } from "./orchestrator.js";
@@ -44,14 +45,17 @@ export const createProvenanceHarness = async () => {
   });
   const service = createProvenanceService({ ...deps, store });
   const schema = await buildVexSchema();
-  const context = {
-    tenantId: HARNESS_TENANT,
-    orchestrator,
-    store,
-    baseMaxTokens: 400,
-    provenance: service,
-    // Provenance operations never touch evolution; the field is required by GraphQLContext.
-  } as unknown as GraphQLContext;
+  // A fresh context per operation, as the server builds one per request (its loaders cache per request).
+  const context = () =>
+    ({
+      tenantId: HARNESS_TENANT,
+      orchestrator,
+      store,
+      baseMaxTokens: 400,
+      provenance: service,
+      loaders: createLoaders({ tenantId: HARNESS_TENANT, agents: store.agents, provenance: service }),
+      // Provenance operations never touch evolution; the field is required by GraphQLContext.
+    }) as unknown as GraphQLContext;
 
   /** Executes an operation against the schema; throws on any error. */
   const gql = async <R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> => {
@@ -59,7 +63,7 @@ export const createProvenanceHarness = async () => {
       schema,
       document,
       variableValues: variables as Record<string, unknown>,
-      contextValue: context,
+      contextValue: context(),
     });
     if (result.errors?.length || !result.data)
       throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
