@@ -136,8 +136,8 @@ export const verifyInclusionProof = (
 ): boolean => {
   const leaf = hex(expected.leafHash);
   const root = hex(expected.root);
-  const path = proof.auditPath.map(hex);
-  if (leaf === null || root === null || path.some((p) => p === null)) return false;
+  const path = hashesFromHex(proof.auditPath);
+  if (leaf === null || root === null || path === null) return false;
   return (
     proof.leafHash === expected.leafHash &&
     proof.root === expected.root &&
@@ -147,7 +147,7 @@ export const verifyInclusionProof = (
       leafIndex: proof.leafIndex,
       treeSize: proof.treeSize,
       leafHash: leaf,
-      auditPath: path as Uint8Array[],
+      auditPath: path,
       root,
     })
   );

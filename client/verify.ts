@@ -133,12 +133,13 @@ export const verifyRunProvenance = ({ run, key, anchored }: RunProvenanceInput):
     "anchored, each receipt listed once",
     receiptKeys.size > 0 && receiptKeys.size === run.anchorReceipts.length,
   );
+  // The anchored checkpoint is the same for every receipt: its signature is checked once.
+  const cp = anchored?.first;
+  const cpSigned = cp ? verifyCheckpoint(cp, key) : null;
   for (const r of run.anchorReceipts) {
     const name = `anchor ${r.backend} ${r.anchorId}`;
     const self = verifyReceiptFields(receiptOf(r));
     add(`${name}: receipt recomputes to its recordHash`, self.valid, self.reason ?? undefined);
-    const cp = anchored?.first;
-    const cpSigned = cp ? verifyCheckpoint(cp, key) : null;
     add(
       `${name}: anchors this run's signed checkpoint`,
       !!cp &&

@@ -1,5 +1,5 @@
 import type { Run, RunDetail, RunPage } from "../sdk.js";
-import { agentLine, type RunProgress } from "./progress.js";
+import { agentLine, inTreeOrder, type RunProgress } from "./progress.js";
 
 const fixed = (n: number | null | undefined) => (n === null || n === undefined ? "-" : n.toFixed(2));
 const oneLine = (text: string, max: number) => {
@@ -43,33 +43,22 @@ export const runDetail = (run: RunDetail): string[] => {
   ];
   if (run.error) lines.push(`Error        ${run.error.code}: ${run.error.message}`);
   lines.push("", `Agents (${run.agents.length})`);
-  const byId = new Map(run.agents.map((a) => [a.id, a]));
-  const ordered = [...run.agents].sort((a, b) => a.depth - b.depth);
-  const children = new Map<string | null, typeof ordered>();
-  for (const a of ordered) {
-    const parent = a.parentId !== null && byId.has(a.parentId) ? a.parentId : null;
-    children.set(parent, [...(children.get(parent) ?? []), a]);
+  for (const a of inTreeOrder([...run.agents].sort((a, b) => a.depth - b.depth))) {
+    lines.push(
+      `  ${agentLine({
+        id: a.id,
+        role: a.role,
+        name: a.name,
+        depth: a.depth,
+        parentId: a.parentId,
+        state: a.state,
+        round: a.result?.debate.rounds.length ?? 0,
+        confidence: a.result?.confidence ?? null,
+        verified: a.result?.verified ?? null,
+        error: a.error ? `${a.error.code}: ${a.error.message}` : null,
+      })}`,
+    );
   }
-  const visit = (parent: string | null) => {
-    for (const a of children.get(parent) ?? []) {
-      lines.push(
-        `  ${agentLine({
-          id: a.id,
-          role: a.role,
-          name: a.name,
-          depth: a.depth,
-          parentId: a.parentId,
-          state: a.state,
-          round: a.result?.debate.rounds.length ?? 0,
-          confidence: a.result?.confidence ?? null,
-          verified: a.result?.verified ?? null,
-          error: a.error ? `${a.error.code}: ${a.error.message}` : null,
-        })}`,
-      );
-      visit(a.id);
-    }
-  };
-  visit(null);
   if (run.response !== null) lines.push("", "Answer", indent(run.response));
   return lines;
 };

@@ -15,6 +15,32 @@ export interface AgentRow {
   error: string | null;
 }
 
+/**
+ * Items in tree order: each after its parent, siblings in the given order. An item whose parent is not
+ * among them is a root.
+ */
+export const inTreeOrder = <T extends { readonly id: string; readonly parentId: string | null }>(
+  items: readonly T[],
+): T[] => {
+  const ids = new Set(items.map((item) => item.id));
+  const children = new Map<string | null, T[]>();
+  for (const item of items) {
+    const parent = item.parentId !== null && ids.has(item.parentId) ? item.parentId : null;
+    const list = children.get(parent) ?? [];
+    list.push(item);
+    children.set(parent, list);
+  }
+  const out: T[] = [];
+  const visit = (parent: string | null) => {
+    for (const item of children.get(parent) ?? []) {
+      out.push(item);
+      visit(item.id);
+    }
+  };
+  visit(null);
+  return out;
+};
+
 /** The live state of a run, folded from its events. */
 export class RunProgress {
   readonly rows = new Map<string, AgentRow>();
@@ -77,22 +103,7 @@ export class RunProgress {
 
   /** Rows in tree order: each agent after its parent, siblings in spawn order. */
   ordered(): AgentRow[] {
-    const children = new Map<string | null, AgentRow[]>();
-    for (const row of this.rows.values()) {
-      const parent = row.parentId !== null && this.rows.has(row.parentId) ? row.parentId : null;
-      const list = children.get(parent) ?? [];
-      list.push(row);
-      children.set(parent, list);
-    }
-    const out: AgentRow[] = [];
-    const visit = (parent: string | null) => {
-      for (const row of children.get(parent) ?? []) {
-        out.push(row);
-        visit(row.id);
-      }
-    };
-    visit(null);
-    return out;
+    return inTreeOrder([...this.rows.values()]);
   }
 
   /** The status shown in the header. */

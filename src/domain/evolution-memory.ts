@@ -192,6 +192,14 @@ export class EvolutionMemory {
     return this.items.length;
   }
 
+  /** Experiments held, optionally only one role's (the sample that role's statistics come from). */
+  count(filter: StatisticsFilter = {}): number {
+    if (filter.role === undefined) return this.items.length;
+    let n = 0;
+    for (const x of this.items) if (x.base.role === filter.role) n++;
+    return n;
+  }
+
   /**
    * Records an experiment with importance = fitness. Existing importances are first decayed to its
    * `recordedAt` (so eviction compares like with like); then, if over capacity, the lowest-importance

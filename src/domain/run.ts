@@ -172,3 +172,10 @@ export interface Agent {
 }
 
 export type { Genome, Traits };
+
+/** Agents in a run's complete tree: Σ_{d < maxDepth} agentsPerLevel^d (root + children + …). */
+export const agentCount = (config: Pick<RunConfig, "maxDepth" | "agentsPerLevel">): number => {
+  let total = 0;
+  for (let d = 0, level = 1; d < config.maxDepth; d++, level *= config.agentsPerLevel) total += level;
+  return total;
+};

@@ -69,13 +69,6 @@ export const ROOT_SPEC: AgentSpec = {
   ordinal: 0,
 };
 
-/** Total agents of a complete tree: Σ_{d < maxDepth} k^d. */
-export const agentCount = (config: Pick<RunConfig, "maxDepth" | "agentsPerLevel">): number => {
-  let total = 0;
-  for (let d = 0, level = 1; d < config.maxDepth; d++, level *= config.agentsPerLevel) total += level;
-  return total;
-};
-
 /**
  * Children of the agent at `ordinal` in breadth-first order of a complete k-ary tree:
  * k·ordinal + 1 … k·ordinal + k. This ordinal is the agent's Merkle leaf index.

@@ -19,8 +19,6 @@ export interface DebateInput {
   readonly agentSystem: string;
   readonly maxRounds: number;
   readonly protocol: ConsensusProtocol;
-  /** The agent's own vote weight (its prior fitness when known). */
-  readonly selfVoteWeight?: number;
   readonly call: DebateCall;
   /** Called after each round is complete, before the next starts. */
   readonly onRound: (round: DebateRound) => Promise<void>;
@@ -44,9 +42,7 @@ const shadowSystem = () =>
  */
 export const runDebate = async (input: DebateInput): Promise<DebateOutcome> => {
   const rounds: DebateRound[] = [];
-  const votes: Vote[] = [
-    { voter: "AGENT", agrees: true, weight: input.selfVoteWeight ?? AGENT_SELF_VOTE_WEIGHT },
-  ];
+  const votes: Vote[] = [{ voter: "AGENT", agrees: true, weight: AGENT_SELF_VOTE_WEIGHT }];
   let claim = input.claim;
 
   for (let round = 1; round <= input.maxRounds; round++) {

@@ -14,10 +14,14 @@ export type VerdictParse = { ok: true; verdict: ShadowVerdict } | { ok: false; p
 const PROBLEM_EXCERPT_CHARS = 200;
 
 /**
- * Parses a shadow's reply strictly: the whole reply must be one JSON object of the verdict
- * schema (a single surrounding code fence is tolerated). Nothing is guessed from prose.
+ * Parses a reply strictly: the whole reply must be one JSON value of `schema` (a single surrounding
+ * code fence is tolerated). Nothing is guessed from prose. `shape` names the schema in the problem.
  */
-export const parseVerdict = (raw: string): VerdictParse => {
+export const parseStrictJson = <T>(
+  raw: string,
+  schema: z.ZodType<T>,
+  shape: string,
+): { ok: true; value: T } | { ok: false; problem: string } => {
   const text = stripFence(raw.trim());
   let json: unknown;
   try {
@@ -25,12 +29,17 @@ export const parseVerdict = (raw: string): VerdictParse => {
   } catch {
     return { ok: false, problem: `not valid JSON: ${JSON.stringify(text.slice(0, PROBLEM_EXCERPT_CHARS))}` };
   }
-  const parsed = verdictSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    return { ok: false, problem: `does not match the verdict schema (${issues})` };
-  }
-  const v = parsed.data;
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+  return { ok: false, problem: `does not match ${shape} (${issues})` };
+};
+
+/** Parses a shadow's reply strictly as one verdict object (see parseStrictJson). */
+export const parseVerdict = (raw: string): VerdictParse => {
+  const parsed = parseStrictJson(raw, verdictSchema, "the verdict schema");
+  if (!parsed.ok) return parsed;
+  const v = parsed.value;
   return {
     ok: true,
     verdict: {

@@ -2,8 +2,8 @@ import { badInput } from "../domain/errors.js";
 import type { Page, PageRequest } from "../ports/stores.js";
 
 /** Page size when `first` is omitted, and the most one page may hold. */
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
 export const pageRequest = (
   first: number | null | undefined,

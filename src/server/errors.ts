@@ -11,7 +11,7 @@ export const PARSE_FAILED = "GRAPHQL_PARSE_FAILED";
  * Recognises GraphQLErrors by their toStringTag rather than instanceof: graphql ships both an ESM and
  * a CommonJS build, and errors raised by a library that loaded the other build fail instanceof.
  */
-const isGraphQLError = (e: unknown): e is GraphQLError =>
+export const isGraphQLError = (e: unknown): e is GraphQLError =>
   Object.prototype.toString.call(e) === "[object GraphQLError]";
 
 /**

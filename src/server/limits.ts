@@ -51,12 +51,12 @@ export const createArmor = (limits: Limits, production: boolean) =>
 const SUGGESTION = /Did you mean [^"]*".+"/g;
 export const hideSuggestions = (message: string) => message.replace(SUGGESTION, "[Suggestion hidden]");
 
-export const documentTooLarge = (bytes: number, limit: number) =>
+const documentTooLarge = (bytes: number, limit: number) =>
   new GraphQLError(`The GraphQL document is ${bytes} bytes; the limit is ${limit}.`, {
     extensions: { code: ErrorCode.BadUserInput, limit },
   });
 
-export const tooManyTokens = (limit: number) =>
+const tooManyTokens = (limit: number) =>
   new GraphQLError(`Token limit of ${limit} exceeded.`, {
     extensions: { code: VALIDATION_FAILED, limit },
   });

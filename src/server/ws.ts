@@ -12,9 +12,9 @@ import {
 import { CloseCode, type Context, handleProtocols, MessageType, makeServer } from "graphql-ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode } from "../domain/errors.js";
-import type { Authenticator, Principal } from "./auth.js";
+import { type Authenticator, type Principal, UNAUTHENTICATED } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
-import { type ErrorFormatter, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
+import { type ErrorFormatter, isGraphQLError, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
 import { checkDocument, hideSuggestions, type Limits } from "./limits.js";
 
 /**
@@ -28,7 +28,7 @@ export const CLOSE_KEY_REVOKED = 4403;
 /** The client reads too slowly: more than wsMaxBufferedBytes is waiting to be sent to it. */
 export const CLOSE_SLOW_CONSUMER = 4413;
 /** Server going away (shutdown). */
-export const CLOSE_GOING_AWAY = 1001;
+const CLOSE_GOING_AWAY = 1001;
 
 /** How long a socket closed for reading too slowly may take to finish the close handshake. */
 const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
@@ -119,7 +119,7 @@ export const attachGraphqlWs = (
       const principal = ctx.extra.principal;
       if (principal === undefined || !(await options.auth.stillValid(principal))) {
         ctx.extra.socket.close(CLOSE_KEY_REVOKED, "Forbidden");
-        return [new GraphQLError("Forbidden.", { extensions: { code: "UNAUTHENTICATED" } })];
+        return [new GraphQLError("Forbidden.", { extensions: { code: UNAUTHENTICATED } })];
       }
       // Checked and recorded with no await in between, so concurrent subscribes cannot overshoot.
       if (ctx.extra.admitted.size >= limits.wsMaxSubscriptions) {
@@ -288,10 +288,6 @@ const messageType = (text: string): string | undefined => {
     return undefined;
   }
 };
-
-/** By toStringTag, as in errors.ts: errors from the other graphql build fail instanceof. */
-const isGraphQLError = (e: unknown): e is GraphQLError =>
-  Object.prototype.toString.call(e) === "[object GraphQLError]";
 
 /** The same error with a stable code, as Apollo gives parse and validation errors on HTTP. */
 const withCode = (e: GraphQLError, code: string) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TRAITS, makeTraits, toLlmParams } from "../../src/domain/genome.js";
+import { agentCount } from "../../src/domain/run.js";
 
 describe("toLlmParams", () => {
   it("maps the default genome as the design says", () => {
@@ -40,5 +41,14 @@ describe("toLlmParams", () => {
   it("clamps out-of-range and non-finite traits", () => {
     const t = makeTraits({ exploration: 7, precision: -3, creativity: Number.NaN });
     expect(t).toMatchObject({ exploration: 1, precision: 0, creativity: 0.5 });
+  });
+});
+
+describe("agentCount", () => {
+  it("counts the agents of a complete tree", () => {
+    expect(agentCount({ maxDepth: 1, agentsPerLevel: 4 })).toBe(1);
+    expect(agentCount({ maxDepth: 2, agentsPerLevel: 2 })).toBe(3);
+    expect(agentCount({ maxDepth: 3, agentsPerLevel: 2 })).toBe(7);
+    expect(agentCount({ maxDepth: 4, agentsPerLevel: 4 })).toBe(85);
   });
 });

@@ -3,7 +3,7 @@ import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, toPage } from "../shared/cursor.js";
-import { guardFor, unavailable } from "../shared/guard.js";
+import { guardFor, insertOrConflict, unavailable } from "../shared/guard.js";
 import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
 
 /** Where the embedded store keeps its data files (`<collection>.db`). */
@@ -53,16 +53,6 @@ const setPatch = (patch: object) => ({
   $set: Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
 });
 
-/** Inserts a document, turning a duplicate id into CONFLICT. */
-const insertNew = async <D extends object>(ds: Datastore<D>, doc: D, what: string) => {
-  try {
-    await ds.insertAsync(doc);
-  } catch (e) {
-    if (isUniqueViolation(e)) throw new AppError(ErrorCode.Conflict, `${what} already exists.`, { cause: e });
-    throw e;
-  }
-};
-
 /** Updates one document of the tenant, or throws NOT_FOUND (another tenant's id is not found either). */
 const updateOwned = async <D extends object>(
   ds: Datastore<D>,
@@ -94,7 +84,8 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   });
 
   const runs: RunStore = {
-    create: (run) => guard(() => insertNew(runsDs, toDoc(run), `Run ${run.id}`)),
+    create: (run) =>
+      guard(() => insertOrConflict(() => runsDs.insertAsync(toDoc(run)), isUniqueViolation, "Run", run.id)),
     update: (tenantId, id, patch) => guard(() => updateOwned(runsDs, tenantId, id, patch, "run")),
     transition: (tenantId, id, from, patch) =>
       guard(async () => {
@@ -126,7 +117,10 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   };
 
   const agents: AgentStore = {
-    create: (agent) => guard(() => insertNew(agentsDs, toDoc(agent), `Agent ${agent.id}`)),
+    create: (agent) =>
+      guard(() =>
+        insertOrConflict(() => agentsDs.insertAsync(toDoc(agent)), isUniqueViolation, "Agent", agent.id),
+      ),
     update: (tenantId, id, patch) => guard(() => updateOwned(agentsDs, tenantId, id, patch, "agent")),
     get: (tenantId, id) =>
       guard(async () => {

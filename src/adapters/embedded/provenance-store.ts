@@ -53,17 +53,19 @@ export const createEmbeddedProvenanceStore = async (
     await receiptsDs.ensureIndexAsync({ fieldName: "runId" });
   });
 
+  const countLedger = async (tenantId: string): Promise<number> =>
+    (await ledgerDs.countAsync({ tenantId }).execAsync()) as unknown as number;
+
   const ledger: LedgerStore = {
     append: (tenantId, entry, leafHash) =>
       guard(() =>
         appendAtNextIndex(tenantId, entry, leafHash, {
-          size: async () => (await ledgerDs.countAsync({ tenantId }).execAsync()) as unknown as number,
+          size: () => countLedger(tenantId),
           insert: (record) => ledgerDs.insertAsync({ ...record, _id: ledgerDocId(tenantId, record.index) }),
           isDuplicate: isUniqueViolation,
         }),
       ),
-    size: (tenantId) =>
-      guard(async () => (await ledgerDs.countAsync({ tenantId }).execAsync()) as unknown as number),
+    size: (tenantId) => guard(() => countLedger(tenantId)),
     leafHashes: (tenantId, count) =>
       guard(async () => {
         const docs = (await ledgerDs

@@ -28,14 +28,23 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
   },
 });
 
-/** Wraps every async method of an object so each call is timed under `<prefix>.<method>`. */
-const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T =>
-  new Proxy(target, {
+/**
+ * Wraps every async method of an object so each call is timed under `<prefix>.<method>`. A method's
+ * wrapper is built on its first use and reused, so a call allocates no new closure.
+ */
+const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T => {
+  const wrappers = new Map<
+    PropertyKey,
+    { method: unknown; wrapper: (...args: unknown[]) => Promise<unknown> }
+  >();
+  return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (typeof value !== "function") return value;
+      const cached = wrappers.get(prop);
+      if (cached?.method === value) return cached.wrapper;
       const operation = `${prefix}.${String(prop)}`;
-      return async (...args: unknown[]) => {
+      const wrapper = async (...args: unknown[]) => {
         const start = process.hrtime.bigint();
         try {
           const result = await value.apply(obj, args);
@@ -46,8 +55,11 @@ const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T
           throw e;
         }
       };
+      wrappers.set(prop, { method: value, wrapper });
+      return wrapper;
     },
   });
+};
 
 /** The store port with every operation timed. */
 export const instrumentStore = (store: Store, m: Metrics): Store => ({

@@ -14,7 +14,7 @@ import type { Page, PageRequest } from "../../ports/stores.js";
 import type { RunHook } from "../hooks.js";
 import { type EvolutionContext, type EvolutionDeps, resolveEvolutionSettings } from "./context.js";
 import { createEvolutionHook } from "./evolution-hook.js";
-import { bestMember, currentGenome, type RolePool } from "./gene-pool.js";
+import { bestMember, currentGenome, type RolePool, rolePool } from "./gene-pool.js";
 import { roleSampleSize } from "./self-correcting-step.js";
 import { createTenantCache } from "./tenant-cache.js";
 
@@ -106,11 +106,13 @@ export const createEvolution = (deps: EvolutionDeps): Evolution => {
   timer.unref();
 
   const poolOf = async (tenantId: string, role: AgentRole): Promise<RolePool> =>
-    (await cache.get(tenantId)).pools.get(role) ?? { role, pointer: null, members: [] };
+    rolePool((await cache.get(tenantId)).pools, role);
 
   const service: EvolutionService = {
-    genePool: async (tenantId) =>
-      Promise.all(AGENT_ROLES.map(async (role) => entryOf(await poolOf(tenantId, role)))),
+    genePool: async (tenantId) => {
+      const { pools } = await cache.get(tenantId);
+      return AGENT_ROLES.map((role) => entryOf(rolePool(pools, role)));
+    },
     traitCorrelations: async (tenantId, role) => {
       const { memory } = await cache.get(tenantId);
       const correlations = memory.correlations(role ? { role } : {});

@@ -29,8 +29,6 @@ export const MAX_RULES_PER_CONSOLIDATION = 10;
 export const MAX_RULE_LENGTH = 200;
 /** Query and response excerpts shown to the reflection LLM, in characters. */
 export const REFLECTION_EXCERPT_CHARS = 300;
-/** Longest excerpt of an unusable LLM reply quoted back in a repair prompt. */
-export const REPAIR_EXCERPT_CHARS = 200;
 /** Longest reflection reasoning kept in an EvolutionRecord's reason. */
 export const MAX_REASON_REASONING_CHARS = 300;
 

@@ -15,7 +15,7 @@ import type { RunCompletion, RunHook } from "../hooks.js";
 import { maybeConsolidate } from "./consolidation.js";
 import type { EvolutionContext } from "./context.js";
 import { MAX_REASON_REASONING_CHARS } from "./defaults.js";
-import { adoptOffspring, currentGenome, type RolePool, recordFitness } from "./gene-pool.js";
+import { adoptOffspring, currentGenome, type RolePool, recordFitness, rolePool } from "./gene-pool.js";
 import { geneticStep } from "./genetic-step.js";
 import { reflect } from "./reflection-llm.js";
 import { roleSampleSize, selfCorrectingStep } from "./self-correcting-step.js";
@@ -36,8 +36,7 @@ interface Change {
 const f3 = (x: number): string => x.toFixed(3);
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 
-const poolOf = (state: TenantState, role: AgentRole): RolePool =>
-  state.pools.get(role) ?? { role, pointer: null, members: [] };
+const poolOf = (state: TenantState, role: AgentRole): RolePool => rolePool(state.pools, role);
 
 const setPool = (state: TenantState, pool: RolePool): void => {
   state.pools = new Map(state.pools).set(pool.role, pool);

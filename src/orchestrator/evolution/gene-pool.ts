@@ -40,6 +40,10 @@ export const buildPools = (stored: {
     ]),
   );
 
+/** The role's pool (empty, with its founder current, when none is held). */
+export const rolePool = (pools: TenantPools, role: AgentRole): RolePool =>
+  pools.get(role) ?? { role, pointer: null, members: [] };
+
 /** The genome the role's next agent runs with: the pointer's member, else the role's founder. */
 export const currentGenome = (pool: RolePool): Genome => {
   const id = pool.pointer?.currentGenomeId;

@@ -11,12 +11,12 @@ import {
 import type { AgentRole } from "../../domain/run.js";
 import type { LlmCallKind, LlmClient, LlmMessage } from "../../ports/llm.js";
 import { PROMPTS, render, spotlight } from "../prompts.js";
+import { parseStrictJson } from "../verdict.js";
 import {
   EVOLUTION_LLM_PARAMS,
   MAX_RULE_LENGTH,
   MAX_RULES_PER_CONSOLIDATION,
   REFLECTION_EXCERPT_CHARS,
-  REPAIR_EXCERPT_CHARS,
 } from "./defaults.js";
 
 /** Who an evolution LLM call is for: the run it follows and the agent (and role) it concerns. */
@@ -34,26 +34,9 @@ export type LlmJsonResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: AppError };
 
-const FENCE = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/;
-
 /** The whole reply must be one JSON value (a single surrounding code fence is tolerated). */
-const parseStrict = <T>(
-  raw: string,
-  schema: z.ZodType<T>,
-): { ok: true; value: T } | { ok: false; problem: string } => {
-  const trimmed = raw.trim();
-  const text = FENCE.exec(trimmed)?.[1]?.trim() ?? trimmed;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, problem: `not valid JSON: ${JSON.stringify(text.slice(0, REPAIR_EXCERPT_CHARS))}` };
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-  return { ok: false, problem: `does not match the expected shape (${issues})` };
-};
+const parseStrict = <T>(raw: string, schema: z.ZodType<T>) =>
+  parseStrictJson(raw, schema, "the expected shape");
 
 /**
  * One JSON exchange with one repair retry: the reply is parsed strictly; if it does not parse, the model

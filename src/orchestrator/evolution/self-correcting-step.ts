@@ -39,8 +39,7 @@ const describe = (s: MergedSuggestion): string =>
   }, confidence ${f2(s.confidence)})`;
 
 /** Experiments of the role in memory: the sample its statistics come from. */
-export const roleSampleSize = (memory: EvolutionMemory, role: AgentRole): number =>
-  memory.snapshot().filter((e) => e.role === role).length;
+export const roleSampleSize = (memory: EvolutionMemory, role: AgentRole): number => memory.count({ role });
 
 /**
  * One SELF_CORRECTING step (DESIGN.md §3) for a role: statistical suggestions from the role's own

@@ -5,34 +5,38 @@ import {
   StartOrchestrationDocument,
   type StartOrchestrationInput,
 } from "../../../client/generated/graphql.js";
+import { agentCount, CONSENSUS_PROTOCOLS, EVOLUTION_MODES } from "../../../src/domain/run.js";
+import {
+  DEFAULT_AGENTS_PER_LEVEL,
+  DEFAULT_CONSENSUS,
+  DEFAULT_EVOLUTION,
+  DEFAULT_MAX_DEBATE_ROUNDS,
+  DEFAULT_MAX_DEPTH,
+  MAX_AGENTS_PER_LEVEL,
+  MAX_DEBATE_ROUNDS,
+  MAX_DEPTH,
+} from "../../../src/orchestrator/defaults.js";
 import { request } from "../api.js";
 import { ErrorBanner } from "../components/common.js";
 import { useApiKey } from "../hooks.js";
 import { navigate } from "../router.js";
 
-const CONSENSUS: readonly ConsensusProtocol[] = [
-  "WEIGHTED_CONFIDENCE",
-  "MAJORITY",
-  "SUPER_MAJORITY",
-  "UNANIMOUS",
-];
-const EVOLUTION: readonly EvolutionMode[] = ["OFF", "GENETIC", "SELF_CORRECTING"];
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Starts a run and opens its live view. */
 export const StartPage = () => {
   const { apiKey } = useApiKey();
   const [query, setQuery] = useState("");
-  const [maxDepth, setMaxDepth] = useState(2);
-  const [agentsPerLevel, setAgentsPerLevel] = useState(2);
-  const [maxDebateRounds, setMaxDebateRounds] = useState(3);
-  const [consensus, setConsensus] = useState<ConsensusProtocol>("WEIGHTED_CONFIDENCE");
-  const [evolution, setEvolution] = useState<EvolutionMode>("OFF");
+  const [maxDepth, setMaxDepth] = useState(DEFAULT_MAX_DEPTH);
+  const [agentsPerLevel, setAgentsPerLevel] = useState(DEFAULT_AGENTS_PER_LEVEL);
+  const [maxDebateRounds, setMaxDebateRounds] = useState(DEFAULT_MAX_DEBATE_ROUNDS);
+  const [consensus, setConsensus] = useState<ConsensusProtocol>(DEFAULT_CONSENSUS);
+  const [evolution, setEvolution] = useState<EvolutionMode>(DEFAULT_EVOLUTION);
   const [seed, setSeed] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
 
-  const agents = range(0, maxDepth - 1).reduce((sum, d) => sum + agentsPerLevel ** d, 0);
+  const agents = agentCount({ maxDepth, agentsPerLevel });
 
   const start = async (e: FormEvent) => {
     e.preventDefault();
@@ -78,55 +82,41 @@ export const StartPage = () => {
           />
         </label>
         <div className="fields">
-          <NumberSelect
+          <Select
             label="Depth"
             name="maxDepth"
             value={maxDepth}
-            options={range(1, 4)}
-            onChange={setMaxDepth}
+            options={range(1, MAX_DEPTH)}
+            onChange={(v) => setMaxDepth(v)}
           />
-          <NumberSelect
+          <Select
             label="Agents per level"
             name="agentsPerLevel"
             value={agentsPerLevel}
-            options={range(1, 4)}
-            onChange={setAgentsPerLevel}
+            options={range(1, MAX_AGENTS_PER_LEVEL)}
+            onChange={(v) => setAgentsPerLevel(v)}
           />
-          <NumberSelect
+          <Select
             label="Debate rounds"
             name="maxDebateRounds"
             value={maxDebateRounds}
-            options={range(1, 5)}
-            onChange={setMaxDebateRounds}
+            options={range(1, MAX_DEBATE_ROUNDS)}
+            onChange={(v) => setMaxDebateRounds(v)}
           />
-          <label className="field">
-            <span>Consensus</span>
-            <select
-              name="consensus"
-              value={consensus}
-              onChange={(e) => setConsensus(e.target.value as ConsensusProtocol)}
-            >
-              {CONSENSUS.map((c) => (
-                <option key={c} value={c}>
-                  {c.replaceAll("_", " ").toLowerCase()}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>Evolution</span>
-            <select
-              name="evolution"
-              value={evolution}
-              onChange={(e) => setEvolution(e.target.value as EvolutionMode)}
-            >
-              {EVOLUTION.map((m) => (
-                <option key={m} value={m}>
-                  {m.replaceAll("_", " ").toLowerCase()}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Select
+            label="Consensus"
+            name="consensus"
+            value={consensus}
+            options={CONSENSUS_PROTOCOLS}
+            onChange={(v) => setConsensus(v)}
+          />
+          <Select
+            label="Evolution"
+            name="evolution"
+            value={evolution}
+            options={EVOLUTION_MODES}
+            onChange={(v) => setEvolution(v)}
+          />
           <label className="field">
             <span>Seed (optional)</span>
             <input
@@ -160,7 +150,8 @@ export const StartPage = () => {
   );
 };
 
-const NumberSelect = ({
+/** A labelled select over numbers (shown as they are) or enum values (shown as lower-case words). */
+const Select = <T extends number | string>({
   label,
   name,
   value,
@@ -169,16 +160,16 @@ const NumberSelect = ({
 }: {
   label: string;
   name: string;
-  value: number;
-  options: readonly number[];
-  onChange(value: number): void;
+  value: T;
+  options: readonly T[];
+  onChange(value: T): void;
 }) => (
   <label className="field">
     <span>{label}</span>
-    <select name={name} value={value} onChange={(e) => onChange(Number(e.target.value))}>
+    <select name={name} value={value} onChange={(e) => onChange(options[e.target.selectedIndex] as T)}>
       {options.map((o) => (
         <option key={o} value={o}>
-          {o}
+          {typeof o === "number" ? o : o.replaceAll("_", " ").toLowerCase()}
         </option>
       ))}
     </select>
