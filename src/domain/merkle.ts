@@ -46,6 +46,42 @@ export function merkleRootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uin
 }
 
 /**
+ * The right edge of an RFC 6962 tree that grows by appends: the roots of the perfect subtrees its size
+ * decomposes into (one per set bit of the size, largest first), as in certificate transparency's
+ * "compact range". Appending a leaf and computing the root take O(log n) node hashes and no earlier
+ * leaf, so a log that is signed after every append need not re-read itself.
+ */
+export class MerkleFrontier {
+  #size = 0;
+  readonly #nodes: Uint8Array[] = [];
+
+  /** Number of leaves appended so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends the next leaf's hash (a 32-byte RFC 6962 leaf hash). */
+  append(leafHash: Uint8Array): void {
+    checkLeafHashes([leafHash]);
+    let node: Uint8Array = leafHash.slice(); // kept: the caller's array may change
+    // Each trailing 1 bit of the old size is a perfect subtree that the new leaf now completes.
+    for (let s = this.#size; s & 1; s >>>= 1) node = nodeHash(this.#nodes.pop() as Uint8Array, node);
+    this.#nodes.push(node);
+    this.#size++;
+  }
+
+  /** MTH of the leaves appended so far: the subtree roots folded from the right (RFC 6962 §2.1). */
+  root(): Uint8Array {
+    const nodes = this.#nodes;
+    const last = nodes.at(-1);
+    if (last === undefined) return emptyRoot();
+    let root: Uint8Array = last.slice(); // a copy: the caller may change it, the frontier keeps building on it
+    for (let i = nodes.length - 2; i >= 0; i--) root = nodeHash(nodes[i] as Uint8Array, root);
+    return root;
+  }
+}
+
+/**
  * RFC 9162 §2.1.3.1 PATH(m, D[n]): the audit path proving that leaf `leafIndex` is in the tree of
  * `leafHashes`, ordered from the leaf's sibling up to the root's child.
  */

@@ -4,7 +4,7 @@ import { checkpointText, ledgerOrigin } from "../domain/checkpoint.js";
 import type { Ed25519Signer } from "../domain/ed25519.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { type LedgerEntry, ledgerLeafHash } from "../domain/ledger.js";
-import { hashFromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
+import { hashFromHex, MerkleFrontier, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import { signNote } from "../domain/signed-note.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { Clock } from "../ports/clock.js";
@@ -26,6 +26,15 @@ export interface ProvenanceDeps {
 /** Name of the hook in logs. */
 export const PROVENANCE_HOOK_NAME = "provenance";
 
+/** Computes the root of a tenant's ledger at a tree size. */
+export type LedgerRootAt = (tenantId: string, treeSize: number) => Promise<Uint8Array>;
+
+/** The root from all of the ledger's first `treeSize` leaves. */
+const rootFromAllLeaves =
+  (deps: ProvenanceDeps): LedgerRootAt =>
+  async (tenantId, treeSize) =>
+    merkleRootFromLeafHashes((await deps.provenance.ledger.leafHashes(tenantId, treeSize)).map(hashFromHex));
+
 /**
  * The signed checkpoint of the tenant's ledger at `treeSize`, made and stored when missing. Leaves never
  * change, so any two checkpoints of one ledger are consistent (tlog-checkpoint §Signatures).
@@ -34,11 +43,11 @@ export const checkpointAt = async (
   deps: ProvenanceDeps,
   tenantId: string,
   treeSize: number,
+  rootAt: LedgerRootAt = rootFromAllLeaves(deps),
 ): Promise<StoredCheckpoint> => {
   const existing = await deps.provenance.checkpoints.get(tenantId, treeSize);
   if (existing !== null) return existing;
-  const leaves = (await deps.provenance.ledger.leafHashes(tenantId, treeSize)).map(hashFromHex);
-  const root = merkleRootFromLeafHashes(leaves);
+  const root = await rootAt(tenantId, treeSize);
   const origin = ledgerOrigin(deps.originPrefix, tenantId);
   const checkpoint: StoredCheckpoint = {
     tenantId,
@@ -52,6 +61,26 @@ export const checkpointAt = async (
 };
 
 /**
+ * Ledger roots kept incrementally: each tenant's frontier as this process last extended it, so that a
+ * run's checkpoint reads only the entries appended since (normally just its own) instead of the whole
+ * ledger. Entries appended by other instances are read in on the way (leaves never change, so a
+ * frontier stays valid for its prefix); a size below the frontier's is computed from all its leaves.
+ * One frontier per tenant: at most one hash per bit of the ledger's size.
+ */
+const incrementalRoots = (deps: ProvenanceDeps): LedgerRootAt => {
+  const frontiers = new Map<string, MerkleFrontier>();
+  const fromScratch = rootFromAllLeaves(deps);
+  return async (tenantId, treeSize) => {
+    const frontier = frontiers.get(tenantId) ?? new MerkleFrontier();
+    if (frontier.size > treeSize) return fromScratch(tenantId, treeSize);
+    const added = await deps.provenance.ledger.leafHashes(tenantId, treeSize, frontier.size);
+    for (const hash of added) frontier.append(hashFromHex(hash));
+    frontiers.set(tenantId, frontier);
+    return frontier.root();
+  };
+};
+
+/**
  * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt} to the tenant's
  * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
  * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
@@ -60,6 +89,7 @@ export const checkpointAt = async (
 export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
   // Appends of one tenant are serialised here; the store still resolves races between processes.
   const tails = new Map<string, Promise<unknown>>();
+  const rootAt = incrementalRoots(deps);
   const serialised = <T>(tenantId: string, step: () => Promise<T>): Promise<T> => {
     const run = (tails.get(tenantId) ?? Promise.resolve()).then(step);
     const tail = run.catch(() => undefined);
@@ -91,7 +121,7 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         const record =
           (await deps.provenance.ledger.findByRun(tenantId, run.id)) ??
           (await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry))));
-        return checkpointAt(deps, tenantId, record.index + 1);
+        return checkpointAt(deps, tenantId, record.index + 1, rootAt);
       });
       const anchorEntry: AnchorEntry = {
         origin: ledgerOrigin(deps.originPrefix, tenantId),

@@ -40,8 +40,11 @@ export interface LedgerStore {
   append(tenantId: string, entry: LedgerEntry, leafHash: string): Promise<LedgerRecord>;
   /** Number of entries in the tenant's ledger. */
   size(tenantId: string): Promise<number>;
-  /** Leaf hashes of indexes 0 … count−1, in order. Rejects NOT_FOUND when the ledger is shorter. */
-  leafHashes(tenantId: string, count: number): Promise<string[]>;
+  /**
+   * Leaf hashes of indexes `from` … count−1 (from 0 unless given), in order. Rejects NOT_FOUND when the
+   * ledger is shorter than `count`.
+   */
+  leafHashes(tenantId: string, count: number, from?: number): Promise<string[]>;
   /** The entry of a run, or null. */
   findByRun(tenantId: string, runId: string): Promise<LedgerRecord | null>;
 }

@@ -48,6 +48,9 @@ export const provenanceStoreContract = (init: ProvenanceStoreContractInit): void
         expect(await store.ledger.leafHashes(A, 3)).toStrictEqual(entries.map(leafHashOf));
         expect(await store.ledger.leafHashes(A, 2)).toStrictEqual(entries.slice(0, 2).map(leafHashOf));
         expect(await store.ledger.leafHashes(A, 0)).toStrictEqual([]);
+        expect(await store.ledger.leafHashes(A, 3, 1)).toStrictEqual(entries.slice(1).map(leafHashOf));
+        expect(await store.ledger.leafHashes(A, 3, 3)).toStrictEqual([]);
+        await expectAppError(store.ledger.leafHashes(A, 4, 2), "NOT_FOUND");
         expect(await store.ledger.findByRun(A, entries[1]!.runId)).toStrictEqual({
           tenantId: A,
           index: 1,

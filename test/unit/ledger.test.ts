@@ -6,7 +6,13 @@ import { ed25519FromSeed } from "../../src/domain/ed25519.js";
 import { AppError } from "../../src/domain/errors.js";
 import type { RunEventBody } from "../../src/domain/events.js";
 import { ledgerLeafHash } from "../../src/domain/ledger.js";
-import { hashFromHex, toHex, verifyConsistency, verifyInclusion } from "../../src/domain/merkle.js";
+import {
+  hashFromHex,
+  merkleRootFromLeafHashes,
+  toHex,
+  verifyConsistency,
+  verifyInclusion,
+} from "../../src/domain/merkle.js";
 import { openNote } from "../../src/domain/signed-note.js";
 import type { RunHook } from "../../src/orchestrator/hooks.js";
 import { createProvenanceHook, type ProvenanceDeps } from "../../src/orchestrator/provenance-hook.js";
@@ -177,6 +183,43 @@ describe("the ledger as it grows", () => {
     const proof = await service.ledgerProof(A, orphan.id);
     expect(proof).toMatchObject({ leafIndex: 1, treeSize: 2, checkpoint: { treeSize: 2 } });
     expect((await signedHead(A, 2)).treeSize).toBe(2);
+  });
+
+  it("signs the same roots as a full recomputation when another instance appended in between", async () => {
+    const appendElsewhere = async () => {
+      const other = aFinishedRun({ tenantId: A });
+      const entry = {
+        runId: other.id,
+        merkleRoot: "ab".repeat(32),
+        traceRoot: "cd".repeat(32),
+        leafCount: 3,
+        recordedAt: "2026-01-01T00:00:00.000Z",
+      };
+      await deps.provenance.ledger.append(A, entry, toHex(ledgerLeafHash(entry)));
+      return other;
+    };
+    const fullRoot = async (size: number) =>
+      toHex(merkleRootFromLeafHashes((await deps.provenance.ledger.leafHashes(A, size)).map(hashFromHex)));
+
+    await finish();
+    await finish();
+    const unsigned = await appendElsewhere(); // index 2, its checkpoint never made
+    await appendElsewhere(); // index 3
+    await finish(); // index 4: this process's frontier catches up over 2 and 3
+    expect((await deps.provenance.checkpoints.get(A, 5))?.rootHash).toBe(await fullRoot(5));
+    expect((await signedHead(A, 5)).treeSize).toBe(5);
+
+    // The unsigned entry's run is recorded again (say by recovery): its checkpoint is below the frontier.
+    await hook.afterRun?.({
+      run: unsigned,
+      agents: [],
+      emit: async () => ({}) as never,
+      signal: new AbortController().signal,
+    });
+    expect(await deps.provenance.ledger.size(A)).toBe(5);
+    expect((await deps.provenance.checkpoints.get(A, 3))?.rootHash).toBe(await fullRoot(3));
+    await finish();
+    expect((await deps.provenance.checkpoints.get(A, 6))?.rootHash).toBe(await fullRoot(6));
   });
 
   it("rejects impossible sizes with BAD_USER_INPUT", async () => {

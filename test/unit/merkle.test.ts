@@ -10,6 +10,7 @@ import {
   inclusionProof,
   isHashHex,
   leafHash,
+  MerkleFrontier,
   merkleRootFromLeafHashes,
   nodeHash,
   toHex,
@@ -245,6 +246,35 @@ describe("merkleRootFromLeafHashes", () => {
   it("rejects leaf hashes that are not 32 bytes", () => {
     expect(() => merkleRootFromLeafHashes([new Uint8Array(31)])).toThrow(AppError);
     expect(() => merkleRootFromLeafHashes([...sampleLeaves(2), utf8("raw data")])).toThrow(/Leaf hash 2/);
+  });
+});
+
+describe("MerkleFrontier", () => {
+  it("has the root of the leaves appended so far at every size 0..300", () => {
+    const leaves = sampleLeaves(300);
+    const frontier = new MerkleFrontier();
+    expect(toHex(frontier.root())).toBe(EMPTY_TREE_HASH);
+    leaves.forEach((leaf, i) => {
+      frontier.append(leaf);
+      expect(frontier.size).toBe(i + 1);
+      expect(toHex(frontier.root()), `size ${i + 1}`).toBe(toHex(refMth(leaves.slice(0, i + 1))));
+    });
+  });
+
+  it("is not changed through the arrays it was given or gave out", () => {
+    const leaves = sampleLeaves(3);
+    const frontier = new MerkleFrontier();
+    const first = leaves[0]!.slice();
+    frontier.append(first);
+    first.fill(0);
+    frontier.root().fill(0);
+    frontier.append(leaves[1]!);
+    frontier.append(leaves[2]!);
+    expect(toHex(frontier.root())).toBe(toHex(refMth(leaves)));
+  });
+
+  it("rejects leaf hashes that are not 32 bytes", () => {
+    expect(() => new MerkleFrontier().append(new Uint8Array(31))).toThrow(AppError);
   });
 });
 

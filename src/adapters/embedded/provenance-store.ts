@@ -66,13 +66,13 @@ export const createEmbeddedProvenanceStore = async (
         }),
       ),
     size: (tenantId) => guard(() => countLedger(tenantId)),
-    leafHashes: (tenantId, count) =>
+    leafHashes: (tenantId, count, from = 0) =>
       guard(async () => {
         const docs = (await ledgerDs
-          .findAsync({ tenantId, index: { $lt: count } })
+          .findAsync({ tenantId, index: { $gte: from, $lt: count } })
           .sort({ index: 1 })
           .execAsync()) as unknown as LedgerDoc[];
-        return firstLeafHashes(count, docs);
+        return firstLeafHashes(count, docs, from);
       }),
     findByRun: (tenantId, runId) =>
       guard(async () => {

@@ -81,13 +81,13 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
         }),
       ),
     size: (tenantId) => guard(() => ledgerC.countDocuments({ tenantId })),
-    leafHashes: (tenantId, count) =>
+    leafHashes: (tenantId, count, from = 0) =>
       guard(async () => {
         const docs = await ledgerC
-          .find({ tenantId, index: { $lt: count } }, { projection: { _id: 0, leafHash: 1 } })
+          .find({ tenantId, index: { $gte: from, $lt: count } }, { projection: { _id: 0, leafHash: 1 } })
           .sort({ index: 1 })
           .toArray();
-        return firstLeafHashes(count, docs);
+        return firstLeafHashes(count, docs, from);
       }),
     findByRun: (tenantId, runId) =>
       guard(async () => {

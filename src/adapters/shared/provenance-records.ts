@@ -56,9 +56,13 @@ export const appendAtNextIndex = async (
 };
 
 /** The first `count` leaf hashes as read (in index order); NOT_FOUND when the ledger holds fewer. */
-export const firstLeafHashes = (count: number, read: readonly { readonly leafHash: string }[]): string[] => {
-  if (read.length < count) {
-    throw new AppError(ErrorCode.NotFound, `The ledger holds ${read.length} entries, not ${count}.`);
+export const firstLeafHashes = (
+  count: number,
+  read: readonly { readonly leafHash: string }[],
+  from = 0,
+): string[] => {
+  if (from + read.length < count) {
+    throw new AppError(ErrorCode.NotFound, `The ledger holds fewer than ${count} entries.`);
   }
   return read.map((d) => d.leafHash);
 };
