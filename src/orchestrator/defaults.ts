@@ -25,6 +25,8 @@ export const UNVERIFIED_VOTE_WEIGHT = 0.5;
 export const SHADOW_CHALLENGE_INTENSITY = 0.7;
 /** Events read from the log per batch when a subscriber replays. */
 export const REPLAY_BATCH_SIZE = 500;
+/** Most events of one run stored in one write (events emitted while a write is in flight wait for the next). */
+export const MAX_EVENT_WRITE_BATCH = 100;
 
 /**
  * How long a RUNNING run's owner lease lasts without renewal. The owner renews it every third of

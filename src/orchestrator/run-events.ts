@@ -3,13 +3,26 @@ import { isTerminal } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
 import type { Store } from "../ports/stores.js";
-import { REPLAY_BATCH_SIZE } from "./defaults.js";
+import { MAX_EVENT_WRITE_BATCH, REPLAY_BATCH_SIZE } from "./defaults.js";
 
 /** Writes a run's events: each gets the next seq, is stored, and only then published. */
 export interface RunEventLog {
   emit(body: RunEventBody): Promise<RunEvent>;
 }
 
+interface Pending {
+  readonly body: RunEventBody;
+  resolve(event: RunEvent): void;
+  reject(reason: unknown): void;
+}
+
+/**
+ * The event log of one run. Events emitted while a write is in flight (concurrent agents emit at the
+ * same time) are stored together in the next write — one store round trip for the group — and
+ * published one by one in seq order once stored; each `emit` resolves when its event is published.
+ * A group the store refuses rejects every emit in it; since an ordered batch may have been stored in
+ * part, the next write first reads the log's last seq again.
+ */
 export const createRunEventLog = (deps: {
   store: Store;
   bus: EventBus;
@@ -19,26 +32,50 @@ export const createRunEventLog = (deps: {
   lastSeq: number;
 }): RunEventLog => {
   let seq = deps.lastSeq;
-  // Appends are chained so that concurrent agents' events are stored and published in seq order.
-  let tail: Promise<unknown> = Promise.resolve();
-  return {
-    emit(body) {
-      const write = tail.then(async () => {
-        const event = {
-          ...body,
-          runId: deps.runId,
-          tenantId: deps.tenantId,
-          seq: seq + 1,
-          at: deps.clock.now(),
-        } as RunEvent;
-        await deps.store.events.append(event);
-        seq = event.seq;
+  let resync = false;
+  const queue: Pending[] = [];
+  let writing = false;
+
+  const writeGroup = async (group: readonly Pending[]) => {
+    try {
+      if (resync) {
+        seq = await deps.store.events.lastSeq(deps.tenantId, deps.runId);
+        resync = false;
+      }
+      const events = group.map(
+        ({ body }, i) =>
+          ({
+            ...body,
+            runId: deps.runId,
+            tenantId: deps.tenantId,
+            seq: seq + 1 + i,
+            at: deps.clock.now(),
+          }) as RunEvent,
+      );
+      await deps.store.events.append(events);
+      seq += events.length;
+      for (const [i, event] of events.entries()) {
         await deps.bus.publish("runEvent", deps.runId, event);
-        return event;
-      });
-      tail = write.catch(() => undefined);
-      return write;
-    },
+        group[i]?.resolve(event);
+      }
+    } catch (e) {
+      resync = true;
+      for (const pending of group) pending.reject(e);
+    }
+  };
+
+  const drain = async () => {
+    writing = true;
+    while (queue.length > 0) await writeGroup(queue.splice(0, MAX_EVENT_WRITE_BATCH));
+    writing = false;
+  };
+
+  return {
+    emit: (body) =>
+      new Promise<RunEvent>((resolve, reject) => {
+        queue.push({ body, resolve, reject });
+        if (!writing) void drain();
+      }),
   };
 };
 

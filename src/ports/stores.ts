@@ -72,8 +72,11 @@ export interface AgentStore {
 }
 
 export interface EventStore {
-  /** Appends one event; a second event with the same (runId, seq) is rejected with CONFLICT. */
-  append(event: RunEvent): Promise<void>;
+  /**
+   * Appends events (in seq order) in one write. An event whose (runId, seq) is stored already is
+   * rejected with CONFLICT; the events before it in the same call may then have been stored.
+   */
+  append(events: readonly RunEvent[]): Promise<void>;
   /** Events of a run with seq > afterSeq, in seq order. */
   list(tenantId: string, runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
   /** Highest seq stored for a run, 0 when none. */

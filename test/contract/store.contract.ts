@@ -546,7 +546,7 @@ export const storeContract = (init: StoreContractInit): void => {
       it("lists appended events in seq order, whatever the append order, with every field intact", async () => {
         const runId = anId("run");
         const events = runEvents(runId);
-        for (const i of [2, 0, 5, 1, 4, 3]) await store.events.append(events[i] as RunEvent);
+        for (const i of [2, 0, 5, 1, 4, 3]) await store.events.append([events[i] as RunEvent]);
         const listed = await store.events.list(TENANT_A, runId, 0);
         expect(listed).toStrictEqual(events);
         const started = listed[1];
@@ -557,7 +557,7 @@ export const storeContract = (init: StoreContractInit): void => {
       it("lists only events after afterSeq, up to limit", async () => {
         const runId = anId("run");
         const events = runEvents(runId);
-        for (const event of events) await store.events.append(event);
+        for (const event of events) await store.events.append([event]);
         expect(await store.events.list(TENANT_A, runId, 3)).toStrictEqual(events.slice(3));
         expect(await store.events.list(TENANT_A, runId, 1, 2)).toStrictEqual(events.slice(1, 3));
         expect(await store.events.list(TENANT_A, runId, 6)).toStrictEqual([]);
@@ -569,28 +569,41 @@ export const storeContract = (init: StoreContractInit): void => {
         const runId = anId("run");
         expect(await store.events.lastSeq(TENANT_A, runId)).toBe(0);
         const events = runEvents(runId);
-        for (const event of events.slice(0, 4)) await store.events.append(event);
+        for (const event of events.slice(0, 4)) await store.events.append([event]);
         expect(await store.events.lastSeq(TENANT_A, runId)).toBe(4);
-        await store.events.append(events[5] as RunEvent);
+        await store.events.append([events[5] as RunEvent]);
         expect(await store.events.lastSeq(TENANT_A, runId)).toBe(6);
       });
 
       it("rejects a second event with the same (runId, seq) with CONFLICT and keeps the first", async () => {
         const runId = anId("run");
         const first = anEvent({ runId, seq: 1, body: { type: "RunStarted", query: "first" } });
-        await store.events.append(first);
+        await store.events.append([first]);
         await expectAppError(
-          store.events.append(anEvent({ runId, seq: 1, body: { type: "RunStarted", query: "second" } })),
+          store.events.append([anEvent({ runId, seq: 1, body: { type: "RunStarted", query: "second" } })]),
           "CONFLICT",
         );
         expect(await store.events.list(TENANT_A, runId, 0)).toStrictEqual([first]);
       });
 
+      it("appends a batch in one call, and refuses a batch that repeats a stored seq with CONFLICT", async () => {
+        const runId = anId("run");
+        const events = runEvents(runId);
+        await store.events.append(events.slice(0, 3));
+        await store.events.append([]);
+        expect(await store.events.list(TENANT_A, runId, 0)).toStrictEqual(events.slice(0, 3));
+        await expectAppError(store.events.append(events.slice(2)), "CONFLICT");
+        expect((await store.events.list(TENANT_A, runId, 0)).slice(0, 3)).toStrictEqual(events.slice(0, 3));
+        expect(await store.events.lastSeq(TENANT_A, runId)).toBe(3);
+        await store.events.append(events.slice(3));
+        expect(await store.events.list(TENANT_A, runId, 0)).toStrictEqual(events);
+      });
+
       it("keeps runs' logs apart: the same seq in another run is fine", async () => {
         const [x, y] = [anId("run"), anId("run")];
-        await store.events.append(anEvent({ runId: x, seq: 1 }));
-        await store.events.append(anEvent({ runId: y, seq: 1 }));
-        await store.events.append(anEvent({ runId: y, seq: 2 }));
+        await store.events.append([anEvent({ runId: x, seq: 1 })]);
+        await store.events.append([anEvent({ runId: y, seq: 1 })]);
+        await store.events.append([anEvent({ runId: y, seq: 2 })]);
         expect((await store.events.list(TENANT_A, x, 0)).map((e) => e.seq)).toStrictEqual([1]);
         expect((await store.events.list(TENANT_A, y, 0)).map((e) => e.seq)).toStrictEqual([1, 2]);
         expect(await store.events.lastSeq(TENANT_A, x)).toBe(1);
@@ -598,7 +611,7 @@ export const storeContract = (init: StoreContractInit): void => {
 
       it("treats another tenant's run log exactly like an unknown run", async () => {
         const runId = anId("run");
-        for (const event of runEvents(runId, TENANT_A)) await store.events.append(event);
+        for (const event of runEvents(runId, TENANT_A)) await store.events.append([event]);
         expect(await store.events.list(TENANT_B, runId, 0)).toStrictEqual([]);
         expect(await store.events.lastSeq(TENANT_B, runId)).toBe(0);
       });

@@ -55,7 +55,7 @@ describe("MongoDB store while the server goes away and comes back", () => {
       "runs.findByStatus": () => store.runs.findByStatus(["RUNNING"]),
       "agents.getMany": () => store.agents.getMany(TENANT, ["agent-1", "agent-2"]),
       "agents.listByRun": () => store.agents.listByRun(TENANT, runId),
-      "events.append": () => store.events.append(anEvent({ tenantId: TENANT, runId, seq: 1 })),
+      "events.append": () => store.events.append([anEvent({ tenantId: TENANT, runId, seq: 1 })]),
       "events.list": () => store.events.list(TENANT, runId, 0),
       "events.lastSeq": () => store.events.lastSeq(TENANT, runId),
     };
@@ -102,7 +102,7 @@ describe("MongoDB store while the server goes away and comes back", () => {
       const agent = anAgent({ tenantId: TENANT, runId: run.id });
       await store.agents.create(agent);
       expect(await store.agents.getMany(TENANT, [agent.id])).toStrictEqual([agent]);
-      await store.events.append(anEvent({ tenantId: TENANT, runId: run.id, seq: 1 }));
+      await store.events.append([anEvent({ tenantId: TENANT, runId: run.id, seq: 1 })]);
       expect(await store.events.lastSeq(TENANT, run.id)).toBe(1);
       expect((await store.runs.findByStatus(["RUNNING"])).map((r) => r.id)).toContain(run.id);
     },

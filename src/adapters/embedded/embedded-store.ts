@@ -167,17 +167,23 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
   };
 
   const events: EventStore = {
-    append: (event) =>
+    append: (batch) =>
       guard(async () => {
+        if (batch.length === 0) return;
         try {
-          await eventsDs.insertAsync({ ...event, _id: `${event.runId}:${event.seq}` });
+          // One insert of the array: NeDB checks every key first and writes all lines or none.
+          await eventsDs.insertAsync(
+            batch.map((event) => ({ ...event, _id: `${event.runId}:${event.seq}` })),
+          );
         } catch (e) {
           if (isUniqueViolation(e)) {
+            const { runId, seq } = batch[0] as RunEvent;
             throw new AppError(
               ErrorCode.Conflict,
-              `Event ${event.seq} of run ${event.runId} already exists.`,
+              `An event of run ${runId} from seq ${seq} on already exists.`,
               {
                 cause: e,
+                details: { runId, seq },
               },
             );
           }

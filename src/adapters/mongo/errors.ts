@@ -1,4 +1,5 @@
 import {
+  MongoBulkWriteError,
   MongoClientClosedError,
   MongoNetworkError,
   MongoNotConnectedError,
@@ -8,6 +9,7 @@ import {
   MongoServerSelectionError,
   MongoSystemError,
   MongoTopologyClosedError,
+  type WriteError,
 } from "mongodb";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 
@@ -48,7 +50,20 @@ const isUnavailable = (e: unknown): boolean =>
   e instanceof MongoOperationTimeoutError ||
   e instanceof MongoSystemError ||
   (e instanceof MongoServerError && typeof e.code === "number" && UNAVAILABLE_SERVER_CODES.has(e.code)) ||
+  isWrappedDriverError(e) ||
   isSocketError(e);
+
+/**
+ * `insertMany` reports a failure to talk to the server (network, selection, timeout) as a
+ * MongoBulkWriteError that copies the driver error's fields but not its class (driver 7.9,
+ * bulk/common.js: "a driver related error not a bulk op error"): no write errors, no write-concern
+ * error and no server code. One with a server code is judged by that code, above.
+ */
+const isWrappedDriverError = (e: unknown): boolean =>
+  e instanceof MongoBulkWriteError &&
+  writeErrorsOf(e).length === 0 &&
+  e.err === undefined &&
+  typeof e.code !== "number";
 
 // Socket errors the driver lets through unwrapped: a write to a connection the server has just closed
 // fails with a plain EPIPE Error ("This socket has been ended by the other party"), seen with driver 7.9.
@@ -69,5 +84,25 @@ const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
 const isSocketError = (e: unknown): boolean =>
   e instanceof Error && "code" in e && typeof e.code === "string" && SOCKET_ERROR_CODES.has(e.code);
 
+/** The server's duplicate-key error code (E11000): a unique index or `_id` refused the write. */
+const DUPLICATE_KEY = 11000;
+
 /** True for the server's duplicate-key error (E11000): a unique index or `_id` refused the write. */
-export const isDuplicateKey = (e: unknown): boolean => e instanceof MongoServerError && e.code === 11000;
+export const isDuplicateKey = (e: unknown): boolean =>
+  e instanceof MongoServerError && e.code === DUPLICATE_KEY;
+
+/**
+ * For a failed ordered `insertMany`: the position in the batch of the document refused as a duplicate
+ * key (the ones before it were stored), or null when the failure is something else.
+ */
+export const duplicateKeyIndex = (e: unknown): number | null => {
+  if (e instanceof MongoBulkWriteError) {
+    return writeErrorsOf(e).find((w) => w.code === DUPLICATE_KEY)?.index ?? null;
+  }
+  return isDuplicateKey(e) ? 0 : null;
+};
+
+const writeErrorsOf = (e: MongoBulkWriteError): readonly WriteError[] => {
+  const { writeErrors } = e;
+  return Array.isArray(writeErrors) ? writeErrors : [writeErrors as WriteError];
+};

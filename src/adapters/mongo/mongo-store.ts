@@ -1,5 +1,6 @@
 import type { Collection, Filter, MongoClient } from "mongodb";
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
@@ -16,7 +17,7 @@ import {
   runFromDoc,
   runToDoc,
 } from "./collections.js";
-import { guard, isDuplicateKey } from "./errors.js";
+import { duplicateKeyIndex, guard } from "./errors.js";
 
 export { toAppError } from "./errors.js";
 
@@ -131,20 +132,19 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
   };
 
   const events: EventStore = {
-    append: (event) =>
+    append: (batch) =>
       guard(async () => {
+        if (batch.length === 0) return;
         try {
-          await eventsC.insertOne(eventToDoc(event));
+          await eventsC.insertMany(batch.map(eventToDoc), { ordered: true });
         } catch (e) {
-          if (isDuplicateKey(e)) {
-            throw new AppError(
-              ErrorCode.Conflict,
-              `Event ${event.seq} of run ${event.runId} already exists.`,
-              {
-                cause: e,
-                details: { runId: event.runId, seq: event.seq },
-              },
-            );
+          const duplicate = duplicateKeyIndex(e);
+          if (duplicate !== null) {
+            const { runId, seq } = batch[duplicate] as RunEvent;
+            throw new AppError(ErrorCode.Conflict, `Event ${seq} of run ${runId} already exists.`, {
+              cause: e,
+              details: { runId, seq },
+            });
           }
           throw e;
         }

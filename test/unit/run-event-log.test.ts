@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryEventBus } from "../../src/adapters/bus/memory-bus.js";
+import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
+import { AppError, ErrorCode } from "../../src/domain/errors.js";
+import type { RunEvent, RunEventBody } from "../../src/domain/events.js";
+import { createRunEventLog } from "../../src/orchestrator/run-events.js";
+import type { Store } from "../../src/ports/stores.js";
+import { steppingClock } from "../support/orchestrator.js";
+
+const TENANT = "tenant-a";
+const RUN = "run-1";
+const started = (query: string): RunEventBody => ({ type: "RunStarted", query });
+
+/** The in-memory embedded store with its event appends recorded (and optionally made to fail). */
+const recordingStore = async (fail?: (batch: readonly RunEvent[], call: number) => Promise<void>) => {
+  const store = await createEmbeddedStore({ dataDir: null });
+  const appends: number[][] = [];
+  const recorded: Store = {
+    ...store,
+    events: {
+      ...store.events,
+      append: async (batch) => {
+        appends.push(batch.map((e) => e.seq));
+        await fail?.(batch, appends.length);
+        await store.events.append(batch);
+      },
+    },
+  };
+  return { store: recorded, appends };
+};
+
+describe("a run's event log", () => {
+  it("stores events emitted while a write is in flight in one write, then publishes each in seq order", async () => {
+    const { store, appends } = await recordingStore();
+    const bus = createMemoryEventBus();
+    const live = bus.subscribe("runEvent", RUN);
+    await live.ready;
+    const log = createRunEventLog({
+      store,
+      bus,
+      clock: steppingClock(),
+      tenantId: TENANT,
+      runId: RUN,
+      lastSeq: 0,
+    });
+
+    const emitted = await Promise.all(["a", "b", "c", "d"].map((q) => log.emit(started(q))));
+    expect(emitted.map((e) => e.seq)).toStrictEqual([1, 2, 3, 4]);
+    expect(appends).toStrictEqual([[1], [2, 3, 4]]);
+    expect(await store.events.list(TENANT, RUN, 0)).toStrictEqual(emitted);
+
+    const received: RunEvent[] = [];
+    for await (const e of live) {
+      // Published only once stored.
+      expect(await store.events.lastSeq(TENANT, RUN)).toBeGreaterThanOrEqual(e.seq);
+      received.push(e);
+      if (received.length === emitted.length) break;
+    }
+    expect(received).toStrictEqual(emitted);
+    expect((await log.emit(started("e"))).seq).toBe(5);
+    await bus.close();
+  });
+
+  it("rejects every emit of a refused write and carries on after what the store really holds", async () => {
+    const { store } = await recordingStore(async (batch, call) => {
+      if (call !== 2) return;
+      // The second write stores its first event, then the store goes away (an ordered batch cut short).
+      await store.events.append(batch.slice(0, 1));
+      throw new AppError(ErrorCode.StoreUnavailable, "gone");
+    });
+    const bus = createMemoryEventBus();
+    const log = createRunEventLog({
+      store,
+      bus,
+      clock: steppingClock(),
+      tenantId: TENANT,
+      runId: RUN,
+      lastSeq: 0,
+    });
+
+    const results = await Promise.allSettled(["a", "b", "c"].map((q) => log.emit(started(q))));
+    expect(results.map((r) => r.status)).toStrictEqual(["fulfilled", "rejected", "rejected"]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "STORE_UNAVAILABLE" });
+
+    const next = await log.emit(started("d"));
+    expect(next.seq).toBe(3);
+    expect(
+      (await store.events.list(TENANT, RUN, 0)).map((e) => e.type === "RunStarted" && e.query),
+    ).toStrictEqual(["a", "b", "d"]);
+    await bus.close();
+  });
+
+  it("continues a resumed run's log after its last seq", async () => {
+    const { store } = await recordingStore();
+    const bus = createMemoryEventBus();
+    const first = createRunEventLog({
+      store,
+      bus,
+      clock: steppingClock(),
+      tenantId: TENANT,
+      runId: RUN,
+      lastSeq: 0,
+    });
+    await first.emit(started("a"));
+    await first.emit(started("b"));
+    const resumed = createRunEventLog({
+      store,
+      bus,
+      clock: steppingClock(),
+      tenantId: TENANT,
+      runId: RUN,
+      lastSeq: await store.events.lastSeq(TENANT, RUN),
+    });
+    expect((await resumed.emit({ type: "RunResumed", reusedAgentIds: [] })).seq).toBe(3);
+    await bus.close();
+  });
+});
