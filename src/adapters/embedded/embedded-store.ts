@@ -4,7 +4,7 @@ import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, toPage } from "../shared/cursor.js";
 import { guardFor, insertOrConflict, unavailable } from "../shared/guard.js";
-import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
+import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles, ownedById } from "./nedb.js";
 
 /** Where the embedded store keeps its data files (`<collection>.db`). */
 export type EmbeddedStoreOptions = NedbOptions;
@@ -61,7 +61,7 @@ const updateOwned = async <D extends object>(
   patch: object,
   what: string,
 ) => {
-  const { numAffected } = await ds.updateAsync({ _id: id, tenantId }, setPatch(patch), {});
+  const { numAffected } = await ds.updateAsync(ownedById(tenantId, id), setPatch(patch), {});
   if (numAffected === 0) throw new AppError(ErrorCode.NotFound, `No ${what} with id ${id}.`);
 };
 
@@ -90,7 +90,7 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     transition: (tenantId, id, from, patch) =>
       guard(async () => {
         const { affectedDocuments } = await runsDs.updateAsync(
-          { _id: id, tenantId, status: { $in: [...from] } },
+          ownedById(tenantId, id, { status: { $in: [...from] } }),
           setPatch(patch),
           { returnUpdatedDocs: true },
         );
@@ -99,7 +99,7 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     get: (tenantId, id) =>
       guard(async () => {
         const doc = (await runsDs
-          .findOneAsync({ _id: id, tenantId })
+          .findOneAsync(ownedById(tenantId, id))
           .execAsync()) as unknown as RunDoc | null;
         return doc ? toDomain<Run>(doc) : null;
       }),
@@ -125,7 +125,7 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     get: (tenantId, id) =>
       guard(async () => {
         const doc = (await agentsDs
-          .findOneAsync({ _id: id, tenantId })
+          .findOneAsync(ownedById(tenantId, id))
           .execAsync()) as unknown as AgentDoc | null;
         return doc ? toDomain<Agent>(doc) : null;
       }),

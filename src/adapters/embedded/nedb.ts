@@ -66,3 +66,15 @@ export const openNedbFiles = async (options: NedbOptions, prefix = ""): Promise<
 /** True for NeDB's unique-index violation (a duplicate `_id` or unique field). */
 export const isUniqueViolation = (e: unknown): boolean =>
   typeof e === "object" && e !== null && "errorType" in e && e.errorType === "uniqueViolated";
+
+/**
+ * The query for one document of a tenant by id (plus any other conditions). NeDB finds candidates
+ * through one index only: that of the *last* field of the query, in key order, that is indexed and
+ * given an exact value (`_getRawCandidates` in its datastore.js). `_id` therefore goes last, after
+ * `tenantId` (indexed too): the lookup is then of the one document, not of every document of the tenant.
+ */
+export const ownedById = (tenantId: string, id: string, conditions: Record<string, unknown> = {}) => ({
+  tenantId,
+  ...conditions,
+  _id: id,
+});

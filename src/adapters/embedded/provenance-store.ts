@@ -24,7 +24,7 @@ import {
   receiptDocId,
   SIGNING_KEY_ID,
 } from "../shared/provenance-records.js";
-import { isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
+import { isUniqueViolation, type NedbOptions, openNedbFiles, ownedById } from "./nedb.js";
 
 export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
 
@@ -68,8 +68,13 @@ export const createEmbeddedProvenanceStore = async (
     size: (tenantId) => guard(() => countLedger(tenantId)),
     leafHashes: (tenantId, count, from = 0) =>
       guard(async () => {
+        // By `_id` (tenant and index), so that NeDB looks up just these entries through its `_id`
+        // index rather than matching every entry of the tenant (see ownedById).
+        const ids = Array.from({ length: Math.max(0, count - from) }, (_, i) =>
+          ledgerDocId(tenantId, from + i),
+        );
         const docs = (await ledgerDs
-          .findAsync({ tenantId, index: { $gte: from, $lt: count } })
+          .findAsync({ _id: { $in: ids } })
           .sort({ index: 1 })
           .execAsync()) as unknown as LedgerDoc[];
         return firstLeafHashes(count, docs, from);
@@ -99,7 +104,7 @@ export const createEmbeddedProvenanceStore = async (
     get: (tenantId, treeSize) =>
       guard(async () => {
         const doc = (await checkpointsDs
-          .findOneAsync({ _id: checkpointDocId(tenantId, treeSize), tenantId })
+          .findOneAsync(ownedById(tenantId, checkpointDocId(tenantId, treeSize)))
           .execAsync()) as unknown as CheckpointDoc | null;
         return doc && (strip(doc) as StoredCheckpoint);
       }),
