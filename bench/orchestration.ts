@@ -10,6 +10,9 @@
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/orchestration.js [--full] [--no-write]
  */
+import { MongoClient } from "mongodb";
+import { COLLECTIONS } from "../src/adapters/mongo/collections.js";
+import { mongoDbName } from "../src/app/backends.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../src/domain/genome.js";
 import type { AgentRole } from "../src/domain/run.js";
 import type { LlmCallKind, LlmClient } from "../src/ports/llm.js";
@@ -27,6 +30,8 @@ const TENANTS = 4;
 const TARGET_P50_EMBEDDED_MS = 5;
 const TARGET_P50_MONGO_MS = 10;
 const TARGET_RUNS_PER_S_MONGO = 200;
+/** Driver round trips timed per kind on the MongoDB the product has just filled. */
+const ROUND_TRIP_SAMPLES = 50;
 
 const PLAN = {
   quick: {
@@ -79,6 +84,42 @@ const measureProduct = async (plan: Plan, env: Record<string, string>): Promise<
   }
 };
 
+/**
+ * The MongoDB's own round trip, timed with the driver on the database the product has just filled
+ * (same collections, same number of documents): a lookup by (_id, tenantId) on the agents, as every
+ * get and update of a run makes, and an insert. A run's store round trips cost at least this each.
+ */
+const measureRoundTrips = async (uri: string) => {
+  const client = new MongoClient(uri);
+  await client.connect();
+  try {
+    const db = client.db(mongoDbName(uri));
+    const agents = db.collection<{ _id: string; tenantId: string }>(COLLECTIONS.agents);
+    const sample = await agents
+      .find({}, { projection: { _id: 1, tenantId: 1 } })
+      .limit(ROUND_TRIP_SAMPLES)
+      .toArray();
+    const scratch = db.collection<{ _id: string; tenantId: string; at: Date }>("bench_round_trips");
+    const timed = async (op: (doc: { _id: string; tenantId: string }) => Promise<unknown>) => {
+      const durations: number[] = [];
+      for (const doc of sample) {
+        const started = performance.now();
+        await op(doc);
+        durations.push(performance.now() - started);
+      }
+      return summarise(durations);
+    };
+    const lookup = await timed((d) => agents.findOne({ _id: d._id, tenantId: d.tenantId }));
+    const insert = await timed((d) =>
+      scratch.insertOne({ _id: `${d._id}:copy`, tenantId: d.tenantId, at: new Date() }),
+    );
+    await scratch.drop();
+    return { lookup, insert, agentDocuments: await agents.countDocuments() };
+  } finally {
+    await client.close();
+  }
+};
+
 /** The baseline: the run's 6 LLM calls made directly, children concurrently, then the root. */
 const measureBaseline = async (plan: Plan): Promise<Measured> => {
   const llm: LlmClient = createBenchLlm().client;
@@ -122,8 +163,10 @@ await benchMain("orchestration", async ({ mode }) => {
   const embedded = await measureProduct(plan, {});
   const mongo = await startMongo();
   let onMongo: Measured;
+  let roundTrips: Awaited<ReturnType<typeof measureRoundTrips>>;
   try {
     onMongo = await measureProduct(plan, { MONGODB_URI: mongo.uri });
+    roundTrips = await measureRoundTrips(mongo.uri);
   } finally {
     await mongo.stop();
   }
@@ -194,6 +237,16 @@ await benchMain("orchestration", async ({ mode }) => {
         baseline: baseline.latency.p95,
       }),
       check({
+        metric: `MongoDB's own round trip: findOne by (_id, tenantId) among ${roundTrips.agentDocuments} agents, p50`,
+        value: roundTrips.lookup.p50,
+        unit: "ms",
+      }),
+      check({
+        metric: "MongoDB's own round trip: insertOne, p50",
+        value: roundTrips.insert.p50,
+        unit: "ms",
+      }),
+      check({
         metric: "runs/s sustained, embedded",
         value: embedded.runsPerSecond,
         unit: "runs/s",
@@ -214,6 +267,7 @@ await benchMain("orchestration", async ({ mode }) => {
       "Ratios divide the product's figure by the baseline's: the baseline does no I/O, so they show how much of a run is the server's own work (all of it, with an instant LLM).",
       "Server configuration is the default (file anchor with fsync per run, Ed25519-signed checkpoint per run, in-process bus), with admission limits raised so that the rate limiter does not refuse the benchmark's runs.",
       `MongoDB is ${mongo.source === "ferretdb" ? "FerretDB v1.24.2 on SQLite (the test setup's), not MongoDB itself" : "the server at MONGODB_URI"}.`,
+      `MongoDB's own round trips were timed with the driver after the loops, on the database the product filled: a run's ${fmt(onMongo.storeOpsPerRun)} store operations at the lookup's p50 of ${fmt(roundTrips.lookup.p50)} ms come to ≈ ${fmt((onMongo.storeOpsPerRun ?? 0) * roundTrips.lookup.p50)} ms per run before any work of the server's own. FerretDB on SQLite pushes only a filter on _id alone down to SQL: every other filter (the tenant is in all of them) reads the whole collection.`,
     ],
     data: {
       embedded,
@@ -222,6 +276,7 @@ await benchMain("orchestration", async ({ mode }) => {
       concurrency: CONCURRENCY,
       tenants: TENANTS,
       mongoSource: mongo.source,
+      mongoRoundTrips: roundTrips,
     },
   };
 });
