@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
 import {
   type ExecutionResult,
   GraphQLError,
@@ -9,13 +10,26 @@ import {
   type ValidationRule,
   validate,
 } from "graphql";
-import { CloseCode, type Context, handleProtocols, MessageType, makeServer } from "graphql-ws";
+import {
+  CloseCode,
+  type Context,
+  handleProtocols,
+  MessageType,
+  makeServer,
+  type SubscribePayload,
+} from "graphql-ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode } from "../domain/errors.js";
 import { type Authenticator, type Principal, UNAUTHENTICATED } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
 import { type ErrorFormatter, isGraphQLError, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
 import { checkDocument, hideSuggestions, type Limits } from "./limits.js";
+import {
+  createNextFrames,
+  createSharedExecution,
+  type NextFrames,
+  serialisedPayloadOf,
+} from "./shared-results.js";
 
 /**
  * Close codes of this server. graphql-ws's own: 4400 invalid message, 4401 subscribe before
@@ -34,6 +48,11 @@ const CLOSE_GOING_AWAY = 1001;
 const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
 /** How long shutdown waits for sockets to finish the close handshake before cutting them. */
 const SHUTDOWN_CLOSE_GRACE_MS = 1_000;
+/**
+ * Most bytes a socket's writes are held back to be written together (see `createWriteBatch`); more
+ * is written at once, so that a burst is never mistaken for a slow reader.
+ */
+const WRITE_BATCH_MAX_BYTES = 64 * 1024;
 
 /** Messages only a server may send; a client sending one breaks the protocol (4400, not 4500). */
 const SERVER_ONLY_MESSAGES = new Set<string>([
@@ -48,6 +67,8 @@ interface Extra {
   principal?: Principal;
   /** Ids of this socket's admitted operations, for the per-socket cap. */
   readonly admitted: Set<string>;
+  /** This socket's `next` messages whose payload is shared with other subscribers. */
+  readonly frames: NextFrames;
 }
 type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
 
@@ -77,7 +98,10 @@ export interface WsOptions {
  * - keep-alive: a ping every wsKeepAliveMs; a peer that has not answered the previous ping is cut;
  * - a hard bound on data queued for a slow reader: sends never wait for the reader, so nothing
  *   queues upstream (event bus, replay), and once more than wsMaxBufferedBytes waits in the socket
- *   the socket is closed with 4413 and its operations are stopped at once.
+ *   the socket is closed with 4413 and its operations are stopped at once;
+ * - subscriptions with the same document, variables and principal share each event's execution and
+ *   serialisation (shared-results.ts): fan-out to many subscribers of one run costs one execution
+ *   per event, not one per subscriber.
  */
 export const attachGraphqlWs = (
   options: WsOptions,
@@ -101,9 +125,11 @@ export const attachGraphqlWs = (
   /** Internal errors are masked (and reported) by the formatter; this only reports them. */
   const report = (error: unknown) => void options.formatError({ message: "" }, error);
   const shown = (message: string) => (options.production ? hideSuggestions(message) : message);
+  const shared = createSharedExecution((result) => formatResult(result, options.formatError, shown));
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema: options.schema,
+    subscribe: shared.subscribe,
     connectionInitWaitTimeout: limits.wsInitTimeoutMs,
     onConnect: async (ctx) => {
       try {
@@ -141,16 +167,24 @@ export const attachGraphqlWs = (
       // As Apollo does on HTTP: every validation failure, Armor's limits included, has one code.
       if (errors.length > 0) return errors.map((e) => withCode(e, VALIDATION_FAILED));
       ctx.extra.admitted.add(id);
-      return {
+      const args = {
         schema: options.schema,
         document,
         variableValues: payload.variables,
         operationName: payload.operationName,
         contextValue: options.context(principal),
       };
+      shared.share(args, shareKey(principal, payload));
+      return args;
     },
     onComplete: (ctx, id) => void ctx.extra.admitted.delete(id),
-    onNext: (_ctx, _id, _payload, _args, result) => formatResult(result, options.formatError, shown),
+    onNext: (ctx, id, _payload, _args, result) => {
+      const payloadJson = serialisedPayloadOf(result);
+      // A shared result was formatted (and serialised) once for all its subscribers.
+      return payloadJson === undefined
+        ? formatResult(result, options.formatError, shown)
+        : ctx.extra.frames.standIn(id, payloadJson);
+    },
     // Errors returned from onSubscribe, and errors thrown while iterating a subscription (which
     // graphql-ws wraps in a GraphQLError): the formatter must see the thrown error to mask it.
     onError: (ctx, id, _payload, errors) => {
@@ -201,19 +235,28 @@ export const attachGraphqlWs = (
       end(CLOSE_SLOW_CONSUMER, "Slow consumer");
     };
 
+    const frames = createNextFrames();
+    const batch = createWriteBatch(request.socket);
+    const batchLimit = Math.min(WRITE_BATCH_MAX_BYTES, limits.wsMaxBufferedBytes);
     closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) => {
+          const message = frames.resolve(data);
           if (socket.readyState !== WebSocket.OPEN) return Promise.resolve();
-          socket.send(data);
+          batch.hold();
+          socket.send(message);
+          if (socket.bufferedAmount >= batchLimit) batch.flush();
           if (socket.bufferedAmount > limits.wsMaxBufferedBytes) {
             closeSlowConsumer();
             return Promise.resolve();
           }
           // Never wait for the reader (that would queue upstream, unbounded for live events); but
-          // while something is buffered, yield to I/O so a reader that keeps up can drain it.
-          return socket.bufferedAmount > 0 ? new Promise((r) => setImmediate(r)) : Promise.resolve();
+          // while something is buffered, yield to I/O so a reader that keeps up can drain it. Data
+          // held by the batch is not the reader's doing: it is written at the end of this tick.
+          return batch.holding() || socket.bufferedAmount === 0
+            ? Promise.resolve()
+            : new Promise((r) => setImmediate(r));
         },
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
@@ -234,7 +277,7 @@ export const attachGraphqlWs = (
             }
           }),
       },
-      { socket, request, admitted: new Set() },
+      { socket, request, admitted: new Set(), frames },
     );
     socket.once("close", (code, reason) => end(code, String(reason)));
   });
@@ -278,6 +321,51 @@ export const attachGraphqlWs = (
     },
   };
 };
+
+/**
+ * Coalesces the writes a socket gets in one tick of the event loop into one system call. An event
+ * reaches each subscriber of a run as one message per socket, and a burst of events (the event log
+ * publishes what it stored in one write together) as several in the same tick: each `ws` send is a
+ * `writev` of its own, which was most of the fan-out's CPU once results were shared (BENCHMARKS.md,
+ * benchmark 3). `hold()` corks the TCP socket until the tick's callbacks and promise jobs have run;
+ * a socket that already has a backlog (a reader behind) is left uncorked, as before.
+ */
+const createWriteBatch = (tcp: Duplex) => {
+  let holding = false;
+  const flush = () => {
+    if (!holding) return;
+    holding = false;
+    // Ended or destroyed meanwhile (end() writes out what was corked): nothing left to uncork.
+    if (tcp.writableCorked > 0) tcp.uncork();
+  };
+  return {
+    /** Holds this tick's writes back (once per tick), unless the socket is behind already. */
+    hold() {
+      if (holding || tcp.writableLength > 0) return;
+      holding = true;
+      tcp.cork();
+      process.nextTick(flush);
+    },
+    /** Writes what is held now. */
+    flush,
+    holding: () => holding,
+  };
+};
+
+/**
+ * Which subscriptions may share an event's result (shared-results.ts): the same document, operation
+ * and variables, for the same principal. The context is built from the principal alone (and the
+ * schema is the server's), so nothing else an execution depends on can differ between them; two
+ * tenants, or two keys of one tenant, never share. Only subscriptions look it up.
+ */
+const shareKey = (principal: Principal, payload: SubscribePayload): string =>
+  JSON.stringify([
+    principal.tenantId,
+    principal.keyId,
+    payload.query,
+    payload.operationName ?? null,
+    payload.variables ?? null,
+  ]);
 
 /** The `type` of a JSON message, if it has a string one. */
 const messageType = (text: string): string | undefined => {
