@@ -78,6 +78,10 @@ export interface HttpServer {
 export const createHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const app = express();
   app.disable("x-powered-by");
+  // No ETag on res.send bodies: Express would hash every GraphQL response (SHA-1 of ~28 KB for a page
+  // of agents, a visible share of the read path in bench/PROFILING.md) for conditional GETs that no
+  // GraphQL client makes. Static UI files keep theirs: express.static sets its own.
+  app.set("etag", false);
   const server = createServer(app);
   const armor = createArmor(options.limits, options.production);
 

@@ -14,9 +14,17 @@ type RunDoc = WithId<Run>;
 type AgentDoc = WithId<Agent>;
 type EventDoc = RunEvent & { _id: string };
 
+/**
+ * The domain record of a document NeDB returned (already its own copy): the same fields in the same
+ * order, `_id` renamed `id`. Copied in a loop rather than with `{ _id, ...rest }` and a spread, which V8
+ * runs through a generic slow path: on a page of agents that was 5–10× slower (the read path,
+ * bench/PROFILING.md, benchmark 5).
+ */
 const toDomain = <T extends { id: string }>(doc: WithId<T>): T => {
-  const { _id, ...rest } = doc;
-  return { ...rest, id: _id } as unknown as T;
+  const record: Record<string, unknown> = {};
+  for (const key in doc) if (key !== "_id") record[key] = doc[key as keyof typeof doc];
+  record.id = doc._id;
+  return record as T;
 };
 const toDoc = <T extends { id: string }>(value: T): WithId<T> => {
   const { id, ...rest } = value;
