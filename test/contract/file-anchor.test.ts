@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import { AppError } from "../../src/domain/errors.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
 import { makeDataDir, perDataDir, removeDir } from "../support/data-dirs.js";
+import { descriptorsInto } from "../support/descriptors.js";
 import { steppingClock } from "../support/orchestrator.js";
 import { anchorBackendContract } from "./anchor-backend.contract.js";
 
@@ -93,6 +95,15 @@ describe("file anchor specifics", () => {
     expect(next).toMatchObject({ seq: 3, prevHash: receipts[2]?.recordHash });
     expect(await lines(path)).toHaveLength(4);
     expect((await backend.verify(next)).valid).toBe(true);
+  });
+
+  it("keeps one descriptor on the file while anchoring and none after close", async () => {
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    for (let i = 0; i < 3; i++) await backend.anchor(anAnchorEntry());
+    if (existsSync("/proc/self/fd")) expect(await descriptorsInto(dir)).toHaveLength(1);
+    await backend.close();
+    expect(await descriptorsInto(dir)).toStrictEqual([]);
+    expect(await lines(path)).toHaveLength(3);
   });
 
   it("reports a missing file as invalid, not as an error", async () => {

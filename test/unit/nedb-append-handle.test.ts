@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Datastore, openNedbFiles } from "../../src/adapters/embedded/nedb.js";
+import { descriptorsInto } from "../support/descriptors.js";
 
 interface Doc {
   _id: string;
@@ -32,15 +33,6 @@ const writeAll = async (ds: Datastore<Doc>) => {
   for (let i = 20; i < 30; i++) await ds.insertAsync({ _id: `d${i}`, n: i, at: AT });
   await ds.removeAsync({ _id: "d5" }, {});
   await ds.updateAsync({ _id: "d25" }, { $set: { note: "after compaction" } }, {});
-};
-
-/** Open descriptors of this process that point into `dir` (Linux /proc; empty elsewhere). */
-const fdsInto = async (dir: string): Promise<string[]> => {
-  if (!existsSync("/proc/self/fd")) return [];
-  const targets = await Promise.all(
-    (await readdir("/proc/self/fd")).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => "")),
-  );
-  return targets.filter((t) => t.startsWith(dir));
 };
 
 describe("embedded data files append through one open handle", () => {
@@ -78,8 +70,8 @@ describe("embedded data files append through one open handle", () => {
     const files = await openNedbFiles({ dataDir: dir, compactionIntervalMs: 3_600_000 });
     const ds = await files.open<Doc>("docs");
     await ds.insertAsync({ _id: "a", n: 1, at: AT });
-    if (existsSync("/proc/self/fd")) expect(await fdsInto(dir)).toHaveLength(1);
+    if (existsSync("/proc/self/fd")) expect(await descriptorsInto(dir)).toHaveLength(1);
     await files.close();
-    expect(await fdsInto(dir)).toEqual([]);
+    expect(await descriptorsInto(dir)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, truncate } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, truncate } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import {
   type AnchorRecord,
@@ -87,15 +87,22 @@ export const createFileAnchor = (options: FileAnchorOptions): AnchorBackend => {
     return last === undefined ? null : { seq: last.seq, hash: chain.hashes.at(-1)! };
   };
 
+  // The file stays open between appends (one process per file): each append is then one write and
+  // one fsync, not also a mkdir, an open and a close, each a thread-pool round trip.
+  let handle: FileHandle | null = null;
+  const release = async () => {
+    const open = handle;
+    handle = null;
+    await open?.close().catch(() => undefined);
+  };
+
   const append = async (line: string): Promise<void> => {
-    await mkdir(dirname(path), { recursive: true });
-    const file = await open(path, "a");
-    try {
-      await file.appendFile(`${line}\n`, "utf8");
-      await file.sync();
-    } finally {
-      await file.close();
+    if (handle === null) {
+      await mkdir(dirname(path), { recursive: true });
+      handle = await open(path, "a");
     }
+    await handle.appendFile(`${line}\n`, "utf8");
+    await handle.sync();
   };
 
   return {
@@ -116,7 +123,8 @@ export const createFileAnchor = (options: FileAnchorOptions): AnchorBackend => {
             recordHash,
           };
         } catch (e) {
-          tail = undefined; // re-read the file before the next append
+          tail = undefined; // re-read the file (and open it again) before the next append
+          await release();
           throw e instanceof AppError ? e : failure(`Could not append to the anchor file ${path}.`, e);
         }
       });
@@ -138,6 +146,7 @@ export const createFileAnchor = (options: FileAnchorOptions): AnchorBackend => {
     },
     close: async () => {
       await queue;
+      await release();
     },
   };
 };
