@@ -9,6 +9,8 @@
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/read-path.js [--full] [--no-write]
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
 import { execute, print } from "graphql";
 import { AgentsDocument } from "../client/generated/graphql.js";
@@ -83,6 +85,38 @@ await benchMain("read-path", async ({ mode }) => {
     store: stubStore,
     baseMaxTokens: 512,
   } as unknown as GraphQLContext;
+
+  // Reference: the least any HTTP server adds to that execution here, a bare node:http server that
+  // reads the body, executes the (already parsed) document with the stub store and sends the JSON.
+  const bare = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const { variables } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        variables: Record<string, unknown>;
+      };
+      const result = await execute({
+        schema,
+        document: AgentsDocument,
+        variableValues: variables,
+        contextValue,
+      });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));
+    });
+  });
+  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+  let floor: LoadResult;
+  try {
+    floor = await load({
+      url: `http://127.0.0.1:${(bare.address() as AddressInfo).port}/graphql`,
+      body: JSON.stringify({ query: print(AgentsDocument), variables: { first: PAGE } }),
+      headers: { "content-type": "application/json" },
+      connections: CONNECTIONS,
+      ...plan,
+    });
+  } finally {
+    await new Promise((resolve) => bare.close(resolve));
+  }
   const once = async () => {
     const result = await execute({
       schema,
@@ -96,6 +130,8 @@ await benchMain("read-path", async ({ mode }) => {
   const base = await closedLoop({ concurrency: 1, maxCount: plan.maxRequests, maxMs: plan.durationMs }, once);
 
   const httpRate = (http.requests / http.elapsedMs) * 1000;
+  const floorRate = (floor.requests / floor.elapsedMs) * 1000;
+  const floorLatency = summarise(floor.latenciesMs);
   const baseRate = (base.durations.length / base.elapsedMs) * 1000;
   const httpLatency = summarise(http.latenciesMs);
   const baseLatency = summarise(base.durations);
@@ -110,6 +146,12 @@ await benchMain("read-path", async ({ mode }) => {
         unit: "req/s",
         baseline: baseRate,
         pass: httpRate >= TARGET_RATIO * baseRate,
+      }),
+      check({
+        metric: "reference: bare node:http server running the same execute",
+        value: floorRate,
+        unit: "req/s",
+        baseline: baseRate,
       }),
       check({ metric: "p50 latency", value: httpLatency.p50, unit: "ms", baseline: baseLatency.p50 }),
       check({ metric: "p99 latency", value: httpLatency.p99, unit: "ms", baseline: baseLatency.p99 }),
@@ -130,6 +172,16 @@ await benchMain("read-path", async ({ mode }) => {
             String(http.failures),
           ],
           [
+            "bare node:http + execute, stub store",
+            String(floor.requests),
+            fmt(floorRate),
+            fmt(floorLatency.p50),
+            fmt(floorLatency.p95),
+            fmt(floorLatency.p99),
+            fmt(floorLatency.max),
+            String(floor.failures),
+          ],
+          [
             "execute, stub store",
             String(base.durations.length),
             fmt(baseRate),
@@ -145,10 +197,12 @@ await benchMain("read-path", async ({ mode }) => {
     notes: [
       `The HTTP path includes Express, body parsing, the document guard, GraphQL Armor, Apollo Server 5, API-key authentication and the embedded store's query over ${RUNS * 3} agents.`,
       "The load generator runs on a worker thread of the benchmark process, so the server has one core and the clients the other.",
+      "The bare node:http server (same process, same load) does only what every HTTP GraphQL server must: read the body, execute, serialise and write the response. Its ratio to the baseline is the most any server reaches on this machine; the product's distance from it is its own overhead (Express, Apollo's pipeline, limits, authentication, the real store).",
     ],
     data: {
       http: { ...http, latenciesMs: undefined, latency: httpLatency, rate: httpRate },
       baseline: { rate: baseRate, latency: baseLatency },
+      bareHttp: { rate: floorRate, latency: floorLatency, failures: floor.failures },
     },
   };
 });
