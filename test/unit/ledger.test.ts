@@ -92,6 +92,20 @@ const signedHead = async (tenantId: string, size: number): Promise<TreeHead> => 
   return parsed.head;
 };
 
+/** Appends a run's entry the way another instance would, without this process's hook (no checkpoint). */
+const appendElsewhere = async (tenantId = A) => {
+  const run = aFinishedRun({ tenantId });
+  const entry = {
+    runId: run.id,
+    merkleRoot: "ab".repeat(32),
+    traceRoot: "cd".repeat(32),
+    leafCount: 3,
+    recordedAt: "2026-01-01T00:00:00.000Z",
+  };
+  await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry)));
+  return run;
+};
+
 describe("the ledger as it grows", () => {
   it("proves every old checkpoint consistent with every newer one, and every entry included in each", async () => {
     const runs = [];
@@ -170,15 +184,7 @@ describe("the ledger as it grows", () => {
 
   it("proves an entry whose checkpoint was never signed (a crash after the append) by signing it on demand", async () => {
     await finish();
-    const orphan = aFinishedRun({ tenantId: A });
-    const entry = {
-      runId: orphan.id,
-      merkleRoot: "ab".repeat(32),
-      traceRoot: "cd".repeat(32),
-      leafCount: 3,
-      recordedAt: "2026-01-01T00:00:00.000Z",
-    };
-    await deps.provenance.ledger.append(A, entry, toHex(ledgerLeafHash(entry)));
+    const orphan = await appendElsewhere();
     expect(await deps.provenance.checkpoints.get(A, 2)).toBeNull();
     const proof = await service.ledgerProof(A, orphan.id);
     expect(proof).toMatchObject({ leafIndex: 1, treeSize: 2, checkpoint: { treeSize: 2 } });
@@ -186,18 +192,6 @@ describe("the ledger as it grows", () => {
   });
 
   it("signs the same roots as a full recomputation when another instance appended in between", async () => {
-    const appendElsewhere = async () => {
-      const other = aFinishedRun({ tenantId: A });
-      const entry = {
-        runId: other.id,
-        merkleRoot: "ab".repeat(32),
-        traceRoot: "cd".repeat(32),
-        leafCount: 3,
-        recordedAt: "2026-01-01T00:00:00.000Z",
-      };
-      await deps.provenance.ledger.append(A, entry, toHex(ledgerLeafHash(entry)));
-      return other;
-    };
     const fullRoot = async (size: number) =>
       toHex(merkleRootFromLeafHashes((await deps.provenance.ledger.leafHashes(A, size)).map(hashFromHex)));
 

@@ -4,6 +4,7 @@ import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.
 import { AppError, ErrorCode } from "../../src/domain/errors.js";
 import type { RunEvent, RunEventBody } from "../../src/domain/events.js";
 import { createRunEventLog } from "../../src/orchestrator/run-events.js";
+import type { EventBus } from "../../src/ports/event-bus.js";
 import type { Store } from "../../src/ports/stores.js";
 import { steppingClock } from "../support/orchestrator.js";
 
@@ -29,20 +30,17 @@ const recordingStore = async (fail?: (batch: readonly RunEvent[], call: number) 
   return { store: recorded, appends };
 };
 
+/** A log of the test run on `store` and `bus`, continuing after `lastSeq`. */
+const logOn = (store: Store, bus: EventBus, lastSeq = 0) =>
+  createRunEventLog({ store, bus, clock: steppingClock(), tenantId: TENANT, runId: RUN, lastSeq });
+
 describe("a run's event log", () => {
   it("stores events emitted while a write is in flight in one write, then publishes each in seq order", async () => {
     const { store, appends } = await recordingStore();
     const bus = createMemoryEventBus();
     const live = bus.subscribe("runEvent", RUN);
     await live.ready;
-    const log = createRunEventLog({
-      store,
-      bus,
-      clock: steppingClock(),
-      tenantId: TENANT,
-      runId: RUN,
-      lastSeq: 0,
-    });
+    const log = logOn(store, bus);
 
     const emitted = await Promise.all(["a", "b", "c", "d"].map((q) => log.emit(started(q))));
     expect(emitted.map((e) => e.seq)).toStrictEqual([1, 2, 3, 4]);
@@ -69,14 +67,7 @@ describe("a run's event log", () => {
       throw new AppError(ErrorCode.StoreUnavailable, "gone");
     });
     const bus = createMemoryEventBus();
-    const log = createRunEventLog({
-      store,
-      bus,
-      clock: steppingClock(),
-      tenantId: TENANT,
-      runId: RUN,
-      lastSeq: 0,
-    });
+    const log = logOn(store, bus);
 
     const results = await Promise.allSettled(["a", "b", "c"].map((q) => log.emit(started(q))));
     expect(results.map((r) => r.status)).toStrictEqual(["fulfilled", "rejected", "rejected"]);
@@ -93,24 +84,10 @@ describe("a run's event log", () => {
   it("continues a resumed run's log after its last seq", async () => {
     const { store } = await recordingStore();
     const bus = createMemoryEventBus();
-    const first = createRunEventLog({
-      store,
-      bus,
-      clock: steppingClock(),
-      tenantId: TENANT,
-      runId: RUN,
-      lastSeq: 0,
-    });
+    const first = logOn(store, bus);
     await first.emit(started("a"));
     await first.emit(started("b"));
-    const resumed = createRunEventLog({
-      store,
-      bus,
-      clock: steppingClock(),
-      tenantId: TENANT,
-      runId: RUN,
-      lastSeq: await store.events.lastSeq(TENANT, RUN),
-    });
+    const resumed = logOn(store, bus, await store.events.lastSeq(TENANT, RUN));
     expect((await resumed.emit({ type: "RunResumed", reusedAgentIds: [] })).seq).toBe(3);
     await bus.close();
   });
