@@ -11,9 +11,8 @@
  *   npx tsc -p tsconfig.bench.json && node dist/bench/critical-path.js [--full] [--no-write]
  */
 
-import { type FakeReply, type RecordedRequest, startFakeOpenAi } from "../test/fakes/fake-openai-server.js";
 import { runToEnd, startBenchServer } from "./lib/apps.js";
-import { CHALLENGE } from "./lib/llm.js";
+import { startFakeLlmWorker } from "./lib/fake-llm-worker.js";
 import { benchMain } from "./lib/main.js";
 import { type Check, check, fmt, type Table } from "./lib/report.js";
 import { boundedLoop, type Summary, summarise } from "./lib/stats.js";
@@ -46,15 +45,6 @@ const PLAN = {
   },
 } as const;
 
-const reply =
-  (latencyMs: number) =>
-  (req: RecordedRequest): FakeReply => {
-    const kind = req.tag?.kind;
-    return kind === "CHALLENGE" || kind === "REPAIR"
-      ? { content: CHALLENGE, latencyMs }
-      : { content: `${req.tag?.role} ${kind} (round ${req.tag?.round}): a considered reply.`, latencyMs };
-  };
-
 /** One chat completion request as the adapter would send it, straight to the fake. */
 const directCall = async (baseUrl: string, i: number) => {
   const res = await fetch(`${baseUrl}/chat/completions`, {
@@ -86,7 +76,7 @@ await benchMain("critical-path", async ({ mode }) => {
   const plan = PLAN[mode];
   const rows: Row[] = [];
   for (const [latencyMs, rounds] of plan.configs) {
-    const fake = await startFakeOpenAi({ script: reply(latencyMs) });
+    const fake = await startFakeLlmWorker(latencyMs);
     const server = await startBenchServer({ env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "bench" } });
     try {
       const calls = DEPTH * (1 + 2 * rounds);
@@ -159,7 +149,7 @@ await benchMain("critical-path", async ({ mode }) => {
     checks,
     tables: [table],
     notes: [
-      "The fake OpenAI server (test/fakes) answers after L ms and challenges every round; the server uses the real openai client with streaming (tokens published live).",
+      "The fake OpenAI server (test/fakes) runs on a worker thread of its own, as a provider is remote: it answers after L ms and challenges every round; the server uses the real openai client with streaming (tokens published live).",
       `Critical path = ${DEPTH} levels × (1 + 2R) calls × L: the Researcher and Critic debate concurrently, then the root synthesises and debates.`,
     ],
     data: { rows },
