@@ -592,7 +592,8 @@ export const storeContract = (init: StoreContractInit): void => {
         await store.events.append(events.slice(0, 3));
         await store.events.append([]);
         expect(await store.events.list(TENANT_A, runId, 0)).toStrictEqual(events.slice(0, 3));
-        await expectAppError(store.events.append(events.slice(2)), "CONFLICT");
+        const conflict = await expectAppError(store.events.append(events.slice(2)), "CONFLICT");
+        expect(conflict.details).toStrictEqual({ runId, seq: 3 });
         expect((await store.events.list(TENANT_A, runId, 0)).slice(0, 3)).toStrictEqual(events.slice(0, 3));
         expect(await store.events.lastSeq(TENANT_A, runId)).toBe(3);
         await store.events.append(events.slice(3));

@@ -3,8 +3,15 @@ import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, toPage } from "../shared/cursor.js";
-import { guardFor, insertOrConflict, unavailable } from "../shared/guard.js";
-import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles, ownedById } from "./nedb.js";
+import { guardFor, insertEventsOrConflict, insertOrConflict, unavailable } from "../shared/guard.js";
+import {
+  type Datastore,
+  isUniqueViolation,
+  type NedbOptions,
+  openNedbFiles,
+  ownedById,
+  refusedKey,
+} from "./nedb.js";
 
 /** Where the embedded store keeps its data files (`<collection>.db`). */
 export type EmbeddedStoreOptions = NedbOptions;
@@ -178,25 +185,12 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     append: (batch) =>
       guard(async () => {
         if (batch.length === 0) return;
-        try {
-          // One insert of the array: NeDB checks every key first and writes all lines or none.
-          await eventsDs.insertAsync(
-            batch.map((event) => ({ ...event, _id: `${event.runId}:${event.seq}` })),
-          );
-        } catch (e) {
-          if (isUniqueViolation(e)) {
-            const { runId, seq } = batch[0] as RunEvent;
-            throw new AppError(
-              ErrorCode.Conflict,
-              `An event of run ${runId} from seq ${seq} on already exists.`,
-              {
-                cause: e,
-                details: { runId, seq },
-              },
-            );
-          }
-          throw e;
-        }
+        const docs = batch.map((event) => ({ ...event, _id: `${event.runId}:${event.seq}` }));
+        // NeDB's unique-key error names the key it refused.
+        const refusedAt = (e: unknown) =>
+          isUniqueViolation(e) ? docs.findIndex((d) => d._id === refusedKey(e)) : null;
+        // One insert of the array: NeDB checks every key first and writes all lines or none.
+        await insertEventsOrConflict(batch, () => eventsDs.insertAsync(docs), refusedAt);
       }),
     list: (tenantId, runId, afterSeq, limit) =>
       guard(async () => {

@@ -67,6 +67,10 @@ export const openNedbFiles = async (options: NedbOptions, prefix = ""): Promise<
 export const isUniqueViolation = (e: unknown): boolean =>
   typeof e === "object" && e !== null && "errorType" in e && e.errorType === "uniqueViolated";
 
+/** The key a unique-index violation refused (its index's `key`), if the error carries one. */
+export const refusedKey = (e: unknown): unknown =>
+  typeof e === "object" && e !== null && "key" in e ? e.key : undefined;
+
 /**
  * The query for one document of a tenant by id (plus any other conditions). NeDB finds candidates
  * through one index only: that of the *last* field of the query, in key order, that is indexed and

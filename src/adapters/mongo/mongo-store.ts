@@ -1,9 +1,9 @@
 import type { Collection, Filter, MongoClient } from "mongodb";
 import { AppError, ErrorCode } from "../../domain/errors.js";
-import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
+import { insertEventsOrConflict } from "../shared/guard.js";
 import {
   type AgentDoc,
   agentFromDoc,
@@ -135,19 +135,11 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
     append: (batch) =>
       guard(async () => {
         if (batch.length === 0) return;
-        try {
-          await eventsC.insertMany(batch.map(eventToDoc), { ordered: true });
-        } catch (e) {
-          const duplicate = duplicateKeyIndex(e);
-          if (duplicate !== null) {
-            const { runId, seq } = batch[duplicate] as RunEvent;
-            throw new AppError(ErrorCode.Conflict, `Event ${seq} of run ${runId} already exists.`, {
-              cause: e,
-              details: { runId, seq },
-            });
-          }
-          throw e;
-        }
+        await insertEventsOrConflict(
+          batch,
+          () => eventsC.insertMany(batch.map(eventToDoc), { ordered: true }),
+          duplicateKeyIndex,
+        );
       }),
     list: (tenantId, runId, afterSeq, limit) =>
       guard(async () => {

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { RunEvent } from "../../domain/events.js";
 
 /** STORE_UNAVAILABLE for an operation of `what` ("embedded store", "MongoDB anchor") that failed with `cause`. */
 export const unavailable = (what: string, cause: unknown): AppError =>
@@ -52,5 +53,29 @@ export const insertUnlessDuplicate = async (
   } catch (e) {
     if (!isDuplicate(e)) throw e;
     return false;
+  }
+};
+
+/**
+ * Runs the insert of a batch of run events; when the store refuses one as a duplicate (runId, seq)
+ * (`duplicateAt` gives its position in the batch, null for any other failure) rejects as CONFLICT
+ * "Event `seq` of run `runId` already exists." with both in the details — the same on every store.
+ */
+export const insertEventsOrConflict = async (
+  batch: readonly RunEvent[],
+  insert: () => Promise<unknown>,
+  duplicateAt: (e: unknown) => number | null,
+): Promise<void> => {
+  try {
+    await insert();
+  } catch (e) {
+    const at = duplicateAt(e);
+    const refused = at === null ? undefined : batch[at];
+    if (refused === undefined) throw e;
+    const { runId, seq } = refused;
+    throw new AppError(ErrorCode.Conflict, `Event ${seq} of run ${runId} already exists.`, {
+      cause: e,
+      details: { runId, seq },
+    });
   }
 };
