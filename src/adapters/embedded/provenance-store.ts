@@ -14,10 +14,10 @@ import {
   appendAtNextIndex,
   type CheckpointDoc,
   checkpointDocId,
-  firstLeafHashes,
   getOrCreateKey,
   type KeyDoc,
   type LedgerDoc,
+  leafHashesOfRange,
   ledgerDocId,
   putCheckpointOnce,
   type ReceiptDoc,
@@ -77,7 +77,7 @@ export const createEmbeddedProvenanceStore = async (
           .findAsync({ _id: { $in: ids } })
           .sort({ index: 1 })
           .execAsync()) as unknown as LedgerDoc[];
-        return firstLeafHashes(count, docs, from);
+        return leafHashesOfRange(count, docs, from);
       }),
     findByRun: (tenantId, runId) =>
       guard(async () => {

@@ -15,10 +15,10 @@ import {
   appendAtNextIndex,
   type CheckpointDoc,
   checkpointDocId,
-  firstLeafHashes,
   getOrCreateKey,
   type KeyDoc,
   type LedgerDoc,
+  leafHashesOfRange,
   ledgerDocId,
   putCheckpointOnce,
   type ReceiptDoc,
@@ -87,7 +87,7 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
           .find({ tenantId, index: { $gte: from, $lt: count } }, { projection: { _id: 0, leafHash: 1 } })
           .sort({ index: 1 })
           .toArray();
-        return firstLeafHashes(count, docs, from);
+        return leafHashesOfRange(count, docs, from);
       }),
     findByRun: (tenantId, runId) =>
       guard(async () => {

@@ -55,8 +55,11 @@ export const appendAtNextIndex = async (
   throw new AppError(ErrorCode.Conflict, `Ledger append for tenant ${tenantId} kept losing races.`);
 };
 
-/** The first `count` leaf hashes as read (in index order); NOT_FOUND when the ledger holds fewer. */
-export const firstLeafHashes = (
+/**
+ * The leaf hashes of indexes `from` … count−1 as read (in index order); NOT_FOUND when the ledger holds
+ * fewer than `count` entries.
+ */
+export const leafHashesOfRange = (
   count: number,
   read: readonly { readonly leafHash: string }[],
   from = 0,
