@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   server: ["server", "schema", "resolvers", "orchestrator", "ports", "domain"],
 };
 /** Packages a pure layer may use; the rest of the world is off limits to it. */
-const DOMAIN_PACKAGES = ["@noble/hashes", "canonicalize", "node:crypto"];
+const DOMAIN_PACKAGES = ["@noble/hashes", "@noble/curves", "canonicalize"];
 const FORBIDDEN_OUTSIDE_ADAPTERS = ["mongodb", "openai", "@seald-io/nedb"];
 
 const walk = async (dir: string): Promise<string[]> => {
