@@ -9,8 +9,8 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { GraphQLContext } from "../resolvers/context.type.js";
 import type { Authenticator, Principal } from "./auth.js";
-import type { GraphQLContext } from "./context.js";
 import type { ErrorFormatter } from "./errors.js";
 import {
   bodyErrorHandler,

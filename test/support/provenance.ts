@@ -9,8 +9,8 @@ import { createOfflineLlm } from "../../src/adapters/offline-llm/offline-llm.js"
 import { ed25519FromSeed } from "../../src/domain/ed25519.js";
 import { createProvenanceHook, type ProvenanceDeps } from "../../src/orchestrator/provenance-hook.js";
 import { createProvenanceService } from "../../src/orchestrator/provenance-service.js";
+import type { GraphQLContext } from "../../src/resolvers/context.type.js";
 import { createLoaders } from "../../src/resolvers/loaders.js";
-import type { GraphQLContext } from "../../src/server/context.js";
 import { buildVexSchema } from "../../src/server/schema.js";
 import { createTestOrchestrator, drain, steppingClock } from "./orchestrator.js";
 import { makeDataDir, removeDir } from "./server.js";

@@ -11,7 +11,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   orchestrator: ["orchestrator", "ports", "domain"],
   adapters: ["adapters", "ports", "domain"],
   schema: ["schema", "domain"],
-  resolvers: ["resolvers", "schema", "orchestrator", "ports", "domain", "server"],
+  resolvers: ["resolvers", "schema", "orchestrator", "ports", "domain"],
   server: ["server", "schema", "resolvers", "orchestrator", "ports", "domain"],
 };
 /** Packages a pure layer may use; the rest of the world is off limits to it. */
