@@ -9,7 +9,7 @@ import {
   type RunEventOf,
   VexError,
   VexUnreachableError,
-} from "../../client/sdk.js";
+} from "../../client/index.js";
 import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestKey } from "../support/keys.js";
@@ -69,7 +69,7 @@ describe("the SDK against a live server", () => {
   });
 
   it("watches a full run to completion: every event once, in order, matching the stored run", async () => {
-    const vex = createVexClient({ url: server.url });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const started = await vex.startOrchestration({ query: "Why is the sky blue?", maxDebateRounds: 2 });
     expect(started.status).toBe("RUNNING");
 
@@ -124,7 +124,7 @@ describe("the SDK against a live server", () => {
   });
 
   it("reports the server's error codes as typed VexErrors", async () => {
-    const vex = createVexClient({ url: server.url });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const badInput = await vex.startOrchestration({ query: "" }).catch((e: unknown) => e);
     expect(badInput).toBeInstanceOf(VexError);
     expect(badInput).toMatchObject({ code: "BAD_USER_INPUT" });
@@ -222,6 +222,7 @@ describe("watch survives a server restart", () => {
     try {
       const vex = createVexClient({
         url: first.url,
+        webSocketImpl: WebSocket,
         retry: { baseDelayMs: 50, maxDelayMs: 200, attempts: 30 },
       });
       const started = await vex.startOrchestration({ query: "outlive the server" });
@@ -260,17 +261,21 @@ describe("refusals and an unreachable server", () => {
   });
 
   it("a wrong or missing key is UNAUTHENTICATED over HTTP and over WebSocket", async () => {
-    const wrong = createVexClient({ url: server.url, apiKey: `vex_${"A".repeat(43)}` });
+    const wrong = createVexClient({
+      webSocketImpl: WebSocket,
+      url: server.url,
+      apiKey: `vex_${"A".repeat(43)}`,
+    });
     const http = await wrong.orchestrations().catch((e: unknown) => e);
     expect(http).toBeInstanceOf(VexError);
     expect(http).toMatchObject({ code: "UNAUTHENTICATED", status: 401 });
     await expect(collect(wrong.watch("any"))).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
-    const none = createVexClient({ url: server.url });
+    const none = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     await expect(none.orchestrations()).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
   });
 
   it("a valid key works, and too many runs are RATE_LIMITED with the server's details", async () => {
-    const vex = createVexClient({ url: server.url, apiKey: key });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key });
     const run = await vex.startOrchestration({ query: "first" });
     const limited = await vex.startOrchestration({ query: "second" }).catch((e: unknown) => e);
     expect(limited).toMatchObject({ code: "RATE_LIMITED" });
@@ -280,7 +285,7 @@ describe("refusals and an unreachable server", () => {
 
   it("an unreachable server is a VexUnreachableError, over HTTP and from watch", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/graphql`;
-    const vex = createVexClient({ url, retry: { attempts: 2, baseDelayMs: 10 } });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url, retry: { attempts: 2, baseDelayMs: 10 } });
     const http = await vex.orchestrations().catch((e: unknown) => e);
     expect(http).toBeInstanceOf(VexUnreachableError);
     expect(http).toMatchObject({ code: "SERVER_UNREACHABLE", url });
@@ -295,7 +300,7 @@ describe("refusals and an unreachable server", () => {
   });
 
   it("something that is not a GraphQL endpoint is a BAD_RESPONSE", async () => {
-    const vex = createVexClient({ url: server.url.replace(/\/graphql$/, "/nope") });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url.replace(/\/graphql$/, "/nope") });
     await expect(vex.orchestrations()).rejects.toMatchObject({ code: "BAD_RESPONSE", status: 404 });
   });
 });

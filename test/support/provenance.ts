@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { execute } from "graphql";
 import { LedgerConsistencyDocument, RunProvenanceDocument } from "../../client/generated/graphql.js";
-import { noteVerifierOf, type RunProvenanceInput } from "../../client/verify.js";
+import { noteVerifierOf, type RunProvenanceInput } from "../../client/index.js";
 import { createFileAnchor } from "../../src/adapters/anchor/file-anchor.js";
 import { createEmbeddedProvenanceStore } from "../../src/adapters/embedded/provenance-store.js";
 import { createOfflineLlm } from "../../src/adapters/offline-llm/offline-llm.js";
