@@ -52,7 +52,7 @@ const hex = (value: string): Uint8Array | null => (isHashHex(value) ? hashFromHe
 export const hashesFromHex = (values: readonly string[]): Uint8Array[] | null =>
   values.every(isHashHex) ? values.map(hashFromHex) : null;
 
-/** The leaf fields (DESIGN.md §3) of an agent as the API returns it. */
+/** The leaf fields (docs/provenance.md) of an agent as the API returns it. */
 export const agentLeafInputOf = (
   runId: string,
   agent: ProvenanceAgentFieldsFragment,

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SRC = join(ROOT, "src");
 
-/** Which of our layers each layer may import (DESIGN.md §2: arrows point inward only). */
+/** Which of our layers each layer may import (docs/design.md: arrows point inward only). */
 const ALLOWED: Record<string, readonly string[]> = {
   domain: ["domain"],
   ports: ["ports", "domain"],
