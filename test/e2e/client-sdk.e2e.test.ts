@@ -9,6 +9,7 @@ import {
   type RunEventOf,
   VexError,
   VexUnreachableError,
+  verifyRun,
 } from "../../client/index.js";
 import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
@@ -302,5 +303,54 @@ describe("refusals and an unreachable server", () => {
   it("something that is not a GraphQL endpoint is a BAD_RESPONSE", async () => {
     const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url.replace(/\/graphql$/, "/nope") });
     await expect(vex.orchestrations()).rejects.toMatchObject({ code: "BAD_RESPONSE", status: 404 });
+  });
+});
+
+describe("tokens, evolution and verification through the client", () => {
+  // Answers stream slowly enough that the token stream, opened with the run, sees them.
+  const llm = new ScriptedLlm((req, turn) =>
+    req.tag.kind === "ANSWER"
+      ? { content: `${req.tag.role} streamed answer`, delayMs: 300 }
+      : defaultScript(req, turn),
+  );
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ llm });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeDir(server.dataDir);
+  });
+
+  it("streams a run's tokens, reports its evolution step, and verifies it, signature included", async () => {
+    const vex = createVexClient({ url: server.url, webSocketImpl: WebSocket });
+    const stop = new AbortController();
+    const evolved = (async () => {
+      for await (const record of vex.evolution.events({ signal: stop.signal })) return record;
+      return null;
+    })();
+    const run = await vex.startOrchestration({ query: "stream, evolve, prove", evolution: "GENETIC" });
+    const tokens = (async () => {
+      const seen: { agentId: string; kind: string; text: string }[] = [];
+      for await (const t of vex.tokens(run.id, { signal: stop.signal })) seen.push(t);
+      return seen;
+    })();
+    const events = await collect(vex.watch(run.id));
+    expect(events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "SUCCEEDED" });
+    const record = await evolved;
+    stop.abort();
+
+    const answers = (await tokens).filter((t) => t.kind === "ANSWER").map((t) => t.text);
+    expect(answers.sort()).toEqual(["CRITIC streamed answer", "RESEARCHER streamed answer"]);
+    expect(record).toMatchObject({ orchestrationId: run.id });
+    const records = await vex.evolution.records({ first: 10 });
+    expect(records.edges.map((e) => e.node.id)).toContain(record?.id);
+
+    const verification = await verifyRun(vex, run.id);
+    expect(verification.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(verification.ok).toBe(true);
+    expect(verification.checks.some((c) => c.kind === "checkpoint" && c.ok)).toBe(true);
+    await expect(verifyRun(vex, "no-such-run")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await vex.close();
   });
 });
