@@ -183,8 +183,11 @@ export const createVexClient = (options: VexClientOptions): VexClient => {
         for await (const data of transport.subscribe(document, variables, signal)) yield pick(data);
       } catch (e) {
         if (signal.aborted) return;
-        if (e instanceof TransportDropped) throw new VexUnreachableError(transport.url, e.reason);
-        throw e;
+        if (!(e instanceof TransportDropped)) throw e;
+        // Live-only streams are not resumed: what was missed is gone. The caller resubscribes if it wants.
+        throw e.unreachable
+          ? new VexUnreachableError(transport.url, e.reason)
+          : new VexError("CONNECTION_CLOSED", `Lost the stream: ${e.reason}.`);
       } finally {
         release();
       }
