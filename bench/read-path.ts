@@ -15,7 +15,7 @@ import { Worker } from "node:worker_threads";
 import { execute, print } from "graphql";
 import { AgentsDocument } from "../client/generated/graphql.js";
 import type { Page, Store } from "../src/ports/stores.js";
-import type { GraphQLContext } from "../src/server/context.js";
+import type { GraphQLContext } from "../src/resolvers/context.type.js";
 import { buildVexSchema } from "../src/server/schema.js";
 import { bearer, createTestKey } from "../test/support/keys.js";
 import { makeDataDir } from "../test/support/server.js";

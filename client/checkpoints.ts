@@ -4,9 +4,8 @@ import { type NoteVerifier, openNote, parseNoteVerifierKey } from "../src/domain
 import type { CheckpointFieldsFragment, LedgerPublicKeyFieldsFragment } from "./generated/graphql.js";
 
 /**
- * The signed-checkpoint checks of client/verify.ts. Node only: the Ed25519 signature check goes through
- * src/domain/ed25519.ts (node:crypto), so the web view cannot bundle this module; the checks that need no
- * signature are in client/proofs.ts, which it does bundle.
+ * The signed-checkpoint checks of client/verify.ts. The Ed25519 signature check is src/domain/ed25519.ts's
+ * (pure JavaScript), so the web view checks signatures exactly as `vex verify` does.
  */
 
 /** The trusted key from a verifier key string (pinned by the caller or read from the API). */

@@ -1,38 +1,29 @@
 import type { GraphQLFormattedError } from "graphql";
+import { ERROR_CODES, type ErrorCode } from "../src/domain/errors.js";
+
+export { ERROR_CODES };
+
+/** Codes the client raises itself, beside the server's. */
+export const CLIENT_ERROR_CODES = [
+  /** No connection could be made (refused, DNS, TLS, reset before an answer). See {@link VexUnreachableError}. */
+  "SERVER_UNREACHABLE",
+  /** The server did not answer within the request timeout. */
+  "TIMEOUT",
+  /** Something answered, but not a GraphQL response (wrong URL, proxy error page, …). */
+  "BAD_RESPONSE",
+  /** The WebSocket was closed with a code that retrying cannot fix. */
+  "CONNECTION_CLOSED",
+] as const;
+
+/** The server's codes (its `extensions.code`, a stable part of the API): the domain's one list. */
+export type ServerErrorCode = ErrorCode;
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
 /**
- * Codes a {@link VexError} carries. The server's codes (its `extensions.code`, a stable part of the
- * API) come first; the last group are raised by the client itself. Unknown server codes pass through
- * as plain strings.
+ * Codes a {@link VexError} carries: the server's ({@link ERROR_CODES}) and the client's own
+ * ({@link CLIENT_ERROR_CODES}). Unknown server codes (from a newer server) pass through as plain strings.
  */
-export type VexErrorCode =
-  // the server's
-  | "UNAUTHENTICATED"
-  | "BAD_USER_INPUT"
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "RATE_LIMITED"
-  | "CONCURRENCY_LIMITED"
-  | "SHUTTING_DOWN"
-  | "STORE_UNAVAILABLE"
-  | "LLM_UNAVAILABLE"
-  | "LLM_OUTPUT_INVALID"
-  | "LLM_TIMEOUT"
-  | "CANCELLED"
-  | "INTERRUPTED"
-  | "INTERNAL_SERVER_ERROR"
-  | "GRAPHQL_PARSE_FAILED"
-  | "GRAPHQL_VALIDATION_FAILED"
-  // the client's
-  /** No connection could be made (refused, DNS, TLS, reset before an answer). See {@link VexUnreachableError}. */
-  | "SERVER_UNREACHABLE"
-  /** The server did not answer within the request timeout. */
-  | "TIMEOUT"
-  /** Something answered, but not a GraphQL response (wrong URL, proxy error page, …). */
-  | "BAD_RESPONSE"
-  /** The WebSocket was closed with a code that retrying cannot fix. */
-  | "CONNECTION_CLOSED"
-  | (string & {});
+export type VexErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
 
 /** An error from the VEX server or from talking to it. `code` is what to switch on. */
 export class VexError extends Error {

@@ -18,19 +18,32 @@ import type {
 } from "./generated/graphql.js";
 
 /**
- * The building blocks of client/verify.ts and of the web view's verifier (ui/src/verify.ts), on the
- * generated types of client/operations/provenance.graphql. Every hash is recomputed from the data with the
- * server's own pure functions (src/domain); nothing the server says about a hash is taken on trust.
- *
- * Browser-safe: nothing here may import Node modules (the web view bundles it). The signed-checkpoint
- * checks, which need node:crypto, are in client/checkpoints.ts.
+ * The building blocks of client/verify.ts, on the generated types of client/operations/provenance.graphql.
+ * Every hash is recomputed from the data with the server's own pure functions (src/domain); nothing the
+ * server says about a hash is taken on trust. Browser-safe, like all of client/ but client/cli.
  */
+
+/** What a check is about: the run as a whole, one agent's leaf, debate, proof or transcript, the ledger, … */
+export type CheckKind =
+  | "run"
+  | "leaf"
+  | "debate"
+  | "inclusion"
+  | "trace"
+  | "root"
+  | "ledger"
+  | "checkpoint"
+  | "anchor"
+  | "consistency";
 
 /** One named check and its outcome. */
 export interface Check {
+  readonly kind: CheckKind;
   readonly name: string;
   readonly ok: boolean;
   readonly detail?: string;
+  /** The agent the check is about, when it is about one. */
+  readonly agentId?: string;
 }
 
 const hex = (value: string): Uint8Array | null => (isHashHex(value) ? hashFromHex(value) : null);
@@ -39,7 +52,7 @@ const hex = (value: string): Uint8Array | null => (isHashHex(value) ? hashFromHe
 export const hashesFromHex = (values: readonly string[]): Uint8Array[] | null =>
   values.every(isHashHex) ? values.map(hashFromHex) : null;
 
-/** The leaf fields (DESIGN.md §3) of an agent as the API returns it. */
+/** The leaf fields (docs/provenance.md) of an agent as the API returns it. */
 export const agentLeafInputOf = (
   runId: string,
   agent: ProvenanceAgentFieldsFragment,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the FerretDB binary the tests use (DESIGN.md §6) into .cache/ferretdb/<pin hash>/ferretdb and
+# Builds the FerretDB binary the tests use (docs/operations.md, "Tests and CI") into .cache/ferretdb/<pin hash>/ferretdb and
 # prints its path. The pin is tools/ferretdb/go.mod + go.sum; the binary is rebuilt only when they change.
 # Safe to run concurrently (test workers, CI): builds are serialised with flock and re-checked under it.
 #

@@ -1,5 +1,6 @@
+import { inTreeOrder } from "../run-state.js";
 import type { Run, RunDetail, RunPage } from "../sdk.js";
-import { agentLine, inTreeOrder, type RunProgress } from "./progress.js";
+import { agentLine, type RunProgress } from "./progress.js";
 
 const fixed = (n: number | null | undefined) => (n === null || n === undefined ? "-" : n.toFixed(2));
 const oneLine = (text: string, max: number) => {

@@ -1,14 +1,19 @@
 import { parseArgs } from "node:util";
-import { CONSENSUS_PROTOCOLS, EVOLUTION_MODES, RUN_STATUSES } from "../../src/domain/run.js";
+import WebSocket from "ws";
 import {
+  CONSENSUS_PROTOCOLS,
   createVexClient,
+  EVOLUTION_MODES,
+  RUN_STATUSES,
   type StartOrchestrationInput,
   type VexClient,
   VexError,
   VexUnreachableError,
-} from "../sdk.js";
+  verifyRun,
+} from "../index.js";
 import { finalSummary, runDetail, runList } from "./format.js";
 import { type ProgressRenderer, plainRenderer, RunProgress, ttyRenderer } from "./progress.js";
+import { verificationLines } from "./verify.js";
 
 /** Where the CLI writes; a test passes its own. */
 export interface ClientCliIo {
@@ -26,7 +31,6 @@ export interface ClientCliIo {
 export interface ClientCliOptions {
   /** Aborting stops watching (e.g. on Ctrl-C); the run itself continues on the server. */
   readonly signal?: AbortSignal;
-  readonly webSocketImpl?: unknown;
 }
 
 export const DEFAULT_URL = "http://127.0.0.1:4000/graphql";
@@ -145,7 +149,8 @@ export const runClientCli = async (
   const client = createVexClient({
     url,
     ...(apiKey ? { apiKey } : {}),
-    ...(options.webSocketImpl === undefined ? {} : { webSocketImpl: options.webSocketImpl }),
+    // The ws package: Node 20 has no global WebSocket.
+    webSocketImpl: WebSocket,
   });
   const printJson = (value: unknown) => io.out(JSON.stringify(value));
   try {
@@ -205,15 +210,10 @@ export const runClientCli = async (
       }
       case "verify": {
         const id = exactlyOne(positionals, "run id");
-        // Fail early with this CLI's messages when the server is unreachable, the key is refused or the id unknown.
-        if ((await client.orchestration(id)) === null)
-          throw new VexError("NOT_FOUND", `No run with id ${id}.`);
-        const { runVerify } = await import("../../scripts/verify.js");
         const verifierKey = values["verifier-key"] as string | undefined;
-        return await runVerify([id, "--url", url, ...(verifierKey ? ["--key", verifierKey] : [])], {
-          out: io.out,
-          apiKey,
-        });
+        const verification = await verifyRun(client, id, { verifierKey });
+        for (const line of verificationLines(verification, url)) io.out(line);
+        return verification.ok ? EXIT.ok : EXIT.failed;
       }
     }
   } finally {

@@ -1,4 +1,12 @@
-import type { RunEvent, RunEventOf } from "../sdk.js";
+import {
+  type AgentView,
+  agentsInTreeOrder,
+  applyEvent,
+  EMPTY_RUN,
+  lastRound,
+  type RunView,
+} from "../run-state.js";
+import type { RunEvent } from "../sdk.js";
 
 /** What the terminal shows for one agent. */
 export interface AgentRow {
@@ -7,103 +15,71 @@ export interface AgentRow {
   readonly name: string;
   readonly depth: number;
   readonly parentId: string | null;
-  state: string;
+  readonly state: string;
   /** Last completed debate round (0 before the first). */
-  round: number;
-  confidence: number | null;
-  verified: boolean | null;
-  error: string | null;
+  readonly round: number;
+  readonly confidence: number | null;
+  readonly verified: boolean | null;
+  readonly error: string | null;
 }
 
-/**
- * Items in tree order: each after its parent, siblings in the given order. An item whose parent is not
- * among them is a root.
- */
-export const inTreeOrder = <T extends { readonly id: string; readonly parentId: string | null }>(
-  items: readonly T[],
-): T[] => {
-  const ids = new Set(items.map((item) => item.id));
-  const children = new Map<string | null, T[]>();
-  for (const item of items) {
-    const parent = item.parentId !== null && ids.has(item.parentId) ? item.parentId : null;
-    const list = children.get(parent) ?? [];
-    list.push(item);
-    children.set(parent, list);
+const rowOf = (a: AgentView): AgentRow => ({
+  id: a.id,
+  role: a.role,
+  name: a.name,
+  depth: a.depth,
+  parentId: a.parentId,
+  state: a.state,
+  round: lastRound(a),
+  confidence: a.confidence,
+  verified: a.verified,
+  error: a.error ? `${a.error.code}: ${a.error.message}` : null,
+});
+
+/** The agent an event is about, if any. */
+const agentIdOf = (event: RunEvent): string | null => {
+  switch (event.__typename) {
+    case "AgentStarted":
+    case "AgentCompleted":
+    case "AgentFailed":
+      return event.agent.id;
+    case "DebateRoundCompleted":
+      return event.agentId;
+    default:
+      return null;
   }
-  const out: T[] = [];
-  const visit = (parent: string | null) => {
-    for (const item of children.get(parent) ?? []) {
-      out.push(item);
-      visit(item.id);
-    }
-  };
-  visit(null);
-  return out;
 };
 
-/** The live state of a run, folded from its events. */
+/** The live state of a run: the client's one reducer (client/run-state.ts), shown as terminal rows. */
 export class RunProgress {
-  readonly rows = new Map<string, AgentRow>();
-  lastSeq = 0;
-  finished: RunEventOf<"RunFinished"> | null = null;
+  view: RunView = EMPTY_RUN;
 
   constructor(readonly runId: string) {}
 
+  get lastSeq(): number {
+    return this.view.lastSeq;
+  }
+
+  get finished(): RunView["finished"] {
+    return this.view.finished;
+  }
+
+  /** Agents seen so far. */
+  get agentCount(): number {
+    return this.view.order.length;
+  }
+
   /** Applies one event; returns the agent row it changed, if any. */
   apply(event: RunEvent): AgentRow | null {
-    this.lastSeq = event.seq;
-    switch (event.__typename) {
-      case "AgentStarted": {
-        const a = event.agent;
-        const row: AgentRow = {
-          id: a.id,
-          role: a.role,
-          name: a.name,
-          depth: a.depth,
-          parentId: a.parentId,
-          state: a.state,
-          round: 0,
-          confidence: null,
-          verified: null,
-          error: null,
-        };
-        this.rows.set(a.id, row);
-        return row;
-      }
-      case "DebateRoundCompleted": {
-        const row = this.rows.get(event.agentId);
-        if (!row) return null;
-        row.state = "DEBATING";
-        row.round = event.round;
-        return row;
-      }
-      case "AgentCompleted": {
-        const row = this.rows.get(event.agent.id);
-        if (!row) return null;
-        row.state = event.agent.state;
-        row.confidence = event.result.confidence;
-        row.verified = event.result.verified;
-        return row;
-      }
-      case "AgentFailed": {
-        const row = this.rows.get(event.agent.id);
-        if (!row) return null;
-        row.state = event.agent.state;
-        row.error = event.error ? `${event.error.code}: ${event.error.message}` : null;
-        return row;
-      }
-      case "RunFinished":
-        this.finished = event;
-        return null;
-      default:
-        // RunStarted, and event types this CLI does not show per agent.
-        return null;
-    }
+    this.view = applyEvent(this.view, event);
+    const id = agentIdOf(event);
+    const agent = id === null ? undefined : this.view.agents[id];
+    return agent ? rowOf(agent) : null;
   }
 
   /** Rows in tree order: each agent after its parent, siblings in spawn order. */
   ordered(): AgentRow[] {
-    return inTreeOrder([...this.rows.values()]);
+    return agentsInTreeOrder(this.view).map(rowOf);
   }
 
   /** The status shown in the header. */
@@ -123,7 +99,7 @@ export const agentLine = (row: AgentRow, indent = true): string => {
 };
 
 export const headerLine = (p: RunProgress): string =>
-  `Run ${p.runId}  ${p.status()}  ${p.rows.size} agent${p.rows.size === 1 ? "" : "s"}  event ${p.lastSeq}`;
+  `Run ${p.runId}  ${p.status()}  ${p.agentCount} agent${p.agentCount === 1 ? "" : "s"}  event ${p.lastSeq}`;
 
 /** Output for a progress renderer. */
 export interface ProgressOutput {

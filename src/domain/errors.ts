@@ -13,6 +13,14 @@ export const ErrorCode = {
   RateLimited: "RATE_LIMITED",
   ConcurrencyLimited: "CONCURRENCY_LIMITED",
   Internal: "INTERNAL_SERVER_ERROR",
+  /** A missing, malformed, unknown or revoked API key (HTTP 401; WebSocket close 4403). */
+  Unauthenticated: "UNAUTHENTICATED",
+  /** A request the transport refuses before GraphQL runs (e.g. a subscription over HTTP). */
+  BadRequest: "BAD_REQUEST",
+  /** A document that does not parse. */
+  GraphqlParseFailed: "GRAPHQL_PARSE_FAILED",
+  /** A document that does not validate against the schema or exceeds a document limit. */
+  GraphqlValidationFailed: "GRAPHQL_VALIDATION_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -33,7 +41,14 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   RATE_LIMITED: "USER",
   CONCURRENCY_LIMITED: "USER",
   INTERNAL_SERVER_ERROR: "SYSTEM",
+  UNAUTHENTICATED: "USER",
+  BAD_REQUEST: "USER",
+  GRAPHQL_PARSE_FAILED: "USER",
+  GRAPHQL_VALIDATION_FAILED: "USER",
 };
+
+/** Every code the server sends, in one list (the client derives its codes from it). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
 
 /** The one error type the domain, orchestrator and adapters throw. The server maps it to a GraphQLError. */
 export class AppError extends Error {

@@ -3,7 +3,7 @@ import type { Traits } from "./genome.js";
 import { leafHash } from "./merkle.js";
 import type { AgentRole, Debate } from "./run.js";
 
-/** What an agent result commits to in the run's Merkle tree (DESIGN.md §3 "Provenance"). */
+/** What an agent result commits to in the run's Merkle tree (docs/provenance.md). */
 export interface AgentLeafInput {
   readonly runId: string;
   readonly agentId: string;

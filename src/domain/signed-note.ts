@@ -125,8 +125,23 @@ export const openNote = (note: string, verifier: NoteVerifier): OpenedNote => {
     : fail(`no signature from key ${verifier.keyName}+${keyIdHex(wantId)}`);
 };
 
-/** Standard base64 (RFC 4648 §4) of `bytes`. */
-export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+// btoa/atob rather than Node's Buffer: this module runs in browsers too (the web view's verifier).
 
-/** Decodes standard base64; callers check the alphabet first when the input is untrusted. */
-export const fromBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, "base64"));
+/** Standard base64 (RFC 4648 §4) of `bytes`. */
+export const toBase64 = (bytes: Uint8Array): string => {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+};
+
+/**
+ * Decodes standard base64; empty for input that is not base64. Callers check the alphabet first when the
+ * input is untrusted, and that re-encoding gives the input back (only canonical encodings are accepted).
+ */
+export const fromBase64 = (b64: string): Uint8Array => {
+  try {
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  } catch {
+    return new Uint8Array();
+  }
+};

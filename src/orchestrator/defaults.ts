@@ -1,18 +1,15 @@
-import type { ConsensusProtocol, EvolutionMode } from "../domain/run.js";
-
-/** Run shape used when the caller leaves a field out (the seed's: root + Researcher + Critic). */
-export const DEFAULT_MAX_DEPTH = 2;
-export const DEFAULT_AGENTS_PER_LEVEL = 2;
-export const DEFAULT_MAX_DEBATE_ROUNDS = 3;
-export const DEFAULT_CONSENSUS: ConsensusProtocol = "WEIGHTED_CONFIDENCE";
-export const DEFAULT_EVOLUTION: EvolutionMode = "OFF";
-
-/** Upper bounds on a run's shape: 1 + 4 + 16 + 64 agents at most, each with at most 5 debate rounds. */
-export const MAX_DEPTH = 4;
-export const MAX_AGENTS_PER_LEVEL = 4;
-export const MAX_DEBATE_ROUNDS = 5;
-/** Longest accepted query, in characters. */
-export const MAX_QUERY_LENGTH = 8_000;
+/** The run-shape defaults and bounds are the API's, defined once in the domain. */
+export {
+  DEFAULT_AGENTS_PER_LEVEL,
+  DEFAULT_CONSENSUS,
+  DEFAULT_EVOLUTION,
+  DEFAULT_MAX_DEBATE_ROUNDS,
+  DEFAULT_MAX_DEPTH,
+  MAX_AGENTS_PER_LEVEL,
+  MAX_DEBATE_ROUNDS,
+  MAX_DEPTH,
+  MAX_QUERY_LENGTH,
+} from "../domain/run-shape.js";
 
 /** Weight of the answering agent's own vote for its claim (the seed's 0.5). */
 export const AGENT_SELF_VOTE_WEIGHT = 0.5;

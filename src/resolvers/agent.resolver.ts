@@ -3,7 +3,7 @@ import type { AgentRole } from "../domain/run.js";
 import { Agent } from "../schema/agent.type.js";
 import { connectionOf } from "../schema/connection.type.js";
 import { AgentRoleEnum } from "../schema/enums.js";
-import type { GraphQLContext } from "../server/context.js";
+import type { GraphQLContext } from "./context.type.js";
 import { toAgentView } from "./mappers.js";
 import { pageRequest, toConnection } from "./pagination.js";
 

@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Int, Resolver, Root, Subscription } from "type-graphql";
 import type { RunEvent } from "../domain/events.js";
 import type { AgentToken as AgentTokenMessage } from "../ports/event-bus.js";
 import { AgentToken, OrchestrationEvent } from "../schema/event.type.js";
-import type { GraphQLContext } from "../server/context.js";
+import type { GraphQLContext } from "./context.type.js";
 import { toEventView } from "./mappers.js";
 import { checkAfterSeq } from "./orchestration.resolver.js";
 

@@ -10,7 +10,7 @@ import {
   OptimizationRule,
   TraitCorrelation,
 } from "../schema/evolution.type.js";
-import type { GraphQLContext } from "../server/context.js";
+import type { GraphQLContext } from "./context.type.js";
 import { toEvolutionRecordView, toExperimentView, toRuleView } from "./evolution.mappers.js";
 import { toGenomeView } from "./mappers.js";
 import { pageRequest, toConnection } from "./pagination.js";

@@ -7,7 +7,7 @@ import { RunStatusEnum } from "../schema/enums.js";
 import { OrchestrationEvent } from "../schema/event.type.js";
 import { StartOrchestrationInput } from "../schema/orchestration.input.js";
 import { Orchestration } from "../schema/orchestration.type.js";
-import type { GraphQLContext } from "../server/context.js";
+import type { GraphQLContext } from "./context.type.js";
 import { toAgentView, toEventView, toRunView } from "./mappers.js";
 import { pageRequest, toConnection } from "./pagination.js";
 

@@ -15,7 +15,7 @@ import {
   LedgerPublicKey,
   TranscriptEntry,
 } from "../schema/provenance.type.js";
-import type { GraphQLContext } from "../server/context.js";
+import type { GraphQLContext } from "./context.type.js";
 import { proofKey } from "./loaders.js";
 
 /** Domain → GraphQL shapes of the provenance records: renames and derived fields only. */

@@ -12,7 +12,7 @@ export interface Principal {
   readonly keyId: string | null;
 }
 
-export const UNAUTHENTICATED = "UNAUTHENTICATED";
+export const UNAUTHENTICATED = ErrorCode.Unauthenticated;
 
 /** The error for a missing, malformed, unknown or revoked key: HTTP 401, code UNAUTHENTICATED. */
 export const unauthenticated = (message: string) =>

@@ -3,9 +3,9 @@ import type { GraphQLError, GraphQLFormattedError } from "graphql";
 import { AppError, ErrorCode } from "../domain/errors.js";
 
 /** Code for a GraphQLError that carries none: graphql-ws reports validation errors without one. */
-export const VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED";
+export const VALIDATION_FAILED = ErrorCode.GraphqlValidationFailed;
 /** Code of a document that does not parse (Apollo's, used on WebSocket too). */
-export const PARSE_FAILED = "GRAPHQL_PARSE_FAILED";
+export const PARSE_FAILED = ErrorCode.GraphqlParseFailed;
 
 /**
  * Recognises GraphQLErrors by their toStringTag rather than instanceof: graphql ships both an ESM and

@@ -9,8 +9,9 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
+import { ErrorCode } from "../domain/errors.js";
+import type { GraphQLContext } from "../resolvers/context.type.js";
 import type { Authenticator, Principal } from "./auth.js";
-import type { GraphQLContext } from "./context.js";
 import type { ErrorFormatter } from "./errors.js";
 import {
   bodyErrorHandler,
@@ -35,7 +36,7 @@ const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GraphQLContext> = {
       if (operation?.operation === "subscription") {
         throw new GraphQLError(
           `Subscriptions are served over WebSocket (subprotocol graphql-transport-ws) at ${GRAPHQL_PATH}, not over HTTP.`,
-          { extensions: { code: "BAD_REQUEST", http: { status: 400 } } },
+          { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } },
         );
       }
     },

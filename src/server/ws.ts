@@ -19,8 +19,8 @@ import {
 } from "graphql-ws";
 import { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode } from "../domain/errors.js";
+import type { GraphQLContext } from "../resolvers/context.type.js";
 import { type Authenticator, type Principal, UNAUTHENTICATED } from "./auth.js";
-import type { GraphQLContext } from "./context.js";
 import { type ErrorFormatter, isGraphQLError, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
 import { checkDocument, hideSuggestions, type Limits } from "./limits.js";
 import {

@@ -3,7 +3,8 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVexClient, type Run, type RunDetail, type RunEvent } from "../../client/sdk.js";
+import WebSocket from "ws";
+import { createVexClient, type Run, type RunDetail, type RunEvent } from "../../client/index.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestKey } from "../support/keys.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
@@ -92,7 +93,7 @@ describe("vex CLI against a live server", { timeout: 60_000 }, () => {
     expect(last.run.merkleRoot).toMatch(/^[0-9a-f]{64}$/);
 
     // What the CLI printed is what the server stored.
-    const sdk = createVexClient({ url: server.url, apiKey: key });
+    const sdk = createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key });
     expect(await sdk.eventLog(first.run.id)).toEqual(events);
     expect(await sdk.orchestration(first.run.id)).toEqual(last.run);
   });
@@ -100,8 +101,11 @@ describe("vex CLI against a live server", { timeout: 60_000 }, () => {
   it("vex run without a terminal prints one line per agent change, the answer and the merkle root", async () => {
     const r = await vex(["run", "plain output please", "--url", server.url, "--key", key]);
     expect(r.code).toBe(0);
-    const run = (await createVexClient({ url: server.url, apiKey: key }).orchestrations({ first: 1 }))
-      .edges[0]?.node;
+    const run = (
+      await createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key }).orchestrations({
+        first: 1,
+      })
+    ).edges[0]?.node;
     expect(r.stdout).toContain(`Started run ${run?.id}`);
     for (const role of ["ROOT", "RESEARCHER", "CRITIC"])
       expect(r.stdout).toMatch(new RegExp(`${role} +COMPLETED`));
@@ -113,7 +117,7 @@ describe("vex CLI against a live server", { timeout: 60_000 }, () => {
   });
 
   it("vex runs and vex show read runs back", async () => {
-    const sdk = createVexClient({ url: server.url, apiKey: key });
+    const sdk = createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key });
     const newest = (await sdk.orchestrations({ first: 1 })).edges[0]?.node;
     const env = { VEX_URL: server.url, VEX_API_KEY: key };
     const runs = await vex(["runs", "--first", "1"], env);
@@ -136,7 +140,7 @@ describe("vex CLI against a live server", { timeout: 60_000 }, () => {
   });
 
   it("vex verify recomputes a finished run's proofs offline", async () => {
-    const sdk = createVexClient({ url: server.url, apiKey: key });
+    const sdk = createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key });
     const run = await sdk.startOrchestration({ query: "prove it" });
     for await (const _ of sdk.watch(run.id)) {
       // to RunFinished
@@ -182,7 +186,7 @@ describe("vex CLI on a run that does not finish by itself", () => {
   });
 
   it("Ctrl-C stops watching (exit 130, the run goes on) and vex cancel ends the run", async () => {
-    const sdk = createVexClient({ url: server.url });
+    const sdk = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const run = await sdk.startOrchestration({ query: "never ends" });
     const child = spawn(process.execPath, [CLI, "watch", run.id, "--url", server.url], {
       env: { PATH: process.env.PATH ?? "" },

@@ -9,7 +9,8 @@ import {
   type RunEventOf,
   VexError,
   VexUnreachableError,
-} from "../../client/sdk.js";
+  verifyRun,
+} from "../../client/index.js";
 import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestKey } from "../support/keys.js";
@@ -69,7 +70,7 @@ describe("the SDK against a live server", () => {
   });
 
   it("watches a full run to completion: every event once, in order, matching the stored run", async () => {
-    const vex = createVexClient({ url: server.url });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const started = await vex.startOrchestration({ query: "Why is the sky blue?", maxDebateRounds: 2 });
     expect(started.status).toBe("RUNNING");
 
@@ -124,7 +125,7 @@ describe("the SDK against a live server", () => {
   });
 
   it("reports the server's error codes as typed VexErrors", async () => {
-    const vex = createVexClient({ url: server.url });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const badInput = await vex.startOrchestration({ query: "" }).catch((e: unknown) => e);
     expect(badInput).toBeInstanceOf(VexError);
     expect(badInput).toMatchObject({ code: "BAD_USER_INPUT" });
@@ -222,6 +223,7 @@ describe("watch survives a server restart", () => {
     try {
       const vex = createVexClient({
         url: first.url,
+        webSocketImpl: WebSocket,
         retry: { baseDelayMs: 50, maxDelayMs: 200, attempts: 30 },
       });
       const started = await vex.startOrchestration({ query: "outlive the server" });
@@ -260,17 +262,21 @@ describe("refusals and an unreachable server", () => {
   });
 
   it("a wrong or missing key is UNAUTHENTICATED over HTTP and over WebSocket", async () => {
-    const wrong = createVexClient({ url: server.url, apiKey: `vex_${"A".repeat(43)}` });
+    const wrong = createVexClient({
+      webSocketImpl: WebSocket,
+      url: server.url,
+      apiKey: `vex_${"A".repeat(43)}`,
+    });
     const http = await wrong.orchestrations().catch((e: unknown) => e);
     expect(http).toBeInstanceOf(VexError);
     expect(http).toMatchObject({ code: "UNAUTHENTICATED", status: 401 });
     await expect(collect(wrong.watch("any"))).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
-    const none = createVexClient({ url: server.url });
+    const none = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     await expect(none.orchestrations()).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
   });
 
   it("a valid key works, and too many runs are RATE_LIMITED with the server's details", async () => {
-    const vex = createVexClient({ url: server.url, apiKey: key });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url, apiKey: key });
     const run = await vex.startOrchestration({ query: "first" });
     const limited = await vex.startOrchestration({ query: "second" }).catch((e: unknown) => e);
     expect(limited).toMatchObject({ code: "RATE_LIMITED" });
@@ -280,7 +286,7 @@ describe("refusals and an unreachable server", () => {
 
   it("an unreachable server is a VexUnreachableError, over HTTP and from watch", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/graphql`;
-    const vex = createVexClient({ url, retry: { attempts: 2, baseDelayMs: 10 } });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url, retry: { attempts: 2, baseDelayMs: 10 } });
     const http = await vex.orchestrations().catch((e: unknown) => e);
     expect(http).toBeInstanceOf(VexUnreachableError);
     expect(http).toMatchObject({ code: "SERVER_UNREACHABLE", url });
@@ -295,7 +301,56 @@ describe("refusals and an unreachable server", () => {
   });
 
   it("something that is not a GraphQL endpoint is a BAD_RESPONSE", async () => {
-    const vex = createVexClient({ url: server.url.replace(/\/graphql$/, "/nope") });
+    const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url.replace(/\/graphql$/, "/nope") });
     await expect(vex.orchestrations()).rejects.toMatchObject({ code: "BAD_RESPONSE", status: 404 });
+  });
+});
+
+describe("tokens, evolution and verification through the client", () => {
+  // Answers stream slowly enough that the token stream, opened with the run, sees them.
+  const llm = new ScriptedLlm((req, turn) =>
+    req.tag.kind === "ANSWER"
+      ? { content: `${req.tag.role} streamed answer`, delayMs: 300 }
+      : defaultScript(req, turn),
+  );
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ llm });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeDir(server.dataDir);
+  });
+
+  it("streams a run's tokens, reports its evolution step, and verifies it, signature included", async () => {
+    const vex = createVexClient({ url: server.url, webSocketImpl: WebSocket });
+    const stop = new AbortController();
+    const evolved = (async () => {
+      for await (const record of vex.evolution.events({ signal: stop.signal })) return record;
+      return null;
+    })();
+    const run = await vex.startOrchestration({ query: "stream, evolve, prove", evolution: "GENETIC" });
+    const tokens = (async () => {
+      const seen: { agentId: string; kind: string; text: string }[] = [];
+      for await (const t of vex.tokens(run.id, { signal: stop.signal })) seen.push(t);
+      return seen;
+    })();
+    const events = await collect(vex.watch(run.id));
+    expect(events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "SUCCEEDED" });
+    const record = await evolved;
+    stop.abort();
+
+    const answers = (await tokens).filter((t) => t.kind === "ANSWER").map((t) => t.text);
+    expect(answers.sort()).toEqual(["CRITIC streamed answer", "RESEARCHER streamed answer"]);
+    expect(record).toMatchObject({ orchestrationId: run.id });
+    const records = await vex.evolution.records({ first: 10 });
+    expect(records.edges.map((e) => e.node.id)).toContain(record?.id);
+
+    const verification = await verifyRun(vex, run.id);
+    expect(verification.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(verification.ok).toBe(true);
+    expect(verification.checks.some((c) => c.kind === "checkpoint" && c.ok)).toBe(true);
+    await expect(verifyRun(vex, "no-such-run")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await vex.close();
   });
 });

@@ -9,7 +9,8 @@ import {
   RunProvenanceDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
-import { noteVerifierOf, verifyInclusionProof, verifyRunProvenance } from "../../client/verify.js";
+import { noteVerifierOf, verifyRunProvenance } from "../../client/index.js";
+import { verifyInclusionProof } from "../../client/proofs.js";
 import { runVerify } from "../../scripts/verify.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";

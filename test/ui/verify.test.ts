@@ -1,81 +1,145 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ProvenanceRunFieldsFragment } from "../../client/generated/graphql.js";
-import { agentLeafInputOf, type RunProvenanceInput, verifyRunProvenance } from "../../client/verify.js";
-import { agentLeafInput, verifyRun } from "../../ui/src/verify.js";
+import { verificationLines } from "../../client/cli/verify.js";
+import {
+  type ProvenanceRunFieldsFragment,
+  RunProvenanceDocument,
+  type RunProvenanceQuery,
+  type RunVerification,
+  verifyRun,
+} from "../../client/index.js";
+import { ed25519FromSeed } from "../../src/domain/ed25519.js";
+import { noteVerifierKey } from "../../src/domain/signed-note.js";
 import { createProvenanceHarness, type ProvenanceHarness } from "../support/provenance.js";
 
-/** The web view's in-browser verifier (ui/src/verify.ts), run here on what the API returns for a real run. */
-describe("in-browser run verifier", () => {
+/**
+ * The one verifier (client/verify.ts's `verifyRun`) that `vex verify` prints and the web view shows
+ * (test/ui/web-ui.test.ts drives it in Chromium), run here on what the API returns for a real run, with
+ * the response tampered on its way to the verifier. Each case names the checks that must fail: no more,
+ * no fewer.
+ */
+describe("one verifier for the CLI and the web view", () => {
   let h: ProvenanceHarness;
-  let bundle: RunProvenanceInput;
-  let run: ProvenanceRunFieldsFragment;
+  let id: string;
 
   beforeAll(async () => {
     h = await createProvenanceHarness();
-    const id = await h.run("Is the browser's verdict the same as the SDK's?");
-    bundle = await h.bundle(id);
-    run = bundle.run;
+    id = await h.run("Is the browser's verdict the same as the CLI's?");
   });
   afterAll(() => h?.close());
 
-  const clone = (): ProvenanceRunFieldsFragment => structuredClone(run) as ProvenanceRunFieldsFragment;
-  const failing = (r: ProvenanceRunFieldsFragment) =>
-    verifyRun(r)
-      .checks.filter((c) => !c.ok)
-      .map((c) => `${c.kind}:${c.agentId ?? "run"}`);
-
-  it("passes every check of an untouched run, as the SDK's verifier does", () => {
-    const result = verifyRun(run);
-    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(result.ok).toBe(true);
-    expect(result.inclusionProofs).toEqual({ passed: run.leafOrder.length, total: run.leafOrder.length });
-    expect(result.recomputedRoot).toBe(run.merkleRoot);
-    expect(result.checks.filter((c) => c.kind === "inclusion")).toHaveLength(run.leafOrder.length);
-    expect(result.checks.some((c) => c.kind === "ledger")).toBe(true);
-    expect(result.checks.some((c) => c.kind === "anchor")).toBe(true);
-    expect(verifyRunProvenance(bundle).filter((c) => !c.ok)).toEqual([]);
+  /** A provenance source (what verifyRun reads from) whose RunProvenance answer `tamper` edits. */
+  const source = (tamper: (data: RunProvenanceQuery) => void = () => {}) => ({
+    request: (async (document: unknown, variables: unknown) => {
+      const data = await h.gql(document as never, variables as never);
+      if (document === RunProvenanceDocument) tamper(data as RunProvenanceQuery);
+      return data;
+    }) as never,
   });
 
-  it("hashes exactly the leaf fields the SDK hashes", () => {
-    // One function: the web view imports client/proofs.ts's.
-    expect(agentLeafInput).toBe(agentLeafInputOf);
-    for (const agent of run.agents) {
-      expect(agentLeafInput(run.id, agent)).toEqual(agentLeafInputOf(run.id, agent));
+  const run = (data: RunProvenanceQuery): ProvenanceRunFieldsFragment => {
+    if (data.orchestration === null) throw new Error("no run");
+    return data.orchestration;
+  };
+  const failing = (v: RunVerification) =>
+    v.checks.filter((c) => !c.ok).map((c) => `${c.kind}:${c.agentId ?? "run"}`);
+  /** What `vex verify` prints as failed: exactly the failing checks. */
+  const printedFailures = (v: RunVerification) =>
+    verificationLines(v, "in-process").filter((l) => l.startsWith("FAIL"));
+
+  it("passes every check of an untouched run, signatures included", async () => {
+    const v = await verifyRun(source(), id);
+    expect(failing(v)).toEqual([]);
+    expect(v.ok).toBe(true);
+    const leaves = v.inclusionProofs.total;
+    expect(leaves).toBeGreaterThan(1);
+    expect(v.inclusionProofs).toEqual({ passed: leaves, total: leaves });
+    for (const kind of [
+      "leaf",
+      "inclusion",
+      "trace",
+      "root",
+      "ledger",
+      "checkpoint",
+      "anchor",
+      "consistency",
+    ]) {
+      expect(v.checks.some((c) => c.kind === kind)).toBe(true);
     }
+    expect(v.keyPinned).toBe(false);
+    expect(verificationLines(v, "in-process").at(-1)).toBe(`all ${v.checks.length} checks passed`);
   });
 
-  it("fails the leaf and the proof of an agent whose result was altered, and the root", () => {
-    const r = clone();
-    const agent = r.agents.find((a) => a.id === r.leafOrder[1]);
-    if (!agent?.result) throw new Error("no result");
-    agent.result.response += " (edited)";
-    expect(failing(r).sort()).toEqual([`inclusion:${agent.id}`, `leaf:${agent.id}`, "root:run"].sort());
-  });
+  const cases: [string, (data: RunProvenanceQuery) => void, (data: RunProvenanceQuery) => string[]][] = [
+    [
+      "an altered result fails its leaf, its proof and the root",
+      (d) => {
+        const r = run(d);
+        const agent = r.agents.find((a) => a.id === r.leafOrder[1]);
+        if (!agent?.result) throw new Error("no result");
+        agent.result.response += " (edited)";
+      },
+      (d) => [`leaf:${run(d).leafOrder[1]}`, `inclusion:${run(d).leafOrder[1]}`, "root:run"],
+    ],
+    [
+      "an altered audit path fails only that proof",
+      (d) => {
+        const proof = run(d).agents.find((a) => a.id === run(d).leafOrder[0])?.result?.inclusionProof;
+        const first = proof?.auditPath[0];
+        if (!proof || first === undefined) throw new Error("no proof");
+        proof.auditPath[0] = `${first[0] === "0" ? "1" : "0"}${first.slice(1)}`;
+      },
+      (d) => [`inclusion:${run(d).leafOrder[0]}`],
+    ],
+    [
+      "an altered transcript fails only its trace root",
+      (d) => {
+        const entry = run(d).agents[0]?.transcript[0];
+        if (!entry) throw new Error("no transcript");
+        entry.response.content += "!";
+      },
+      (d) => [`trace:${run(d).agents[0]?.id}`],
+    ],
+    [
+      "a checkpoint whose signed text was altered fails its signature and the ledger proof that rests on it",
+      (d) => {
+        const lp = run(d).ledgerProof;
+        if (!lp) throw new Error("no ledger proof");
+        lp.checkpoint.note = lp.checkpoint.note.replace(
+          /\n(\d+)\n/,
+          (_, n: string) => `\n${Number(n) + 1}\n`,
+        );
+      },
+      () => ["checkpoint:run", "ledger:run"],
+    ],
+  ];
 
-  it("fails only the proof whose audit path was altered", () => {
-    const r = clone();
-    const agent = r.agents.find((a) => a.id === r.leafOrder[0]);
-    const proof = agent?.result?.inclusionProof;
-    if (!agent || !proof || proof.auditPath.length === 0) throw new Error("no proof");
-    const first = proof.auditPath[0] ?? "";
-    proof.auditPath[0] = `${first[0] === "0" ? "1" : "0"}${first.slice(1)}`;
-    expect(failing(r)).toEqual([`inclusion:${agent.id}`]);
-  });
+  for (const [name, tamper, expected] of cases) {
+    it(name, async () => {
+      const v = await verifyRun(source(tamper), id);
+      const data = structuredClone(await h.gql(RunProvenanceDocument, { id }));
+      expect(failing(v).sort()).toEqual(expected(data).sort());
+      expect(v.ok).toBe(false);
+      expect(printedFailures(v)).toHaveLength(expected(data).length);
+      expect(verificationLines(v, "in-process").at(-1)).toMatch(/checks FAILED$/);
+    });
+  }
 
-  it("fails a transcript that no longer hashes to its trace root", () => {
-    const r = clone();
-    const agent = r.agents[0];
-    const entry = agent?.transcript[0];
-    if (!agent || !entry) throw new Error("no transcript");
-    entry.response.content += "!";
-    expect(failing(r)).toEqual([`trace:${agent.id}`]);
-  });
+  it("refuses a malformed key from the server, and fails every signature under a pinned key that did not sign", async () => {
+    const garbled = source((d) => {
+      d.ledgerPublicKey.verifierKey = d.ledgerPublicKey.verifierKey.replace(/\+[0-9a-f]{8}\+/, "+00000000+");
+    });
+    await expect(verifyRun(garbled, id)).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
 
-  it("fails proofs against a root other than the run's", () => {
-    const r = clone();
-    r.merkleRoot = "0".repeat(64);
-    const result = verifyRun(r);
-    expect(result.ok).toBe(false);
-    expect(result.inclusionProofs.passed).toBe(0);
+    const honest = await verifyRun(source(), id);
+    const keyName = honest.verifierKey.split("+")[0] ?? "";
+    // Same name, another key: what an impostor with the server's data but not its seed would sign with.
+    const impostor = noteVerifierKey(keyName, ed25519FromSeed(new Uint8Array(32).fill(9)).publicKey);
+    const pinned = await verifyRun(source(), id, { verifierKey: impostor });
+    expect(pinned.keyPinned).toBe(true);
+    expect(pinned.ok).toBe(false);
+    expect(failing(pinned)).toEqual(
+      expect.arrayContaining(["checkpoint:run", "ledger:run", "consistency:run"]),
+    );
+    expect(verificationLines(pinned, "in-process")[1]).toBe(`key ${impostor} (pinned)`);
   });
 });

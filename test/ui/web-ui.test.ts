@@ -228,6 +228,53 @@ describe.skipIf(!hasChromium && !inCi)("web view in Chromium", () => {
     if (process.env.UPDATE_UI_SCREENSHOT === "1") copyFileSync(join(ARTIFACTS, "ui-run.png"), README_SHOT);
   }, 60_000);
 
+  it("rejects a tampered run in the browser: the client's verifier, checkpoint signature included", async () => {
+    // The RunProvenance answer is altered on its way to the page: one agent's stored answer, and the
+    // tree size inside the signed checkpoint note.
+    const provenanceAnswers: string[] = [];
+    await page.route(`${origin}/graphql`, async (route) => {
+      if (!(route.request().postData() ?? "").includes("query RunProvenance")) return route.fallback();
+      const response = await route.fetch();
+      const json = (await response.json()) as {
+        data: {
+          orchestration: {
+            leafOrder: string[];
+            agents: { id: string; result: { response: string } | null }[];
+            ledgerProof: { checkpoint: { note: string } };
+          };
+        };
+      };
+      const run = json.data.orchestration;
+      const agent = run.agents.find((a) => a.id === run.leafOrder[1]);
+      if (agent?.result) agent.result.response += " (edited)";
+      const cp = run.ledgerProof.checkpoint;
+      cp.note = cp.note.replace(/\n(\d+)\n/, (_, n: string) => `\n${Number(n) + 1}\n`);
+      provenanceAnswers.push(agent?.id ?? "");
+      await route.fulfill({ response, json });
+    });
+    try {
+      await page.getByTestId("verify-button").click();
+      const verification = page.getByTestId("verification");
+      await expect.poll(() => verification.getAttribute("data-ok")).toBe("false");
+      expect(provenanceAnswers).toHaveLength(1);
+      expect(await page.getByTestId("verify-summary").textContent()).toContain(
+        "6/7 inclusion proofs verified",
+      );
+      const tampered = page.locator(`[data-testid="proof-row"][data-ok="false"]`);
+      expect(await tampered.count()).toBe(1);
+      const failedRunChecks = await page
+        .locator('[data-testid="run-check"][data-ok="false"]')
+        .evaluateAll((els) => els.map((el) => el.textContent ?? ""));
+      expect(failedRunChecks.some((t) => t.includes("merkleRoot recomputes"))).toBe(true);
+      expect(failedRunChecks.some((t) => /checkpoint \d+ signature/.test(t))).toBe(true);
+    } finally {
+      await page.unroute(`${origin}/graphql`);
+    }
+    // Untouched again: the same verifier passes.
+    await page.getByTestId("verify-button").click();
+    await expect.poll(() => page.getByTestId("verification").getAttribute("data-ok")).toBe("true");
+  }, 60_000);
+
   it("pages through the run history and replays a run from its stored events", async () => {
     // Two more (smaller) runs over the API: three runs to page through and to plot.
     for (const query of ["What makes a debate adversarial?", "How does a genome set sampling parameters?"]) {

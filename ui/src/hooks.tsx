@@ -9,16 +9,19 @@ import {
   useRef,
   useState,
 } from "react";
-import { loadApiKey, request, storeApiKey } from "./api.js";
+import type { VexClient } from "../../client/index.js";
+import { createPageClient, loadApiKey, storeApiKey } from "./api.js";
 
 interface ApiKeyContextValue {
   readonly apiKey: string;
   setApiKey(key: string): void;
+  /** The page's client for this key; replaced (and the old one closed) when the key changes. */
+  readonly client: VexClient;
 }
 
-const ApiKeyContext = createContext<ApiKeyContextValue>({ apiKey: "", setApiKey: () => {} });
+const ApiKeyContext = createContext<ApiKeyContextValue | null>(null);
 
-/** The tab's API key, entered once and kept in sessionStorage. */
+/** The tab's API key, entered once and kept in sessionStorage, and the client that uses it. */
 export const ApiKeyProvider = ({ children }: { children: ReactNode }) => {
   const [apiKey, setKey] = useState(loadApiKey);
   const setApiKey = useCallback((key: string) => {
@@ -26,11 +29,20 @@ export const ApiKeyProvider = ({ children }: { children: ReactNode }) => {
     storeApiKey(trimmed);
     setKey(trimmed);
   }, []);
-  const value = useMemo(() => ({ apiKey, setApiKey }), [apiKey, setApiKey]);
+  const client = useMemo(() => createPageClient(apiKey), [apiKey]);
+  useEffect(() => () => void client.close(), [client]);
+  const value = useMemo(() => ({ apiKey, setApiKey, client }), [apiKey, setApiKey, client]);
   return <ApiKeyContext.Provider value={value}>{children}</ApiKeyContext.Provider>;
 };
 
-export const useApiKey = () => useContext(ApiKeyContext);
+export const useApiKey = (): ApiKeyContextValue => {
+  const value = useContext(ApiKeyContext);
+  if (value === null) throw new Error("useApiKey outside ApiKeyProvider");
+  return value;
+};
+
+/** The page's client (for the tab's API key). */
+export const useClient = (): VexClient => useApiKey().client;
 
 export interface QueryState<R> {
   readonly data: R | undefined;
@@ -40,7 +52,7 @@ export interface QueryState<R> {
 }
 
 /**
- * Runs a query over HTTP and again whenever the key, the variables (by value) or `reload()` change it.
+ * Runs a query through the page's client, and again whenever the key, the variables (by value) or `reload()` change it.
  * Keeps the previous data while a reload is in flight.
  */
 export const useQuery = <R, V>(
@@ -48,7 +60,7 @@ export const useQuery = <R, V>(
   variables: V,
   skip = false,
 ): QueryState<R> => {
-  const { apiKey } = useApiKey();
+  const client = useClient();
   const [state, setState] = useState<{ data: R | undefined; error: unknown; loading: boolean }>({
     data: undefined,
     error: undefined,
@@ -63,7 +75,7 @@ export const useQuery = <R, V>(
     if (skip) return;
     const abort = new AbortController();
     setState((s) => ({ ...s, loading: true }));
-    request(apiKey, document, varsRef.current, abort.signal).then(
+    client.requestWithSignal(document, varsRef.current, abort.signal).then(
       (data) => {
         if (!abort.signal.aborted) setState({ data, error: undefined, loading: false });
       },
@@ -72,7 +84,7 @@ export const useQuery = <R, V>(
       },
     );
     return () => abort.abort();
-  }, [apiKey, document, vars, tick, skip]);
+  }, [client, document, vars, tick, skip]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
 };

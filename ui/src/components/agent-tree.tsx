@@ -1,4 +1,4 @@
-import type { AgentView, TokenStream, TreeNode } from "../run-state.js";
+import type { AgentView, TokenStream, TreeNode } from "../../../client/index.js";
 import { Chip, Hash, Meter, RoleBadge } from "./common.js";
 
 export interface AgentTreeProps {

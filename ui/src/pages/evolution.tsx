@@ -1,29 +1,28 @@
 import { useEffect, useMemo, useState } from "react";
 import {
+  AGENT_ROLES,
   type AgentRole,
   AgentsDocument,
   type AgentsQuery,
-  EvolutionEventsDocument,
   type EvolutionRecordFieldsFragment,
   EvolutionRecordsDocument,
   GenePoolDocument,
   type GenePoolQuery,
   RulesDocument,
   TraitCorrelationsDocument,
-} from "../../../client/generated/graphql.js";
-import { subscribe } from "../api.js";
+} from "../../../client/index.js";
 import { ErrorBanner, Meter, RoleBadge, when } from "../components/common.js";
 import { CorrelationBar, LinePlot, type Series, TRAIT_COLORS, TRAITS } from "../components/plot.js";
-import { useApiKey, useQuery } from "../hooks.js";
+import { useClient, useQuery } from "../hooks.js";
 import { Link } from "../router.js";
 
-const ROLES: readonly AgentRole[] = ["ROOT", "RESEARCHER", "CRITIC"];
+const ROLES: readonly AgentRole[] = AGENT_ROLES;
 /** Agents per role the plot looks back over (the API's largest page). */
 const PLOT_AGENTS = 100;
 
 /** The tenant's gene pool per role, traits and fitness over runs, evolution steps, rules, correlations. */
 export const EvolutionPage = () => {
-  const { apiKey } = useApiKey();
+  const client = useClient();
   const [role, setRole] = useState<AgentRole>("RESEARCHER");
   const pool = useQuery(GenePoolDocument, {});
   const agents = useQuery(AgentsDocument, { first: PLOT_AGENTS, role });
@@ -38,20 +37,18 @@ export const EvolutionPage = () => {
   useEffect(() => {
     setLive([]);
     setLiveError(undefined);
-    return subscribe(
-      apiKey,
-      EvolutionEventsDocument,
-      {},
-      {
-        next: ({ evolutionEvents: r }) => {
-          setLive((old) => [r, ...old.filter((o) => o.id !== r.id)]);
-          reloadPool();
-          reloadAgents();
-        },
-        error: setLiveError,
-      },
-    );
-  }, [apiKey, reloadPool, reloadAgents]);
+    const abort = new AbortController();
+    (async () => {
+      for await (const r of client.evolution.events({ signal: abort.signal })) {
+        setLive((old) => [r, ...old.filter((o) => o.id !== r.id)]);
+        reloadPool();
+        reloadAgents();
+      }
+    })().catch((e: unknown) => {
+      if (!abort.signal.aborted) setLiveError(e);
+    });
+    return () => abort.abort();
+  }, [client, reloadPool, reloadAgents]);
 
   const history = useMemo(() => {
     const stored = records.data?.evolutionRecords.edges.map((e) => e.node) ?? [];

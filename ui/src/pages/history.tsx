@@ -1,6 +1,5 @@
 import { useState } from "react";
-import { OrchestrationsDocument, type RunStatus } from "../../../client/generated/graphql.js";
-import { RUN_STATUSES } from "../../../src/domain/run.js";
+import { OrchestrationsDocument, RUN_STATUSES, type RunStatus } from "../../../client/index.js";
 import { Chip, ErrorBanner, Hash, Meter, when } from "../components/common.js";
 import { useQuery } from "../hooks.js";
 import { Link, navigate } from "../router.js";

@@ -1,23 +1,21 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import {
-  AgentTokensDocument,
-  CancelOrchestrationDocument,
+  agentTree,
+  appendTokens,
   type EventFieldsFragment,
+  foldRunEvents,
+  isTerminal,
   OrchestrationDocument,
-  OrchestrationEventLogDocument,
-  OrchestrationEventsDocument,
-  RunProvenanceDocument,
-} from "../../../client/generated/graphql.js";
-import { request, subscribe } from "../api.js";
+  type RunVerification,
+  type TokenStream,
+  verifyRun,
+} from "../../../client/index.js";
 import { AgentTree } from "../components/agent-tree.js";
 import { Chip, ErrorBanner, Hash, Meter, when } from "../components/common.js";
-import { useApiKey, useQuery } from "../hooks.js";
+import { Scrubber } from "../components/scrubber.js";
+import { VerificationResult } from "../components/verification.js";
+import { useClient, useQuery } from "../hooks.js";
 import { Link } from "../router.js";
-import { agentTree, appendTokens, foldEvents, isTerminal, type TokenStream } from "../run-state.js";
-import { type RunVerification, verifyRun } from "../verify.js";
-
-/** Events the log query returns at most per call (Orchestration.events). */
-const LOG_PAGE = 1000;
 
 /** loading; live (following the run); finished (was followed live, has ended); stored (opened after it ended). */
 type Feed = "loading" | "live" | "finished" | "stored";
@@ -30,14 +28,42 @@ const FEED_LABEL: Record<Feed, string> = {
 };
 
 /**
- * One run: replayed from its stored event log, then followed live (orchestrationEvents after the last
- * stored seq, and agentTokens) until it finishes. A scrubber replays the stored events step by step.
+ * Calls `flush` once per animation frame with what was queued since: a replay of thousands of stored
+ * events, or a burst of tokens, renders once per frame rather than once per item.
+ */
+const frameBatcher = <T,>(flush: (items: T[]) => void) => {
+  let pending: T[] = [];
+  let frame = 0;
+  return {
+    push(item: T) {
+      pending.push(item);
+      if (frame === 0) {
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          const items = pending;
+          pending = [];
+          flush(items);
+        });
+      }
+    },
+    cancel() {
+      if (frame !== 0) cancelAnimationFrame(frame);
+      frame = 0;
+      pending = [];
+    },
+  };
+};
+
+/**
+ * One run, followed with the client's `watch` (its stored events replayed, then live, resumed after a
+ * dropped connection) and its live tokens, until it finishes. A scrubber replays the stored events step
+ * by step.
  */
 export const RunPage = ({ id }: { id: string }) => {
-  const { apiKey } = useApiKey();
+  const client = useClient();
   const run = useQuery(OrchestrationDocument, { id });
   const [events, setEvents] = useState<EventFieldsFragment[]>([]);
-  const [feed, setFeed] = useState<Feed>("loading");
+  const [ended, setEnded] = useState(false);
   const [feedError, setFeedError] = useState<unknown>();
   const [tokens, setTokens] = useState<Record<string, TokenStream>>({});
   const [cursor, setCursor] = useState<number | null>(null);
@@ -46,95 +72,60 @@ export const RunPage = ({ id }: { id: string }) => {
   const [verifyError, setVerifyError] = useState<unknown>();
   const [actionError, setActionError] = useState<unknown>();
   const reloadRun = run.reload;
+  // Whether the run had already ended when the page opened it (then nothing it shows is live).
+  const openedEnded = useRef<boolean | null>(null);
+  const detailStatus = run.data?.orchestration?.status;
+  if (openedEnded.current === null && detailStatus !== undefined) {
+    openedEnded.current = isTerminal(detailStatus);
+  }
 
-  // The stored log over HTTP, then the live feed from its last seq; tokens from the start.
   useEffect(() => {
     const abort = new AbortController();
-    const stops: (() => void)[] = [];
-    let pending: { agentId: string; kind: string; text: string }[] = [];
-    let frame = 0;
-    const flush = () => {
-      frame = 0;
-      const pieces = pending;
-      pending = [];
-      setTokens((t) => appendTokens(t, pieces));
-    };
+    const { signal } = abort;
+    const eventBatch = frameBatcher<EventFieldsFragment>((items) => setEvents((old) => [...old, ...items]));
+    const tokenBatch = frameBatcher<{ agentId: string; kind: string; text: string }>((pieces) =>
+      setTokens((t) => appendTokens(t, pieces)),
+    );
     setEvents([]);
+    setEnded(false);
     setTokens({});
-    setFeed("loading");
     setFeedError(undefined);
     setCursor(null);
     setVerification(null);
-    stops.push(
-      subscribe(
-        apiKey,
-        AgentTokensDocument,
-        { orchestrationId: id },
-        {
-          next: ({ agentTokens: t }) => {
-            pending.push({ agentId: t.agentId, kind: t.kind, text: t.text });
-            if (frame === 0) frame = requestAnimationFrame(flush);
-          },
-          error: () => {}, // tokens are a nicety; the event feed reports connection problems
-        },
-      ),
-    );
-    const stopAll = () => {
-      for (const stop of stops.splice(0)) stop();
-    };
+    openedEnded.current = null;
+    // Tokens are a nicety: the event feed reports connection problems.
     (async () => {
-      const stored: EventFieldsFragment[] = [];
-      for (;;) {
-        const afterSeq = stored.at(-1)?.seq ?? 0;
-        const page = await request(apiKey, OrchestrationEventLogDocument, { id, afterSeq }, abort.signal);
-        if (page.orchestration === null) throw new Error(`No run ${id} in your tenant.`);
-        stored.push(...page.orchestration.events);
-        if (page.orchestration.events.length < LOG_PAGE) break;
-      }
-      if (abort.signal.aborted) return;
-      setEvents(stored);
-      if (stored.some((e) => e.__typename === "RunFinished")) {
-        stopAll();
-        setFeed("stored");
-        return;
-      }
-      setFeed("live");
-      stops.push(
-        subscribe(
-          apiKey,
-          OrchestrationEventsDocument,
-          { orchestrationId: id, afterSeq: stored.at(-1)?.seq ?? 0 },
-          {
-            next: ({ orchestrationEvents: e }) => {
-              setEvents((old) => (old.length > 0 && (old.at(-1)?.seq ?? 0) >= e.seq ? old : [...old, e]));
-              if (e.__typename === "RunFinished") reloadRun();
-            },
-            error: (err) => {
-              setFeedError(err);
-              setFeed("finished");
-            },
-            complete: () => {
-              stopAll();
-              setFeed("finished");
-            },
-          },
-        ),
-      );
-    })().catch((err: unknown) => {
-      if (abort.signal.aborted) return;
-      stopAll();
-      setFeedError(err);
-      setFeed("finished");
-    });
+      for await (const t of client.tokens(id, { signal })) tokenBatch.push(t);
+    })().catch(() => undefined);
+    (async () => {
+      for await (const e of client.watch(id, { signal })) eventBatch.push(e);
+      if (signal.aborted) return;
+      setEnded(true);
+      reloadRun();
+    })()
+      .catch((err: unknown) => {
+        if (signal.aborted) return;
+        setFeedError(err);
+        setEnded(true);
+      })
+      .finally(() => abort.abort()); // the tokens end with the run
     return () => {
       abort.abort();
-      stopAll();
-      if (frame !== 0) cancelAnimationFrame(frame);
+      eventBatch.cancel();
+      tokenBatch.cancel();
     };
-  }, [apiKey, id, reloadRun]);
+  }, [client, id, reloadRun]);
+
+  const feed: Feed = ended
+    ? openedEnded.current
+      ? "stored"
+      : "finished"
+    : openedEnded.current === false && events.length > 0
+      ? "live"
+      : "loading";
 
   const shown = cursor === null ? events.length : Math.min(cursor, events.length);
-  const view = useMemo(() => foldEvents(events, shown), [events, shown]);
+  const view = useMemo(() => foldRunEvents(events, shown), [events, shown]);
   const roots = useMemo(() => agentTree(view), [view]);
   const replaying = cursor !== null && cursor < events.length;
   const proofs = useMemo(
@@ -156,20 +147,18 @@ export const RunPage = ({ id }: { id: string }) => {
     setVerifying(true);
     setVerifyError(undefined);
     try {
-      const { orchestration } = await request(apiKey, RunProvenanceDocument, { id });
-      if (orchestration === null) throw new Error(`No run ${id} in your tenant.`);
-      setVerification(verifyRun(orchestration));
+      setVerification(await verifyRun(client, id));
     } catch (e) {
       setVerifyError(e);
     } finally {
       setVerifying(false);
     }
-  }, [apiKey, id]);
+  }, [client, id]);
 
   const cancel = async () => {
     setActionError(undefined);
     try {
-      await request(apiKey, CancelOrchestrationDocument, { id });
+      await client.cancelOrchestration(id);
     } catch (e) {
       setActionError(e);
     }
@@ -301,156 +290,5 @@ export const RunPage = ({ id }: { id: string }) => {
         </aside>
       </div>
     </section>
-  );
-};
-
-const describeEvent = (e: EventFieldsFragment | undefined): string => {
-  if (!e) return "before the first event";
-  switch (e.__typename) {
-    case "AgentStarted":
-      return `${e.agent.role} ${e.agent.name} started`;
-    case "DebateRoundCompleted":
-      return `debate round ${e.round}: ${e.debateRound.outcome.toLowerCase()}`;
-    case "AgentCompleted":
-      return `${e.agent.role} completed (${e.result.confidence.toFixed(2)})`;
-    case "AgentFailed":
-      return `agent failed: ${e.error?.code ?? ""}`;
-    case "RunFinished":
-      return `run finished: ${e.status}`;
-    case "EvolutionApplied":
-      return `evolution: ${e.record.role} generation ${e.record.generation}`;
-    default:
-      return e.__typename;
-  }
-};
-
-/** Replay control over the stored events: step, scrub, or play from the start. */
-const Scrubber = ({
-  total,
-  shown,
-  event,
-  live,
-  onChange,
-}: {
-  total: number;
-  shown: number;
-  event: EventFieldsFragment | undefined;
-  live: boolean;
-  onChange(n: number): void;
-}) => {
-  const [playing, setPlaying] = useState(false);
-  const shownRef = useRef(shown);
-  shownRef.current = shown;
-  useEffect(() => {
-    if (!playing) return;
-    const timer = setInterval(() => {
-      const next = shownRef.current + 1;
-      onChange(next);
-      if (next >= total) setPlaying(false);
-    }, 350);
-    return () => clearInterval(timer);
-  }, [playing, total, onChange]);
-  if (total === 0) return null;
-  return (
-    <div className="scrubber card" data-testid="replay">
-      <button
-        type="button"
-        className="btn btn-small"
-        onClick={() => {
-          if (shown >= total) onChange(0);
-          setPlaying((p) => !p);
-        }}
-        title="Replay the stored events"
-      >
-        {playing ? "❚❚ pause" : "▶ replay"}
-      </button>
-      <button
-        type="button"
-        className="btn btn-small"
-        onClick={() => onChange(Math.max(0, shown - 1))}
-        title="Step back"
-      >
-        ‹
-      </button>
-      <input
-        type="range"
-        min={0}
-        max={total}
-        value={shown}
-        onChange={(e) => {
-          setPlaying(false);
-          onChange(Number(e.target.value));
-        }}
-        aria-label="Event"
-        data-testid="replay-slider"
-      />
-      <button
-        type="button"
-        className="btn btn-small"
-        onClick={() => onChange(shown + 1)}
-        title="Step forward"
-      >
-        ›
-      </button>
-      <span className="small scrub-label" data-testid="replay-label">
-        event {shown}/{total} · {describeEvent(event)}
-        {shown < total ? "" : live ? " · following live" : ""}
-      </span>
-    </div>
-  );
-};
-
-const VerificationResult = ({ result }: { result: RunVerification }) => {
-  const rows = new Map<string, { role: string; leaf?: boolean; inclusion?: boolean; trace?: boolean }>();
-  for (const c of result.checks) {
-    if (!c.agentId) continue;
-    const row = rows.get(c.agentId) ?? { role: c.name.split(" ")[0] ?? "" };
-    if (c.kind === "leaf") row.leaf = c.ok;
-    if (c.kind === "inclusion") row.inclusion = c.ok;
-    if (c.kind === "trace") row.trace = c.ok;
-    rows.set(c.agentId, row);
-  }
-  const mark = (ok: boolean | undefined) =>
-    ok === undefined ? "—" : <span className={ok ? "ok" : "bad"}>{ok ? "✓" : "✗"}</span>;
-  const { passed, total } = result.inclusionProofs;
-  return (
-    <div className="verification" data-testid="verification" data-ok={result.ok}>
-      <div className={result.ok ? "verdict verdict-ok" : "verdict verdict-bad"} data-testid="verify-summary">
-        {result.ok ? "✓" : "✗"} {passed}/{total} inclusion proofs verified
-        {result.ok ? " · every hash recomputed" : " · see the failing checks"}
-      </div>
-      <table className="checks">
-        <thead>
-          <tr>
-            <th>leaf</th>
-            <th>agent</th>
-            <th title="result recomputes to contextHash">hash</th>
-            <th title="RFC 9162 inclusion proof reaches the Merkle root">proof</th>
-            <th title="transcript recomputes to traceRoot">trace</th>
-          </tr>
-        </thead>
-        <tbody>
-          {[...rows.entries()].map(([agentId, row], i) => (
-            <tr key={agentId} data-testid="proof-row" data-ok={row.inclusion === true}>
-              <td>{i}</td>
-              <td title={agentId}>{row.role}</td>
-              <td>{mark(row.leaf)}</td>
-              <td>{mark(row.inclusion)}</td>
-              <td>{mark(row.trace)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <ul className="plain checklist">
-        {result.checks
-          .filter((c) => !c.agentId)
-          .map((c) => (
-            <li key={c.name} data-testid="run-check" data-ok={c.ok}>
-              <span className={c.ok ? "ok" : "bad"}>{c.ok ? "✓" : "✗"}</span> {c.name}
-              {c.detail && <span className="muted"> · {c.detail}</span>}
-            </li>
-          ))}
-      </ul>
-    </div>
   );
 };

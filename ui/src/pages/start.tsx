@@ -1,31 +1,29 @@
 import { type FormEvent, useState } from "react";
 import {
+  agentCount,
+  CONSENSUS_PROTOCOLS,
   type ConsensusProtocol,
-  type EvolutionMode,
-  StartOrchestrationDocument,
-  type StartOrchestrationInput,
-} from "../../../client/generated/graphql.js";
-import { agentCount, CONSENSUS_PROTOCOLS, EVOLUTION_MODES } from "../../../src/domain/run.js";
-import {
   DEFAULT_AGENTS_PER_LEVEL,
   DEFAULT_CONSENSUS,
   DEFAULT_EVOLUTION,
   DEFAULT_MAX_DEBATE_ROUNDS,
   DEFAULT_MAX_DEPTH,
+  EVOLUTION_MODES,
+  type EvolutionMode,
   MAX_AGENTS_PER_LEVEL,
   MAX_DEBATE_ROUNDS,
   MAX_DEPTH,
-} from "../../../src/orchestrator/defaults.js";
-import { request } from "../api.js";
+  type StartOrchestrationInput,
+} from "../../../client/index.js";
 import { ErrorBanner } from "../components/common.js";
-import { useApiKey } from "../hooks.js";
+import { useClient } from "../hooks.js";
 import { navigate } from "../router.js";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Starts a run and opens its live view. */
 export const StartPage = () => {
-  const { apiKey } = useApiKey();
+  const client = useClient();
   const [query, setQuery] = useState("");
   const [maxDepth, setMaxDepth] = useState(DEFAULT_MAX_DEPTH);
   const [agentsPerLevel, setAgentsPerLevel] = useState(DEFAULT_AGENTS_PER_LEVEL);
@@ -52,7 +50,7 @@ export const StartPage = () => {
       ...(seed.trim() === "" ? {} : { seed: Number(seed) }),
     };
     try {
-      const { startOrchestration: run } = await request(apiKey, StartOrchestrationDocument, { input });
+      const run = await client.startOrchestration(input);
       navigate(`/runs/${encodeURIComponent(run.id)}`);
     } catch (err) {
       setError(err);

@@ -2,7 +2,7 @@ import type { EvolutionService } from "../orchestrator/evolution/create-evolutio
 import type { Orchestrator } from "../orchestrator/orchestrator.js";
 import type { ProvenanceService } from "../orchestrator/provenance-service.js";
 import type { Store } from "../ports/stores.js";
-import type { Loaders } from "../resolvers/loaders.js";
+import type { Loaders } from "./loaders.js";
 
 /** What every resolver gets: the caller's tenant and the services it may use. Built per request / socket. */
 export interface GraphQLContext {

@@ -5,11 +5,12 @@ import type {
   EvolutionRecordFieldsFragment,
   RoundOutcome,
   RunStatus,
-} from "../../client/generated/graphql.js";
+} from "./generated/graphql.js";
 
 /**
- * What the live view shows of a run, folded from its events (pure: the same events give the same
- * view, which is what makes replay from the stored event log possible) plus live tokens.
+ * A run's state folded from its events: the one reducer of every consumer (the web view's live view
+ * and replay, the CLI's progress). Pure: the same events give the same view, which is what makes
+ * replay from the stored event log possible.
  */
 
 export interface RoundView {
@@ -71,6 +72,32 @@ const patch = (view: RunView, id: string, change: (a: AgentView) => AgentView): 
   const agent = view.agents[id];
   return agent ? { ...view, agents: { ...view.agents, [id]: change(agent) } } : view;
 };
+
+/** The round of an agent's last completed debate round (0 before the first). */
+export const lastRound = (agent: AgentView): number => agent.rounds.at(-1)?.round ?? 0;
+
+/**
+ * Items in tree order: each after its parent, siblings in the given order. An item whose parent is not
+ * among them is a root.
+ */
+export const inTreeOrder = <T extends { readonly id: string; readonly parentId: string | null }>(
+  items: readonly T[],
+): T[] => {
+  const byParent = childrenByParent(items);
+  const out: T[] = [];
+  const visit = (parent: string | null) => {
+    for (const item of byParent.get(parent) ?? []) {
+      out.push(item);
+      visit(item.id);
+    }
+  };
+  visit(null);
+  return out;
+};
+
+/** A run's agents in tree order: each after its parent, siblings in spawn order. */
+export const agentsInTreeOrder = (view: RunView): AgentView[] =>
+  inTreeOrder(view.order.flatMap((id) => view.agents[id] ?? []));
 
 /** One stored event applied to the view. Events at or below lastSeq are ignored (replay overlap). */
 export const applyEvent = (view: RunView, event: EventFieldsFragment): RunView => {
@@ -147,7 +174,7 @@ export const applyEvent = (view: RunView, event: EventFieldsFragment): RunView =
 };
 
 /** The view after the first `count` events (all of them when count is undefined). */
-export const foldEvents = (events: readonly EventFieldsFragment[], count?: number): RunView =>
+export const foldRunEvents = (events: readonly EventFieldsFragment[], count?: number): RunView =>
   events.slice(0, count ?? events.length).reduce(applyEvent, EMPTY_RUN);
 
 export interface TreeNode {
@@ -155,15 +182,22 @@ export interface TreeNode {
   readonly children: readonly TreeNode[];
 }
 
+/** Items by parent id (null for roots: no parent, or a parent not among them), in the given order. */
+const childrenByParent = <T extends { readonly id: string; readonly parentId: string | null }>(
+  items: readonly T[],
+): Map<string | null, T[]> => {
+  const ids = new Set(items.map((item) => item.id));
+  const children = new Map<string | null, T[]>();
+  for (const item of items) {
+    const parent = item.parentId !== null && ids.has(item.parentId) ? item.parentId : null;
+    children.set(parent, [...(children.get(parent) ?? []), item]);
+  }
+  return children;
+};
+
 /** The agents as trees (normally one, rooted at the ROOT agent), children in spawn order. */
 export const agentTree = (view: RunView): TreeNode[] => {
-  const children = new Map<string | null, AgentView[]>();
-  for (const id of view.order) {
-    const agent = view.agents[id];
-    if (!agent) continue;
-    const parent = agent.parentId !== null && view.agents[agent.parentId] ? agent.parentId : null;
-    children.set(parent, [...(children.get(parent) ?? []), agent]);
-  }
+  const children = childrenByParent(view.order.flatMap((id) => view.agents[id] ?? []));
   const build = (agent: AgentView): TreeNode => ({
     agent,
     children: (children.get(agent.id) ?? []).map(build),
@@ -193,5 +227,5 @@ export const appendTokens = (
   return next;
 };
 
-const TERMINAL: ReadonlySet<RunStatus> = new Set(["SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"]);
-export const isTerminal = (status: RunStatus): boolean => TERMINAL.has(status);
+/** True for a status a run never leaves (SUCCEEDED, FAILED, CANCELLED, INTERRUPTED): the domain's. */
+export { isTerminal } from "../src/domain/run.js";
