@@ -4,6 +4,8 @@ import { AppError, ErrorCode } from "../domain/errors.js";
 
 /** Code for a GraphQLError that carries none: graphql-ws reports validation errors without one. */
 export const VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED";
+/** Code of a request the endpoint does not serve (Apollo's, used on every transport). */
+export const BAD_REQUEST = "BAD_REQUEST";
 /** Code of a document that does not parse (Apollo's, used on WebSocket too). */
 export const PARSE_FAILED = "GRAPHQL_PARSE_FAILED";
 
