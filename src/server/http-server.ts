@@ -9,6 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { Tracer } from "../ports/tracing.js";
 import type { Authenticator, Principal } from "./auth.js";
 import type { GraphQLContext } from "./context.js";
 import { BAD_REQUEST, type ErrorFormatter } from "./errors.js";
@@ -21,6 +22,7 @@ import {
   type Limits,
 } from "./limits.js";
 import { createGraphqlSse } from "./sse.js";
+import { operationSpans, traceRequests } from "./tracing.js";
 import { serveUi, UI_PATH } from "./ui.js";
 import { attachGraphqlWs } from "./ws.js";
 
@@ -61,6 +63,8 @@ export interface HttpServerOptions {
   readonly limits: Limits;
   /** How long shutdown waits for in-flight HTTP requests before closing their connections. */
   readonly drainTimeoutMs: number;
+  /** A span per GraphQL request over HTTP; none when absent. */
+  readonly tracer?: Tracer;
 }
 
 export interface HttpServer {
@@ -134,6 +138,7 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
       // Armor's plugins are written for any context; ours only adds fields.
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
       subscriptionsOverStreamsOnly,
+      ...(options.tracer ? [operationSpans] : []),
       ApolloServerPluginDrainHttpServer({
         httpServer: server,
         stopGracePeriodMillis: options.drainTimeoutMs,
@@ -173,6 +178,7 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   app.use(GRAPHQL_STREAM_PATH, express.json({ limit: bodyLimitBytes(options.limits) }), sse.handler);
   app.use(
     GRAPHQL_PATH,
+    ...(options.tracer ? [traceRequests(options.tracer)] : []),
     express.json({ limit: bodyLimitBytes(options.limits) }),
     documentGuard(options.limits),
     expressMiddleware(apollo, {
