@@ -4,11 +4,13 @@ import { type Logger, pino } from "pino";
 import { instrumentBus, instrumentLlm, instrumentStore } from "./adapters/metrics/instrument.js";
 import { createMetrics } from "./adapters/metrics/metrics.js";
 import { createFlexibleRateLimiter } from "./adapters/rate-limit/flexible-rate-limiter.js";
+import { openTracing } from "./adapters/telemetry/tracing.js";
 import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
 import { openLlm } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
+import { traced } from "./app/tracing.js";
 import type { Config } from "./config.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
@@ -57,7 +59,8 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
   });
   const backends = await openBackends(config, clock);
   const store = instrumentStore(backends.store, metrics);
-  const llm = instrumentLlm(overrides.llm ?? openLlm(config), metrics);
+  const tracing = openTracing(config.tracing);
+  const llm = traced(instrumentLlm(overrides.llm ?? openLlm(config), metrics), tracing, config);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);
   const baseMaxTokens = config.llm.baseMaxTokens;
@@ -94,6 +97,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     }),
     maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
     hooks: [evolution.hook, provenance.hook],
+    tracer: tracing.tracer,
     onBackgroundError: (err, { runId, hook }) =>
       logger.error({ err, runId, hook }, "run step failed outside its own error handling"),
   });
@@ -133,6 +137,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     production: config.production,
     limits: config.limits,
     drainTimeoutMs: config.shutdownTimeoutMs,
+    tracer: tracing.tracer,
   });
 
   const recovered = await orchestrator.recover();
@@ -163,6 +168,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
         await busHandle.close();
         evolution.stop();
         await backends.close();
+        await tracing.shutdown();
         logger.info("stopped");
       })();
       return stopping;

@@ -36,7 +36,15 @@ export const CONFIG_DEFAULTS = {
   ledgerOrigin: "vex.localhost/ledger",
   anchorFileName: "anchors.jsonl",
   anchors: "file",
+  serviceName: "vex-graphql",
+  otlpProtocol: "http/protobuf",
 } as const;
+
+/** OTLP transports the trace exporter speaks (OTEL_EXPORTER_OTLP_PROTOCOL); gRPC is not one of them. */
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+/** Path of the traces signal under OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP). */
+const OTLP_TRACES_PATH = "v1/traces";
 
 /** Anchor backends VEX_ANCHORS may list. */
 export const ANCHOR_BACKENDS = ["file", "mongo"] as const;
@@ -46,6 +54,22 @@ export type AnchorBackendName = (typeof ANCHOR_BACKENDS)[number];
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** OpenTelemetry's `key1=value1,key2=value2` lists (values percent-encoded), as for OTEL_EXPORTER_OTLP_HEADERS. */
+const keyValueList = z
+  .string()
+  .regex(
+    /^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/,
+    "must be a list of key=value pairs separated by commas",
+  )
+  .transform((v) =>
+    Object.fromEntries(
+      v.split(",").map((pair) => {
+        const at = pair.indexOf("=");
+        return [pair.slice(0, at).trim(), decodeURIComponent(pair.slice(at + 1).trim())];
+      }),
+    ),
+  );
 
 /** Every environment variable the server reads, with its parser. Nothing else reads process.env. */
 const envSchema = z.object({
@@ -118,6 +142,15 @@ const envSchema = z.object({
       ),
     ])
     .pipe(z.array(z.enum(ANCHOR_BACKENDS))),
+  OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default(CONFIG_DEFAULTS.serviceName),
+  VEX_TRACE_CONTENT: z.enum(["true", "false"]).default("false"),
   NODE_ENV: z.string().optional(),
 });
 
@@ -170,6 +203,19 @@ export interface Config {
     /** JSONL file of the file anchor. */
     readonly anchorFile: string;
   };
+  /** OpenTelemetry traces: off unless an OTLP endpoint is configured. */
+  readonly tracing:
+    | { readonly kind: "off" }
+    | {
+        readonly kind: "otlp";
+        /** The traces endpoint itself (…/v1/traces). */
+        readonly url: string;
+        readonly protocol: OtlpProtocol;
+        readonly headers: Readonly<Record<string, string>>;
+        readonly serviceName: string;
+        /** Whether spans carry prompts and answers (VEX_TRACE_CONTENT); off by default. */
+        readonly content: boolean;
+      };
 }
 
 /** Raised for invalid configuration; its message names every offending variable. */
@@ -246,5 +292,28 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
       anchors: e.VEX_ANCHORS,
       anchorFile: e.VEX_ANCHOR_FILE ?? join(e.VEX_DATA_DIR, CONFIG_DEFAULTS.anchorFileName),
     },
+    tracing: tracingOf(e),
   });
+};
+
+/**
+ * Traces go to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or to OTEL_EXPORTER_OTLP_ENDPOINT plus
+ * /v1/traces; the signal-specific protocol and headers win over the general ones (the OTLP
+ * exporter specification's rules).
+ */
+const tracingOf = (e: z.infer<typeof envSchema>): Config["tracing"] => {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (base === undefined ? undefined : `${base.replace(/\/+$/, "")}/${OTLP_TRACES_PATH}`);
+  if (url === undefined || e.OTEL_SDK_DISABLED === "true") return { kind: "off" };
+  return {
+    kind: "otlp",
+    url,
+    protocol:
+      e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? CONFIG_DEFAULTS.otlpProtocol,
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: e.OTEL_SERVICE_NAME,
+    content: e.VEX_TRACE_CONTENT === "true",
+  };
 };

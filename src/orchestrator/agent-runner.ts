@@ -1,3 +1,4 @@
+import { SpanStatusCode } from "@opentelemetry/api";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { toLlmParams } from "../domain/genome.js";
 import { agentLeafHash } from "../domain/leaf.js";
@@ -18,6 +19,7 @@ import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient, LlmMessage } from "../ports/llm.js";
 import type { Store } from "../ports/stores.js";
+import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { runDebate } from "./debate.js";
 import type { RunHook } from "./hooks.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
@@ -44,6 +46,8 @@ export interface RunContext {
     readonly ids: IdGenerator;
     readonly genomes: GenomeSource;
     readonly hooks?: readonly RunHook[];
+    /** Spans for runs, agents and their LLM calls; none when absent. */
+    readonly tracer?: Tracer;
   };
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
@@ -95,9 +99,36 @@ const checkAborted = (signal: AbortSignal) => {
 /**
  * Runs one agent and, if it coordinates, its subtree: children run concurrently, then the agent
  * synthesises their answers; every answer is debated; the agent and its result are stored before
- * the matching events are published. Returns the completed agent.
+ * the matching events are published. Returns the completed agent. Traced as an `invoke_agent`
+ * span, the parent of its LLM calls' and its children's spans.
  */
-export const runAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> => {
+export const runAgent = (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
+  (ctx.deps.tracer ?? untraced).startActiveSpan(
+    `${GEN_AI_OPERATIONS.agent} ${spec.name}`,
+    {
+      attributes: {
+        [GEN_AI.operation]: GEN_AI_OPERATIONS.agent,
+        [GEN_AI.agentName]: spec.name,
+        [GEN_AI.conversationId]: ctx.runId,
+        [VEX_ATTRIBUTES.runId]: ctx.runId,
+        [VEX_ATTRIBUTES.leafIndex]: spec.ordinal,
+      },
+    },
+    async (span) => {
+      try {
+        const agent = await executeAgent(ctx, spec);
+        span.setAttributes({ [GEN_AI.agentId]: agent.id, [VEX_ATTRIBUTES.agentId]: agent.id });
+        return agent;
+      } catch (e) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+        throw e;
+      } finally {
+        span.end();
+      }
+    },
+  );
+
+const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> => {
   checkAborted(ctx.signal);
   const { store, clock, ids, genomes } = ctx.deps;
   const prior = ctx.existing.get(spec.ordinal);

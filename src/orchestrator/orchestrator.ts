@@ -8,6 +8,7 @@ import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { Store } from "../ports/stores.js";
+import type { Tracer } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
 import { DEFAULT_RUN_LEASE_MS } from "./defaults.js";
 import type { RunHook } from "./hooks.js";
@@ -41,6 +42,8 @@ export interface OrchestratorDeps {
   readonly hooks?: readonly RunHook[];
   /** Errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
   readonly onBackgroundError?: BackgroundErrorHandler;
+  /** Spans for runs (invoke_workflow) and agents (invoke_agent); none when absent. */
+  readonly tracer?: Tracer;
 }
 
 export interface Orchestrator {

@@ -1,7 +1,9 @@
+import { SpanStatusCode } from "@opentelemetry/api";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import type { Agent, AgentState, Run, RunError, RunStatus } from "../domain/run.js";
 import { runTraceRoot } from "../domain/transcript.js";
+import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
 import type { RunCompletion } from "./hooks.js";
 import { createRunEventLog } from "./run-events.js";
@@ -12,6 +14,9 @@ export const FINAL_WRITE_RETRY_MS = 500;
 export const FINAL_WRITE_RETRY_MAX_MS = 10_000;
 /** Each further attempt to record a run's end waits this many times longer, up to the maximum. */
 const FINAL_WRITE_BACKOFF_FACTOR = 2;
+
+/** Span attribute: the status a run ended with. */
+const RUN_STATUS_ATTRIBUTE = "vex.run.status";
 
 /** Receives errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
 export type BackgroundErrorHandler = (error: unknown, context: { runId: string; hook?: string }) => void;
@@ -93,7 +98,28 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     }
   };
 
-  return async (run, controller, existing) => {
+  const traced: ExecuteRun = (run, controller, existing) =>
+    (deps.tracer ?? untraced).startActiveSpan(
+      GEN_AI_OPERATIONS.workflow,
+      {
+        attributes: {
+          [GEN_AI.operation]: GEN_AI_OPERATIONS.workflow,
+          [GEN_AI.conversationId]: run.id,
+          [VEX_ATTRIBUTES.runId]: run.id,
+        },
+      },
+      async (span) => {
+        try {
+          const status = await execute(run, controller, existing);
+          span.setAttribute(RUN_STATUS_ATTRIBUTE, status);
+          if (status === "FAILED") span.setStatus({ code: SpanStatusCode.ERROR });
+        } finally {
+          span.end();
+        }
+      },
+    );
+
+  const execute = async (run: Run, controller: AbortController, existing: readonly Agent[]) => {
     const lastSeq = existing.length > 0 ? await store.events.lastSeq(run.tenantId, run.id) : 0;
     const log = createRunEventLog({
       store,
@@ -158,7 +184,9 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         error: final.error ?? null,
       });
     });
+    return status;
   };
+  return traced;
 };
 
 /** The run's result fields from its completed agents. */

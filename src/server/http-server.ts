@@ -10,6 +10,7 @@ import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { ErrorCode } from "../domain/errors.js";
+import type { Tracer } from "../ports/tracing.js";
 import type { GraphQLContext } from "../resolvers/context.type.js";
 import type { Authenticator, Principal } from "./auth.js";
 import type { ErrorFormatter } from "./errors.js";
@@ -21,21 +22,26 @@ import {
   hideSuggestions,
   type Limits,
 } from "./limits.js";
+import { createGraphqlSse } from "./sse.js";
+import { operationSpans, traceRequests } from "./tracing.js";
 import { serveUi, UI_PATH } from "./ui.js";
 import { attachGraphqlWs } from "./ws.js";
 
 export const GRAPHQL_PATH = "/graphql";
+/** Subscriptions over Server-Sent Events (graphql-sse, distinct connections mode). */
+export const GRAPHQL_STREAM_PATH = `${GRAPHQL_PATH}/stream`;
 
 /**
- * Subscriptions are served over WebSocket only. Over HTTP Apollo would execute a subscription like
- * a query, calling its resolvers without an event: an internal error for every such request.
+ * Subscriptions are served over WebSocket and Server-Sent Events only. Over plain HTTP Apollo would
+ * execute a subscription like a query, calling its resolvers without an event: an internal error
+ * for every such request.
  */
-const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GraphQLContext> = {
+const subscriptionsOverStreamsOnly: ApolloServerPlugin<GraphQLContext> = {
   requestDidStart: async () => ({
     didResolveOperation: async ({ operation }) => {
       if (operation?.operation === "subscription") {
         throw new GraphQLError(
-          `Subscriptions are served over WebSocket (subprotocol graphql-transport-ws) at ${GRAPHQL_PATH}, not over HTTP.`,
+          `Subscriptions are served over WebSocket (subprotocol graphql-transport-ws) at ${GRAPHQL_PATH} and over Server-Sent Events at ${GRAPHQL_STREAM_PATH}, not over plain HTTP.`,
           { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } },
         );
       }
@@ -58,6 +64,8 @@ export interface HttpServerOptions {
   readonly limits: Limits;
   /** How long shutdown waits for in-flight HTTP requests before closing their connections. */
   readonly drainTimeoutMs: number;
+  /** A span per GraphQL request over HTTP; none when absent. */
+  readonly tracer?: Tracer;
 }
 
 export interface HttpServer {
@@ -65,7 +73,7 @@ export interface HttpServer {
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
   /** Open, authenticated WebSocket connections. */
   connections(): number;
-  /** Operations running on those connections. */
+  /** Subscriptions streaming: operations on those connections, plus Server-Sent Events streams. */
   subscriptions(): number;
   /** Stops accepting, closes WebSockets (1001), lets in-flight requests finish, closes the port. */
   stop(): Promise<void>;
@@ -99,6 +107,18 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     production: options.production,
   });
 
+  const sse = createGraphqlSse({
+    schema: options.schema,
+    limits: options.limits,
+    auth: options.auth,
+    context: options.context,
+    validationRules: armor.validationRules,
+    formatError: options.formatError,
+    introspection: options.introspection,
+    production: options.production,
+    graphqlPath: GRAPHQL_PATH,
+  });
+
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
     introspection: options.introspection,
@@ -118,12 +138,20 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     plugins: [
       // Armor's plugins are written for any context; ours only adds fields.
       ...(armor.plugins as ApolloServerPlugin<GraphQLContext>[]),
-      subscriptionsOverWebSocketOnly,
+      subscriptionsOverStreamsOnly,
+      ...(options.tracer ? [operationSpans] : []),
       ApolloServerPluginDrainHttpServer({
         httpServer: server,
         stopGracePeriodMillis: options.drainTimeoutMs,
       }),
-      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            sse.dispose();
+            await ws.dispose();
+          },
+        }),
+      },
       ApolloServerPluginLandingPageDisabled(),
       // Apollo installs cache control by default, and its willResolveField hook makes Apollo wrap every
       // field resolver of the schema: that wrapping was the largest cost of a list query in the read-path
@@ -148,8 +176,10 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     res.type(contentType).send(body);
   });
   app.use(UI_PATH, serveUi());
+  app.use(GRAPHQL_STREAM_PATH, express.json({ limit: bodyLimitBytes(options.limits) }), sse.handler);
   app.use(
     GRAPHQL_PATH,
+    ...(options.tracer ? [traceRequests(options.tracer)] : []),
     express.json({ limit: bodyLimitBytes(options.limits) }),
     documentGuard(options.limits),
     expressMiddleware(apollo, {
@@ -161,7 +191,7 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   return {
     server,
     connections: ws.connections,
-    subscriptions: ws.subscriptions,
+    subscriptions: () => ws.subscriptions() + sse.streams(),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once("error", reject);

@@ -1,14 +1,5 @@
 import type { IncomingMessage, Server } from "node:http";
-import {
-  type ExecutionResult,
-  GraphQLError,
-  type GraphQLSchema,
-  NoSchemaIntrospectionCustomRule,
-  parse,
-  specifiedRules,
-  type ValidationRule,
-  validate,
-} from "graphql";
+import { GraphQLError, type GraphQLSchema, type ValidationRule } from "graphql";
 import {
   CloseCode,
   type Context,
@@ -21,8 +12,9 @@ import { WebSocket, WebSocketServer } from "ws";
 import { ErrorCode } from "../domain/errors.js";
 import type { GraphQLContext } from "../resolvers/context.type.js";
 import { type Authenticator, type Principal, UNAUTHENTICATED } from "./auth.js";
-import { type ErrorFormatter, isGraphQLError, PARSE_FAILED, VALIDATION_FAILED } from "./errors.js";
-import { checkDocument, hideSuggestions, type Limits } from "./limits.js";
+import { type ErrorFormatter, isGraphQLError } from "./errors.js";
+import type { Limits } from "./limits.js";
+import { checkOperation, formatResult, messageShown, validationRulesOf } from "./operation.js";
 import {
   createNextFrames,
   createSharedExecution,
@@ -117,14 +109,10 @@ export const attachGraphqlWs = (
   // becoming an unhandled 'error' event.
   wss.on("error", () => undefined);
   const open = new Set<ConnectionContext>();
-  const rules: readonly ValidationRule[] = [
-    ...specifiedRules,
-    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-    ...options.validationRules,
-  ];
+  const rules = validationRulesOf(options);
   /** Internal errors are masked (and reported) by the formatter; this only reports them. */
   const report = (error: unknown) => void options.formatError({ message: "" }, error);
-  const shown = (message: string) => (options.production ? hideSuggestions(message) : message);
+  const shown = messageShown(options.production);
   const shared = createSharedExecution((result) => formatResult(result, options.formatError, shown));
 
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
@@ -155,21 +143,12 @@ export const attachGraphqlWs = (
           }),
         ];
       }
-      const refused = checkDocument(payload.query, limits);
-      if (refused) return [refused];
-      let document: ReturnType<typeof parse>;
-      try {
-        document = parse(payload.query, { maxTokens: limits.maxTokens });
-      } catch (e) {
-        return [withCode(e as GraphQLError, PARSE_FAILED)];
-      }
-      const errors = validate(options.schema, document, rules);
-      // As Apollo does on HTTP: every validation failure, Armor's limits included, has one code.
-      if (errors.length > 0) return errors.map((e) => withCode(e, VALIDATION_FAILED));
+      const checked = checkOperation(payload.query, options, rules);
+      if ("errors" in checked) return [...checked.errors];
       ctx.extra.admitted.add(id);
       const args = {
         schema: options.schema,
-        document,
+        document: checked.document,
         variableValues: payload.variables,
         operationName: payload.operationName,
         contextValue: options.context(principal),
@@ -346,32 +325,3 @@ const messageType = (text: string): string | undefined => {
     return undefined;
   }
 };
-
-/** The same error with a stable code, as Apollo gives parse and validation errors on HTTP. */
-const withCode = (e: GraphQLError, code: string) =>
-  new GraphQLError(e.message, {
-    nodes: e.nodes,
-    source: e.source,
-    positions: e.positions,
-    originalError: e,
-    extensions: { ...e.extensions, code },
-  });
-
-/**
- * Errors in a graphql-ws result. Those without a path were raised before execution began — variable
- * values that do not coerce — and are the caller's input errors, as Apollo reports them over HTTP.
- */
-const formatResult = (
-  result: ExecutionResult,
-  format: ErrorFormatter,
-  shown: (message: string) => string,
-): ExecutionResult =>
-  result.errors
-    ? ({
-        ...result,
-        errors: result.errors.map((e) => {
-          const formatted = format(e.toJSON(), e, e.path ? undefined : ErrorCode.BadUserInput);
-          return { ...formatted, message: shown(formatted.message) };
-        }),
-      } as unknown as ExecutionResult)
-    : result;

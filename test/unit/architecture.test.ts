@@ -17,7 +17,14 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 /** Packages a pure layer may use; the rest of the world is off limits to it. */
 const DOMAIN_PACKAGES = ["@noble/hashes", "@noble/curves", "canonicalize"];
-const FORBIDDEN_OUTSIDE_ADAPTERS = ["mongodb", "openai", "@seald-io/nedb"];
+const FORBIDDEN_OUTSIDE_ADAPTERS = [
+  "mongodb",
+  "openai",
+  "@seald-io/nedb",
+  "@opentelemetry/sdk-trace",
+  "@opentelemetry/exporter-trace-otlp-http",
+  "@opentelemetry/exporter-trace-otlp-proto",
+];
 
 const walk = async (dir: string): Promise<string[]> => {
   const entries = await readdir(dir, { withFileTypes: true });
