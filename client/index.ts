@@ -77,6 +77,12 @@ export {
   type WatchOptions,
 } from "./sdk.js";
 export {
+  createHttpSseTransport,
+  type HttpSseTransportOptions,
+  STREAM_PATH_SUFFIX,
+} from "./sse-transport.js";
+export {
+  createHttpExecute,
   createHttpWsTransport,
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_TIMEOUT_MS,

@@ -75,7 +75,7 @@ const MS_PER_SECOND = 1000;
 
 const printed = new WeakMap<object, string>();
 /** A document's text, printed once per document. */
-const source = (document: TypedDocumentNode<unknown, never>) => {
+export const source = (document: TypedDocumentNode<unknown, never>) => {
   let text = printed.get(document);
   if (text === undefined) {
     text = print(document);
@@ -133,13 +133,15 @@ const withRetryAfter = (error: VexError, res: Response): VexError => {
  * 401 or 429 with Retry-After, reaches the caller), subscriptions over one graphql-ws WebSocket that
  * all of them share. The socket opens with the first subscription and closes after the last.
  */
-export const createHttpWsTransport = (options: HttpWsTransportOptions): Transport => {
+/**
+ * Queries and mutations over HTTP POST, shared by every transport, so that the server's HTTP status
+ * (401, or 429 with Retry-After) reaches the caller.
+ */
+export const createHttpExecute = (
+  options: Pick<HttpWsTransportOptions, "url" | "apiKey" | "fetch" | "timeoutMs">,
+): Transport["execute"] => {
   const { url, apiKey } = options;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
-  const wsUrl = webSocketUrlOf(url);
-  let ws: Client | undefined;
-
   const execute = async <R, V>(
     document: TypedDocumentNode<R, V>,
     variables: V | undefined,
@@ -192,6 +194,15 @@ export const createHttpWsTransport = (options: HttpWsTransportOptions): Transpor
     }
     return body.data;
   };
+  return execute;
+};
+
+export const createHttpWsTransport = (options: HttpWsTransportOptions): Transport => {
+  const { url, apiKey } = options;
+  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
+  const wsUrl = webSocketUrlOf(url);
+  const execute = createHttpExecute(options);
+  let ws: Client | undefined;
 
   const openClient = (): Client => {
     const webSocketImpl = options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket;

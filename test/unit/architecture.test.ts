@@ -87,7 +87,13 @@ const CORE = join(SRC, "domain");
 const CLIENT = join(ROOT, "client");
 const CLIENT_CLI = join(CLIENT, "cli");
 /** Packages the browser-safe client (and the core it imports) may use. */
-const CLIENT_PACKAGES = ["graphql", "graphql-ws", "@graphql-typed-document-node/core", ...DOMAIN_PACKAGES];
+const CLIENT_PACKAGES = [
+  "graphql",
+  "graphql-ws",
+  "graphql-sse",
+  "@graphql-typed-document-node/core",
+  ...DOMAIN_PACKAGES,
+];
 
 const inside = (dir: string, file: string) => file === dir || file.startsWith(`${dir}/`);
 const resolveSpec = (file: string, spec: string) => resolve(file, "..", spec.replace(/\.js$/, ".ts"));

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 const ROOT = resolve(import.meta.dirname, "../..");
 /** What a browser bundle of the client may contain: the client (not its Node CLI) and the shared core. */
 const OURS = [/^client\/(?!cli\/).*\.ts$/, /^src\/domain\/[^/]+\.ts$/];
-/** Packages it may pull in: GraphQL, graphql-ws, and the core's pure-JavaScript hashing and signing. */
-const PACKAGES = ["graphql", "graphql-ws", "@noble/hashes", "@noble/curves", "canonicalize"];
+/** Packages it may pull in: GraphQL, graphql-ws, graphql-sse, and the core's pure-JavaScript hashing and signing. */
+const PACKAGES = ["graphql", "graphql-ws", "graphql-sse", "@noble/hashes", "@noble/curves", "canonicalize"];
 
 const packageOf = (id: string) => {
   const path = id.split(`node_modules${sep}`).at(-1) ?? "";
