@@ -25,10 +25,11 @@ import { removeDir, startTestServer, type TestServer } from "../support/server.j
  */
 /**
  * The consolidation test needs 24 runs one after another (consolidation starts at 70 experiments, 3
- * per run). Each takes ~0.1 s on the embedded store and ~0.3 s on FerretDB on an idle machine; 120 s
- * leaves room for a 15-fold slowdown on a loaded 2-core machine. Fewer runs cannot reach the threshold.
+ * per run; fewer runs cannot reach it). Measured on a 2-core machine at load average 11: ~3 s in all
+ * on the embedded store, ~110 s on FerretDB (its SQLite backend is what slows down). 300 s leaves
+ * that slowest case close to three times its measured time.
  */
-const CONSOLIDATION_TIMEOUT_MS = 120_000;
+const CONSOLIDATION_TIMEOUT_MS = 300_000;
 
 export const evolutionSuite = (backend: ServerBackend) => {
   const RULE = "Lower exploration keeps critics on topic";
