@@ -284,3 +284,17 @@ describe("close codes of protocol violations (README: WebSocket close codes)", (
     }
   });
 });
+
+describe("sockets that close during connection_init", () => {
+  it("are not kept: a socket gone while its key was being checked leaves no connection behind", async () => {
+    const server = await start({});
+    // Each sends connection_init and disappears at once, often while the server still checks the key.
+    for (let i = 0; i < 20; i++) {
+      const gone = await raw(server, { init: false });
+      gone.send({ type: "connection_init", payload: {} });
+      gone.socket.terminate();
+      await gone.closed;
+    }
+    await waitForSample(server.url, "vex_ws_connections", (n) => n === 0, 10_000);
+  });
+});
