@@ -8,6 +8,7 @@ import type { GraphQLContext } from "../../src/server/context.js";
 import { createErrorFormatter } from "../../src/server/errors.js";
 import { attachGraphqlWs, CLOSE_SLOW_CONSUMER } from "../../src/server/ws.js";
 import { type Frame, openRaw, type RawSocket, subscribe } from "../support/raw-ws.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * Shared subscription results (src/server/shared-results.ts) through the real WebSocket glue, on a
@@ -135,7 +136,7 @@ const start = async (env: Record<string, string> = {}) => {
     return { socket, texts };
   };
   const subscribed = async (count: number) => {
-    for (let i = 0; i < 500 && hub.size() < count; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(async () => hub.size() >= count, { timeoutMs: 20_000, intervalMs: 10 });
     expect(hub.size()).toBe(count);
   };
   return { hub, open, subscribed, executions: () => executions };
