@@ -79,6 +79,9 @@ const auth: Authenticator = {
   stillValid: async () => true,
 };
 
+/** The key whose operations hit an internal error while their context is built. */
+const CRASH_KEY = "crash";
+
 const EVENTS = "subscription Events($upper: Boolean) { events { n text(upper: $upper) viewer } }";
 const BOOM = "subscription { events { n boom } }";
 
@@ -119,7 +122,11 @@ const start = async (env: Record<string, string> = {}) => {
     schema,
     limits: loadConfig(env).limits,
     auth,
-    context: (principal) => ({ tenantId: principal.tenantId }) as GraphQLContext,
+    context: (principal) => {
+      // A fault of the server's own making (not the client's): the key named CRASH_KEY triggers it.
+      if (principal.keyId === CRASH_KEY) throw new Error("secret internals of the context");
+      return { tenantId: principal.tenantId } as GraphQLContext;
+    },
     validationRules: [],
     formatError: createErrorFormatter(() => undefined),
     introspection: false,
@@ -265,4 +272,18 @@ describe("shared subscription results", () => {
     expect(read).toBe(published);
     expect(server.executions()).toBe(published);
   }, 60_000);
+});
+
+describe("an internal error while handling a message", () => {
+  it("closes the socket with 4500 and a masked reason; other sockets go on", async () => {
+    const { open } = await start();
+    const { socket: healthy } = await open("a1");
+    const { socket: crashing } = await open(CRASH_KEY);
+    crashing.send(subscribe("x", EVENTS));
+    const { code, reason } = await crashing.closed;
+    expect(code).toBe(4500);
+    expect(reason).toBe("Internal server error");
+    healthy.send(subscribe("q", "{ ok }"));
+    await healthy.waitFor((f) => f.type === "complete" && f.id === "q");
+  });
 });
