@@ -16,7 +16,8 @@ import { removeDir, startTestServer, type TestServer } from "../support/server.j
  * bus keeps one undelivered message per subscriber (VEX_SUBSCRIBER_BUFFER=1): the events of agents
  * finishing together are published faster than one subscription forwards them, so the bus drops
  * some and the server reads them back from the log (test/unit/run-events-gap-fill.test.ts proves
- * the mechanism event by event).
+ * the mechanism event by event). With the gap fill disabled in run-events.ts this test fails: the
+ * drops do happen here.
  */
 
 /** An LLM whose calls all wait for `release()`, so that 16 leaf agents finish together. */

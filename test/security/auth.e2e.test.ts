@@ -55,11 +55,9 @@ describe("development default", () => {
 describe("API keys", () => {
   let server: TestServer;
   let dataDir: string;
-  const llm = new ScriptedLlm((req) => (req.tag.kind === "ANSWER" ? { hang: true } : "x"));
-
   beforeAll(async () => {
     dataDir = await makeDataDir();
-    server = await startTestServer({ dataDir, llm, env: { VEX_KEY_RECHECK_MS: "50" } });
+    server = await startTestServer({ dataDir });
   });
   afterAll(async () => {
     await server.stop();
