@@ -118,6 +118,7 @@ const envSchema = z.object({
   VEX_WS_KEEPALIVE_MS: positiveInt(CONFIG_DEFAULTS.wsKeepAliveMs),
   VEX_WS_MAX_BUFFERED_BYTES: positiveInt(CONFIG_DEFAULTS.wsMaxBufferedBytes),
   VEX_KEY_RECHECK_MS: positiveInt(CONFIG_DEFAULTS.keyRecheckMs),
+  VEX_SUBSCRIBER_BUFFER: z.coerce.number().int().positive().optional(),
   VEX_LEDGER_ORIGIN: z
     .string()
     .regex(/^[^\s+]+$/u, "must contain neither spaces nor '+'")
@@ -184,6 +185,11 @@ export interface Config {
       };
   /** Redis for the cross-instance event bus; unset: the in-process bus. */
   readonly redisUrl: string | undefined;
+  /**
+   * Bus messages one subscriber may hold before its oldest are dropped (run-event subscribers read
+   * dropped events back from the log); unset: the bus's default (DEFAULT_SUBSCRIBER_BUFFER).
+   */
+  readonly subscriberBuffer: number | undefined;
   readonly shutdownTimeoutMs: number;
   /** How long a RUNNING run's owner lease lasts; runs of a process that died are interrupted after it. */
   readonly runLeaseMs: number;
@@ -263,6 +269,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
         }
       : { kind: "offline", baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS },
     redisUrl: e.REDIS_URL,
+    subscriberBuffer: e.VEX_SUBSCRIBER_BUFFER,
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,
     runLeaseMs: e.VEX_RUN_LEASE_MS,
     logLevel: e.LOG_LEVEL,

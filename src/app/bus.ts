@@ -11,7 +11,8 @@ export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
 /** The event bus: Redis across instances when REDIS_URL is set, else in-process. */
 export const openBus = async (config: Config): Promise<{ bus: EventBus; close(): Promise<void> }> => {
   const url = config.redisUrl;
-  if (url === undefined) return { bus: createMemoryEventBus(), close: async () => {} };
+  const subscriberBuffer = config.subscriberBuffer;
+  if (url === undefined) return { bus: createMemoryEventBus({ subscriberBuffer }), close: async () => {} };
   const connect = async () => {
     const client = new Redis(url, { lazyConnect: true, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
     try {
@@ -25,7 +26,7 @@ export const openBus = async (config: Config): Promise<{ bus: EventBus; close():
   const publisher = await connect();
   const subscriber = await connect();
   return {
-    bus: createRedisEventBus({ publisher, subscriber }),
+    bus: createRedisEventBus({ publisher, subscriber, subscriberBuffer }),
     close: async () => {
       await Promise.all([publisher.quit(), subscriber.quit()]);
     },

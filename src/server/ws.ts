@@ -125,6 +125,9 @@ export const attachGraphqlWs = (
       } catch {
         return false;
       }
+      // The socket may have closed while the key was checked; graphql-ws has then already called
+      // onClose, so adding it now would keep it (and count it) forever.
+      if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
       open.add(ctx);
       return true;
     },

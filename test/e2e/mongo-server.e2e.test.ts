@@ -1,13 +1,10 @@
-import { randomUUID } from "node:crypto";
-import { startMongo } from "../support/mongo.js";
+import { mongoRedisBackend } from "../support/backends.js";
 import { serverSuite } from "./server.suite.js";
 
-const mongo = await startMongo();
+const backend = await mongoRedisBackend("vex_e2e");
 
-/** The same end-to-end suite as on the embedded store, with MONGODB_URI set (a database of its own). */
-serverSuite({
-  env: async () => ({
-    MONGODB_URI: `${mongo.uri.replace(/\/?(\?.*)?$/, "")}/vex_e2e_${randomUUID().slice(0, 8)}`,
-  }),
-  cleanup: () => mongo.stop(),
-});
+/**
+ * The same end-to-end suite as on the embedded store, with MONGODB_URI set (a database of its own,
+ * dropped afterwards) and the Redis bus.
+ */
+serverSuite({ env: () => backend.env(), cleanup: () => backend.cleanup() });

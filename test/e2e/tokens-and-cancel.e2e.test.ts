@@ -7,20 +7,38 @@ import {
   OrchestrationDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
+import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, wsClient } from "../support/graphql.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 import { waitFor } from "../support/wait.js";
 
 let server: TestServer;
-const llm = new ScriptedLlm((req, turn) => {
-  if (req.tag.kind === "ANSWER" && req.tag.role === "CRITIC" && req.tag.runId.length > 0 && gate.hang)
-    return { hang: true };
-  return req.tag.kind === "ANSWER"
-    ? { content: `${req.tag.role} streamed answer`, delayMs: 300 }
-    : defaultScript(req, turn);
+const scripted = new ScriptedLlm((req, turn) => {
+  if (req.tag.kind === "ANSWER" && req.tag.role === "CRITIC" && gate.hang) return { hang: true };
+  return req.tag.kind === "ANSWER" ? `${req.tag.role} streamed answer` : defaultScript(req, turn);
 });
-const gate = { hang: false };
+const gate = { hang: false, heard: false };
+/** A token sent while nobody has subscribed yet: tokens are live-only, so it may be lost. */
+const PROBE = "…";
+/** How often an ANSWER call repeats its probe token until the test hears one. */
+const PROBE_INTERVAL_MS = 10;
+/**
+ * Tokens are live-only, so an ANSWER call first repeats a probe token until the test's subscription
+ * has received one (the subscription is then registered), and only then streams its answer.
+ */
+const llm: LlmClient = {
+  model: scripted.model,
+  complete: async (req, options) => {
+    if (req.tag.kind === "ANSWER" && !gate.hang) {
+      while (!gate.heard && !options?.signal?.aborted) {
+        options?.onToken?.(PROBE);
+        await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
+      }
+    }
+    return scripted.complete(req, options);
+  },
+};
 
 beforeAll(async () => {
   server = await startTestServer({ llm });
@@ -45,7 +63,9 @@ describe("agentTokens", () => {
       });
       for await (const r of sub) {
         expect(r.errors).toBeUndefined();
-        tokens.push((r.data as AgentTokensSubscription).agentTokens);
+        gate.heard = true;
+        const token = (r.data as AgentTokensSubscription).agentTokens;
+        if (token.text !== PROBE) tokens.push(token);
         if (tokens.some((t) => t.kind === "SYNTHESIS")) break;
       }
     } finally {

@@ -8,6 +8,7 @@ import type { Authenticator, Principal } from "../../src/server/auth.js";
 import { createErrorFormatter } from "../../src/server/errors.js";
 import { attachGraphqlWs, CLOSE_SLOW_CONSUMER } from "../../src/server/ws.js";
 import { type Frame, openRaw, type RawSocket, subscribe } from "../support/raw-ws.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * Shared subscription results (src/server/shared-results.ts) through the real WebSocket glue, on a
@@ -78,6 +79,9 @@ const auth: Authenticator = {
   stillValid: async () => true,
 };
 
+/** The key whose operations hit an internal error while their context is built. */
+const CRASH_KEY = "crash";
+
 const EVENTS = "subscription Events($upper: Boolean) { events { n text(upper: $upper) viewer } }";
 const BOOM = "subscription { events { n boom } }";
 
@@ -118,7 +122,11 @@ const start = async (env: Record<string, string> = {}) => {
     schema,
     limits: loadConfig(env).limits,
     auth,
-    context: (principal) => ({ tenantId: principal.tenantId }) as GraphQLContext,
+    context: (principal) => {
+      // A fault of the server's own making (not the client's): the key named CRASH_KEY triggers it.
+      if (principal.keyId === CRASH_KEY) throw new Error("secret internals of the context");
+      return { tenantId: principal.tenantId } as GraphQLContext;
+    },
     validationRules: [],
     formatError: createErrorFormatter(() => undefined),
     introspection: false,
@@ -135,7 +143,7 @@ const start = async (env: Record<string, string> = {}) => {
     return { socket, texts };
   };
   const subscribed = async (count: number) => {
-    for (let i = 0; i < 500 && hub.size() < count; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(async () => hub.size() >= count, { timeoutMs: 20_000, intervalMs: 10 });
     expect(hub.size()).toBe(count);
   };
   return { hub, open, subscribed, executions: () => executions };
@@ -264,4 +272,18 @@ describe("shared subscription results", () => {
     expect(read).toBe(published);
     expect(server.executions()).toBe(published);
   }, 60_000);
+});
+
+describe("an internal error while handling a message", () => {
+  it("closes the socket with 4500 and a masked reason; other sockets go on", async () => {
+    const { open } = await start();
+    const { socket: healthy } = await open("a1");
+    const { socket: crashing } = await open(CRASH_KEY);
+    crashing.send(subscribe("x", EVENTS));
+    const { code, reason } = await crashing.closed;
+    expect(code).toBe(4500);
+    expect(reason).toBe("Internal server error");
+    healthy.send(subscribe("q", "{ ok }"));
+    await healthy.waitFor((f) => f.type === "complete" && f.id === "q");
+  });
 });

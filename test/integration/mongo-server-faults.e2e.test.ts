@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,8 +8,12 @@ import {
   OrchestrationEventLogDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
+import { API_KEY_RANDOM_BYTES, formatApiKey } from "../../src/domain/api-key.js";
+import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { execute, request } from "../support/graphql.js";
+import { bearer } from "../support/keys.js";
+import { sample, scrape, waitForSample } from "../support/metrics.js";
 import { startFerretDb } from "../support/mongo.js";
 import { removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
@@ -18,6 +23,9 @@ const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 // A FerretDB of our own, even when MONGODB_URI is set: this test stops and restarts it.
 const ferret = await startFerretDb();
 afterAll(() => ferret.stop());
+
+/** A key of the right shape that no store holds. */
+const aWellFormedKey = () => formatApiKey(randomBytes(API_KEY_RANDOM_BYTES));
 
 const waitFor = (check: () => Promise<boolean>) =>
   waitUntil(check, { timeoutMs: 20_000, intervalMs: 50, retryErrors: true });
@@ -43,11 +51,21 @@ describe("MongoDB faults through the server", () => {
   it("fails the run in flight clearly, keeps answering, and recovers when MongoDB is back", {
     timeout: 90_000,
   }, async () => {
-    const llm = new ScriptedLlm((req, turn) =>
-      req.tag.role === "CRITIC" && req.tag.kind === "ANSWER"
-        ? { content: "late answer", delayMs: 1_500 }
-        : defaultScript(req, turn),
+    // The critic's answer is held until MongoDB is down; the test knows when it has been given.
+    let releaseCritic!: () => void;
+    const criticGate = new Promise<void>((r) => {
+      releaseCritic = r;
+    });
+    const scripted = new ScriptedLlm((req, turn) =>
+      req.tag.role === "CRITIC" && req.tag.kind === "ANSWER" ? "late answer" : defaultScript(req, turn),
     );
+    const llm: LlmClient = {
+      model: scripted.model,
+      complete: async (req, options) => {
+        if (req.tag.role === "CRITIC" && req.tag.kind === "ANSWER") await criticGate;
+        return scripted.complete(req, options);
+      },
+    };
     const server = await startTestServer({
       llm,
       env: { MONGODB_URI: `${ferret.uri}vex_faults_e2e`, VEX_MONGO_TIMEOUT_MS: "500", LOG_LEVEL: "silent" },
@@ -65,10 +83,25 @@ describe("MongoDB faults through the server", () => {
       const during = await execute(server.url, OrchestrationDocument, { id: run.id });
       expect(during.errors?.[0]?.extensions?.code).toBe("STORE_UNAVAILABLE");
       expect(during.errors?.[0]?.message).toMatch(/MongoDB is unavailable/);
+      // The key check itself needs the store: HTTP 503, not 401 or 500, with or without a key.
+      expect(during.status).toBe(503);
+      const keyed = await execute(
+        server.url,
+        OrchestrationDocument,
+        { id: run.id },
+        bearer(aWellFormedKey()),
+      );
+      expect(keyed.status).toBe(503);
+      expect(keyed.errors?.[0]?.extensions?.code).toBe("STORE_UNAVAILABLE");
       expect((await fetch(server.url.replace("/graphql", "/readyz"))).status).toBe(503);
       expect((await fetch(server.url.replace("/graphql", "/healthz"))).status).toBe(200);
-      // The critic's answer arrives while MongoDB is down: the run cannot store it and fails.
-      await new Promise((r) => setTimeout(r, 2_500));
+      // The critic's answer arrives while MongoDB is down: the run cannot store it and fails. Its end
+      // is first attempted (settling its agents) while MongoDB is still down.
+      const endAttempts =
+        'vex_store_operation_duration_seconds_count{operation="agents.listByRun",outcome="STORE_UNAVAILABLE"}';
+      const before = sample(await scrape(server.url), endAttempts) || 0;
+      releaseCritic();
+      await waitForSample(server.url, endAttempts, (n) => n > before);
 
       await ferret.restart();
       await waitFor(async () => (await fetch(server.url.replace("/graphql", "/readyz"))).status === 200);

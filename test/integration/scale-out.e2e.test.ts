@@ -2,67 +2,192 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { resolve } from "node:path";
+import { print } from "graphql";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  AgentTokensDocument,
+  type AgentTokensSubscription,
   type EventFieldsFragment,
+  EvolutionEventsDocument,
+  type EvolutionEventsSubscription,
   OrchestrationDocument,
+  OrchestrationEventsDocument,
   ResumeOrchestrationDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
+import type { LlmClient } from "../../src/ports/llm.js";
 import { startFakeOpenAi } from "../fakes/fake-openai-server.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
-import { request, runEvents } from "../support/graphql.js";
-import { startMongo } from "../support/mongo.js";
-import { connectRedis, redisUrl } from "../support/redis.js";
+import { createKeyFor, mongoRedisBackend } from "../support/backends.js";
+import { collect, request, wsClient } from "../support/graphql.js";
+import { bearer } from "../support/keys.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
-const mongo = await startMongo();
-// Fails the file (never skips) when Redis is missing.
-(await connectRedis()).disconnect();
-afterAll(() => mongo.stop());
+// MongoDB (a database of its own per test, dropped afterwards) and Redis: fails, never skips.
+const backend = await mongoRedisBackend("vex_scale");
+afterAll(() => backend.cleanup());
 
-const mongoEnv = () => ({
-  MONGODB_URI: `${mongo.uri.replace(/\/?(\?.*)?$/, "")}/vex_scale_${randomUUID().slice(0, 8)}`,
-});
+const events = async (wsUrl: string, orchestrationId: string, afterSeq?: number, key?: string) => {
+  const client = wsClient(wsUrl, key);
+  try {
+    return (await collect(client, OrchestrationEventsDocument, { orchestrationId, afterSeq })).map(
+      (r) => r.data?.orchestrationEvents as EventFieldsFragment,
+    );
+  } finally {
+    await client.dispose();
+  }
+};
 
-const events = async (wsUrl: string, orchestrationId: string, afterSeq?: number) =>
-  (await runEvents(wsUrl, { orchestrationId, afterSeq })).map(
-    (r) => r.data?.orchestrationEvents as EventFieldsFragment,
+/** A token sent until someone hears one: tokens are live-only, so a subscriber may miss it. */
+const PROBE = "…";
+/** How often an ANSWER call repeats its probe token. */
+const PROBE_INTERVAL_MS = 10;
+
+/**
+ * An LLM whose ANSWER calls repeat a probe token until `heard` is set (by a subscriber that received
+ * one), then answer: the answer's tokens are published only once a subscriber is known to be live.
+ */
+const probingLlm = () => {
+  const state = { heard: false };
+  const scripted = new ScriptedLlm((req, turn) =>
+    req.tag.kind === "ANSWER" ? `${req.tag.role} answer` : defaultScript(req, turn),
   );
+  const llm: LlmClient = {
+    model: scripted.model,
+    complete: async (req, options) => {
+      while (req.tag.kind === "ANSWER" && !state.heard && !options?.signal?.aborted) {
+        options?.onToken?.(PROBE);
+        await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
+      }
+      return scripted.complete(req, options);
+    },
+  };
+  return { llm, state };
+};
+
+/** Two instances on one MongoDB database and one Redis; stopped (and their dirs removed) by the caller. */
+const twoInstances = async () => {
+  const env = await backend.env();
+  const probes = { A: probingLlm(), B: probingLlm() };
+  const A = await startTestServer({ env, llm: probes.A.llm });
+  const B = await startTestServer({ env, llm: probes.B.llm });
+  return {
+    env,
+    servers: { A, B },
+    probes,
+    stop: async () => {
+      for (const s of [A, B]) {
+        await s.stop();
+        await removeDir(s.dataDir);
+      }
+    },
+  };
+};
 
 describe("two instances on one MongoDB and one Redis", () => {
-  it("delivers a run started on A to subscribers on B, complete and in order, and replays on B", async () => {
-    const env = { ...mongoEnv(), REDIS_URL: redisUrl() };
-    // A's LLM is slow, so B's subscriber is live (not replaying) while A's agents work.
-    const slow = new ScriptedLlm((req, turn) =>
-      req.tag.kind === "ANSWER"
-        ? { content: `${req.tag.role} answer`, delayMs: 400 }
-        : defaultScript(req, turn),
-    );
-    const a = await startTestServer({ env, llm: slow });
-    const b = await startTestServer({ env });
+  it.each([
+    ["A", "B"],
+    ["B", "A"],
+  ] as const)(
+    "streams a run started on %s live to %s: its tokens through Redis, its events complete and in order",
+    async (from, to) => {
+      const { servers, probes, stop } = await twoInstances();
+      try {
+        const origin = servers[from];
+        const other = servers[to];
+        const { startOrchestration: run } = await request(origin.url, StartOrchestrationDocument, {
+          input: { query: "q" },
+        });
+        // Tokens are never stored: any token the other instance delivers came through Redis.
+        const client = wsClient(other.wsUrl);
+        const tokens: AgentTokensSubscription["agentTokens"][] = [];
+        try {
+          for await (const r of client.iterate({
+            query: print(AgentTokensDocument),
+            variables: { orchestrationId: run.id },
+          })) {
+            expect(r.errors).toBeUndefined();
+            probes[from].state.heard = true;
+            const token = (r.data as AgentTokensSubscription).agentTokens;
+            if (token.text !== PROBE) tokens.push(token);
+            if (token.kind === "SYNTHESIS") break;
+          }
+        } finally {
+          await client.dispose();
+        }
+        expect(
+          tokens
+            .filter((t) => t.kind === "ANSWER")
+            .map((t) => t.text)
+            .sort(),
+        ).toEqual(["CRITIC answer", "RESEARCHER answer"]);
+        // The other instance's LLM was never called: the run executed on the origin only.
+        expect(probes[to].state.heard).toBe(false);
+
+        const onOther = await events(other.wsUrl, run.id);
+        expect(onOther.map((e) => e.seq)).toEqual(onOther.map((_, i) => i + 1));
+        expect(onOther.at(-1)).toMatchObject({ __typename: "RunFinished", status: "SUCCEEDED" });
+        expect(onOther).toEqual(await events(origin.wsUrl, run.id));
+        expect(await events(other.wsUrl, run.id, 3)).toEqual(onOther.slice(3));
+        const read = await request(other.url, OrchestrationDocument, { id: run.id });
+        expect(read.orchestration?.agents).toHaveLength(3);
+      } finally {
+        await stop();
+      }
+    },
+  );
+
+  it("delivers evolution records of runs on A to evolutionEvents subscribers on B", async () => {
+    const { env, servers, probes, stop } = await twoInstances();
+    probes.A.state.heard = true;
+    // A tenant of its own: its evolution channel is this test's alone on a shared Redis.
+    const { key } = await createKeyFor(env, servers.A.dataDir, `scale-${randomUUID().slice(0, 8)}`);
+    const client = wsClient(servers.B.wsUrl, key);
     try {
-      const { startOrchestration: run } = await request(a.url, StartOrchestrationDocument, {
-        input: { query: "q" },
-      });
-      const onB = await events(b.wsUrl, run.id);
-      expect(onB.map((e) => e.seq)).toEqual(onB.map((_, i) => i + 1));
-      expect(onB.at(-1)).toMatchObject({ __typename: "RunFinished", status: "SUCCEEDED" });
-      const onA = await events(a.wsUrl, run.id);
-      expect(onB).toEqual(onA);
-      expect(await events(b.wsUrl, run.id, 3)).toEqual(onA.slice(3));
-      const readOnB = await request(b.url, OrchestrationDocument, { id: run.id });
-      expect(readOnB.orchestration?.agents).toHaveLength(3);
+      const received: string[] = [];
+      const errors: unknown[] = [];
+      const reading = (async () => {
+        for await (const r of client.iterate({ query: print(EvolutionEventsDocument) })) {
+          if (r.errors) errors.push(r.errors);
+          else received.push((r.data as EvolutionEventsSubscription).evolutionEvents.orchestrationId);
+        }
+      })().catch((e: unknown) => errors.push(e));
+      const geneticRunOnA = async (seed: number) => {
+        const { startOrchestration: run } = await request(
+          servers.A.url,
+          StartOrchestrationDocument,
+          { input: { query: `genetic ${seed}`, evolution: "GENETIC", seed } },
+          bearer(key),
+        );
+        await events(servers.A.wsUrl, run.id, 0, key);
+        return run.id;
+      };
+      // The subscription on B is live once it has received a record; B ran none of these runs.
+      const before: string[] = [];
+      for (let seed = 1; received.length === 0; seed++) {
+        expect(seed, "no evolution record reached B").toBeLessThan(MAX_WARM_UP_RUNS);
+        before.push(await geneticRunOnA(seed));
+      }
+      // From then on, every record of a run on A reaches B, once and in order.
+      const after = [await geneticRunOnA(100), await geneticRunOnA(101)];
+      await waitFor(async () => received.length >= before.length + after.length, { timeoutMs: 30_000 });
+      expect(received.slice(-after.length)).toEqual(after);
+      expect(new Set(received).size).toBe(received.length);
+      expect(received.every((id) => [...before, ...after].includes(id))).toBe(true);
+      await client.dispose();
+      await reading;
+      expect(errors).toEqual([]);
     } finally {
-      await a.stop();
-      await b.stop();
-      await removeDir(a.dataDir);
-      await removeDir(b.dataDir);
+      await client.dispose();
+      await stop();
     }
   });
 });
+
+/** Runs after which B's evolution subscription must have received something. */
+const MAX_WARM_UP_RUNS = 10;
 
 describe("crash durability", () => {
   it("interrupts a run whose process was killed, and resumes it without re-running finished agents", async () => {
@@ -153,4 +278,5 @@ const agreeIfChallenge = (kind: string | undefined) =>
       }
     : {};
 
-const waitFor = (check: () => Promise<boolean>) => waitUntil(check, { timeoutMs: 10_000, intervalMs: 50 });
+const waitFor = (check: () => Promise<boolean>, options: { timeoutMs?: number } = {}) =>
+  waitUntil(check, { timeoutMs: 10_000, intervalMs: 50, ...options });

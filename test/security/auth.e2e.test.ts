@@ -2,14 +2,20 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { print } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { OrchestrationsDocument, StartOrchestrationDocument } from "../../client/generated/graphql.js";
+import {
+  OrchestrationEventsDocument,
+  OrchestrationsDocument,
+  StartOrchestrationDocument,
+} from "../../client/generated/graphql.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
-import { execute, request, wsClient } from "../support/graphql.js";
+import { execute, request } from "../support/graphql.js";
 import { bearer, createTestKey } from "../support/keys.js";
+import { openRaw, type RawSocket, subscribe } from "../support/raw-ws.js";
 import { makeDataDir, removeDir, startTestServer, type TestServer } from "../support/server.js";
 
+const EVENTS = print(OrchestrationEventsDocument);
 const CLI = resolve(import.meta.dirname, "../../dist/src/cli/vex.js");
 const vex = (dataDir: string, ...args: string[]) =>
   promisify(execFile)(process.execPath, [CLI, ...args], {
@@ -49,11 +55,9 @@ describe("development default", () => {
 describe("API keys", () => {
   let server: TestServer;
   let dataDir: string;
-  const llm = new ScriptedLlm((req) => (req.tag.kind === "ANSWER" ? { hang: true } : "x"));
-
   beforeAll(async () => {
     dataDir = await makeDataDir();
-    server = await startTestServer({ dataDir, llm, env: { VEX_KEY_RECHECK_MS: "50" } });
+    server = await startTestServer({ dataDir });
   });
   afterAll(async () => {
     await server.stop();
@@ -83,8 +87,38 @@ describe("API keys", () => {
     expect(await closeCodeOf(server.wsUrl, {})).toBe(4403);
     expect(await closeCodeOf(server.wsUrl, { authorization: "Bearer nope" })).toBe(4403);
   });
+});
 
-  it("stop working at once when revoked, and their open sockets are closed", async () => {
+describe("revocation of a key with open sockets", () => {
+  const RECHECK_MS = 1_000;
+  let server: TestServer;
+  let dataDir: string;
+  const llm = new ScriptedLlm((req) => (req.tag.kind === "ANSWER" ? { hang: true } : "x"));
+
+  beforeAll(async () => {
+    // Only the interval timers are fake: the server's key re-check ticks exactly when the test
+    // advances them, so the test counts ticks instead of measuring time. Sockets, I/O and timeouts
+    // stay real.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    dataDir = await makeDataDir();
+    server = await startTestServer({ dataDir, llm, env: { VEX_KEY_RECHECK_MS: String(RECHECK_MS) } });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await server.stop();
+    await removeDir(dataDir);
+  });
+
+  /** A graphql-ws ping answered with a pong: the socket is open and served. */
+  const served = async (socket: RawSocket) => {
+    const pongs = socket.frames.filter((f) => f.type === "pong").length;
+    socket.send({ type: "ping" });
+    await socket.waitFor(
+      (f) => f.type === "pong" && socket.frames.filter((g) => g.type === "pong").length > pongs,
+    );
+  };
+
+  it("refuses the key at once over HTTP, and closes its acknowledged socket with 4403 at the next re-check tick", async () => {
     const { key, id } = await createTestKey(dataDir, "acme");
     const { startOrchestration: run } = await request(
       server.url,
@@ -92,26 +126,27 @@ describe("API keys", () => {
       { input: { query: "q" } },
       bearer(key),
     );
-    const client = wsClient(server.wsUrl, key);
-    const closed = new Promise<number>((done) =>
-      client.on("closed", (e) => done((e as { code: number }).code)),
-    );
-    const events = (async () => {
-      for await (const _ of client.iterate({
-        query: "subscription($id: ID!) { agentTokens(orchestrationId: $id) { text } }",
-        variables: { id: run.id },
-      })) {
-        // no tokens: the run hangs; the subscription only ends when the socket closes
-      }
-    })().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    // Acknowledged with the key, and an operation admitted and streaming, before the revocation.
+    const socket = await openRaw(server.wsUrl, { init: { authorization: `Bearer ${key}` } });
+    try {
+      socket.send(subscribe("e", EVENTS, { orchestrationId: run.id, afterSeq: 0 }));
+      await socket.waitFor((f) => f.type === "next" && f.id === "e");
 
-    await vex(dataDir, "keys", "revoke", id);
-    const after = await execute(server.url, OrchestrationsDocument, { first: 1 }, bearer(key));
-    expect(after.status).toBe(401);
-    expect(await closed).toBe(4403);
-    await events;
-    await client.dispose();
-    expect(print(OrchestrationsDocument)).toContain("orchestrations");
+      await vex(dataDir, "keys", "revoke", id);
+      const after = await execute(server.url, OrchestrationsDocument, { first: 1 }, bearer(key));
+      expect(after.status).toBe(401);
+      expect(after.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+
+      // Until the re-check ticks, the socket is still open: the close comes from the re-check.
+      await served(socket);
+      vi.advanceTimersByTime(RECHECK_MS - 1);
+      await served(socket);
+      // One tick later, i.e. within VEX_KEY_RECHECK_MS of the revocation: closed with 4403.
+      vi.advanceTimersByTime(1);
+      expect(await socket.closed).toMatchObject({ code: 4403, reason: expect.stringMatching(/revoked/) });
+      expect(socket.frames.some((f) => f.type === "complete")).toBe(false);
+    } finally {
+      socket.socket.terminate();
+    }
   });
 });

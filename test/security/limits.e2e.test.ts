@@ -6,6 +6,7 @@ import { checkDocument, createArmor } from "../../src/server/limits.js";
 import { buildVexSchema } from "../../src/server/schema.js";
 import { loadClientOperations, placeholderVariables } from "../support/client-operations.js";
 import { execute, request, wsClient } from "../support/graphql.js";
+import { waitForSample } from "../support/metrics.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 interface HttpResult {
@@ -445,20 +446,22 @@ describe("our own client is never refused", () => {
     for (const op of operations) {
       const variables = placeholderVariables(op);
       if (op.kind === "subscription") {
+        // The server counts an operation only once it has passed the limits and validation; a live
+        // subscription that sends nothing is accepted as soon as it is counted.
+        await waitForSample(dev.url, "vex_ws_subscriptions", (n) => n === 0);
         const client = wsClient(dev.wsUrl);
         const first = await new Promise<readonly GraphQLFormattedError[]>((resolve) => {
-          const timer = setTimeout(() => resolve([]), 300);
+          // Once the operation has been answered, this watch may time out unheard: nothing is waiting.
+          waitForSample(dev.url, "vex_ws_subscriptions", (n) => n >= 1).then(
+            () => resolve([]),
+            () => undefined,
+          );
           client.subscribe(
             { query: op.source, variables },
             {
-              next: (r) => {
-                clearTimeout(timer);
-                resolve(r.errors ?? []);
-              },
-              error: (e) => {
-                clearTimeout(timer);
-                resolve(Array.isArray(e) ? (e as GraphQLFormattedError[]) : [{ message: String(e) }]);
-              },
+              next: (r) => resolve(r.errors ?? []),
+              error: (e) =>
+                resolve(Array.isArray(e) ? (e as GraphQLFormattedError[]) : [{ message: String(e) }]),
               complete: () => resolve([]),
             },
           );

@@ -5,11 +5,14 @@ import type { LlmClient } from "../../src/ports/llm.js";
 import { CLOSE_SLOW_CONSUMER } from "../../src/server/ws.js";
 import { agreeVerdict, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { collect, request, wsClient } from "../support/graphql.js";
+import { waitForSample } from "../support/metrics.js";
 import { type Frame, openRaw, type RawSocket, subscribe } from "../support/raw-ws.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 const EVENTS = print(OrchestrationEventsDocument);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the server holds no open WebSocket (its own count, from /metrics). */
+const noSocketsLeft = (server: TestServer) =>
+  waitForSample(server.url, "vex_ws_connections", (n) => n === 0, 50_000);
 
 /** An LLM whose every call waits until `release()`; then it answers like the ScriptedLlm. */
 const gatedLlm = () => {
@@ -89,10 +92,13 @@ describe("WebSocket hygiene", () => {
 
   it("pings every VEX_WS_KEEPALIVE_MS and terminates a peer that never answers", async () => {
     const alive = await raw(server);
-    let pings = 0;
-    alive.socket.on("ping", () => pings++);
-    await sleep(700);
-    expect(pings).toBeGreaterThanOrEqual(2);
+    // Two pings, each answered: the second proves the first answer kept the socket alive.
+    await new Promise<void>((twoPings) => {
+      let pings = 0;
+      alive.socket.on("ping", () => {
+        if (++pings === 2) twoPings();
+      });
+    });
     expect(alive.socket.readyState).toBe(alive.socket.OPEN);
 
     const mute = await raw(server, { autoPong: false });
@@ -177,8 +183,9 @@ describe("slow consumers", () => {
     const slow = await raw(server);
     slow.socket.pause();
     slow.send(subscribe("s", EVENTS, { orchestrationId: run.id, afterSeq: 0 }));
-    // The server fills the kernel's socket buffers, then its own up to the limit, then gives up.
-    await sleep(1_500);
+    // The server fills the kernel's socket buffers, then its own up to the limit, then gives up:
+    // its last socket is gone. Only then does the reader resume (to read up to the close frame).
+    await noSocketsLeft(server);
     slow.socket.resume();
     const { code, reason } = await slow.closed;
     expect(code).toBe(CLOSE_SLOW_CONSUMER);
@@ -216,8 +223,78 @@ describe("slow consumers", () => {
     await slow.waitFor((f) => f.type === "next" && f.id === "l");
     slow.socket.pause();
     gated.release();
-    await sleep(2_000);
+    await noSocketsLeft(server);
     slow.socket.resume();
     expect((await slow.closed).code).toBe(CLOSE_SLOW_CONSUMER);
   }, 60_000);
+});
+
+describe("close codes of protocol violations (README: WebSocket close codes)", () => {
+  let server: TestServer;
+  let runId: string;
+  let release: () => void;
+  beforeAll(async () => {
+    const gated = gatedLlm();
+    release = gated.release;
+    server = await start({}, gated.llm);
+    // A run whose calls wait: its event subscription stays in flight.
+    runId = (await request(server.url, StartOrchestrationDocument, { input: { query: "q", maxDepth: 1 } }))
+      .startOrchestration.id;
+  });
+  afterAll(() => release());
+
+  it("4400 for a frame that is not JSON, and for a message only a server may send", async () => {
+    const garbage = await raw(server);
+    garbage.send("this is not json");
+    expect((await garbage.closed).code).toBe(4400);
+    const impostor = await raw(server);
+    impostor.send({ type: "next", id: "1", payload: { data: {} } });
+    expect((await impostor.closed).code).toBe(4400);
+  });
+
+  it("4401 for a subscribe before the connection was acknowledged", async () => {
+    const early = await raw(server, { init: false });
+    early.send(subscribe("1", "{ __typename }"));
+    expect((await early.closed).code).toBe(4401);
+  });
+
+  it("4409 for a subscribe whose id is already in flight on the socket", async () => {
+    const socket = await raw(server);
+    socket.send(subscribe("x", EVENTS, { orchestrationId: runId, afterSeq: 0 }));
+    await socket.waitFor((f) => f.type === "next" && f.id === "x");
+    socket.send(subscribe("x", EVENTS, { orchestrationId: runId, afterSeq: 0 }));
+    expect((await socket.closed).code).toBe(4409);
+  });
+
+  it("4429 for a second connection_init", async () => {
+    const twice = await raw(server);
+    twice.send({ type: "connection_init", payload: {} });
+    expect((await twice.closed).code).toBe(4429);
+  });
+
+  it("1001 when the server shuts down", async () => {
+    const leaving = await startTestServer();
+    try {
+      const socket = await raw(leaving);
+      const stopped = leaving.stop();
+      expect((await socket.closed).code).toBe(1001);
+      await stopped;
+    } finally {
+      await removeDir(leaving.dataDir);
+    }
+  });
+});
+
+describe("sockets that close during connection_init", () => {
+  it("are not kept: a socket gone while its key was being checked leaves no connection behind", async () => {
+    const server = await start({});
+    // Each sends connection_init and disappears at once, often while the server still checks the key.
+    for (let i = 0; i < 20; i++) {
+      const gone = await raw(server, { init: false });
+      gone.send({ type: "connection_init", payload: {} });
+      gone.socket.terminate();
+      await gone.closed;
+    }
+    await waitForSample(server.url, "vex_ws_connections", (n) => n === 0, 10_000);
+  });
 });

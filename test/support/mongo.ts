@@ -74,6 +74,8 @@ export interface TestDatabase {
 export interface MongoDatabases {
   /** Where the MongoDB came from, for test names. */
   readonly source: TestMongo["source"];
+  /** The MongoDB's URI, for servers that connect on their own (see `withDatabase` in backends.ts). */
+  readonly uri: string;
   readonly client: MongoClient;
   /** A database no other test (or earlier run against the same MONGODB_URI) uses. */
   create(): Promise<TestDatabase>;
@@ -107,6 +109,7 @@ export const mongoDatabases = async (prefix: string): Promise<MongoDatabases> =>
   };
   return {
     source: mongo.source,
+    uri: mongo.uri,
     client,
     create: async () => {
       const dbName = `${prefix}_${process.pid}_${started}_${(++counter).toString().padStart(3, "0")}`;

@@ -37,4 +37,10 @@ describe("loadConfig", () => {
     expect(attempt).toThrow(/MONGODB_URI: must start with mongodb:\/\//);
     expect(attempt).toThrow(/VEX_LLM_TIMEOUT_MS/);
   });
+
+  it("passes VEX_SUBSCRIBER_BUFFER to the bus, leaves the bus default when unset, and refuses a non-positive one", () => {
+    expect(loadConfig({ VEX_SUBSCRIBER_BUFFER: "64" }).subscriberBuffer).toBe(64);
+    expect(loadConfig({}).subscriberBuffer).toBeUndefined();
+    expect(() => loadConfig({ VEX_SUBSCRIBER_BUFFER: "0" })).toThrow(/VEX_SUBSCRIBER_BUFFER/);
+  });
 });

@@ -4,6 +4,7 @@ import type { RunEvent } from "../../src/domain/events.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../../src/domain/merkle.js";
 import { runTraceRoot, transcriptRoot } from "../../src/domain/transcript.js";
+import type { LlmCallOptions, LlmRequest } from "../../src/ports/llm.js";
 import { challengeVerdict, defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestOrchestrator, drain, sequentialIds } from "../support/orchestrator.js";
 
@@ -23,11 +24,26 @@ const runToEnd = async (
 describe("orchestrator hierarchy", () => {
   it("runs root → Researcher ∥ Critic → synthesis by default", async () => {
     const llm = new ScriptedLlm((req, turn) =>
-      req.tag.kind === "ANSWER"
-        ? { content: `${req.tag.role} findings`, delayMs: 30 }
-        : defaultScript(req, turn),
+      req.tag.kind === "ANSWER" ? `${req.tag.role} findings` : defaultScript(req, turn),
     );
-    const { stored, agents, events } = await runToEnd(llm, { query: "Why is the sky blue?" });
+    // Each ANSWER call waits until both have started: sequential calls would never finish, so
+    // finishing proves the Researcher and the Critic run at the same time (no timing involved).
+    let bothStarted!: () => void;
+    const barrier = new Promise<void>((r) => {
+      bothStarted = r;
+    });
+    let answersStarted = 0;
+    const overlapping = Object.assign(Object.create(llm) as ScriptedLlm, {
+      complete: async (req: LlmRequest, options?: LlmCallOptions) => {
+        if (req.tag.kind === "ANSWER") {
+          if (++answersStarted === 2) bothStarted();
+          await barrier;
+        }
+        return llm.complete(req, options);
+      },
+    });
+    const { stored, agents, events } = await runToEnd(overlapping, { query: "Why is the sky blue?" });
+    expect(answersStarted).toBe(2);
     expect(stored?.status).toBe("SUCCEEDED");
     expect(agents.map((a) => [a.role, a.depth, a.ordinal])).toEqual([
       ["ROOT", 0, 0],
@@ -36,7 +52,6 @@ describe("orchestrator hierarchy", () => {
     ]);
     const root = agents[0];
     expect(agents.slice(1).every((a) => a.parentId === root?.id)).toBe(true);
-    expect(llm.maxInFlight).toBe(2);
     const synthesis = llm.callsOf("SYNTHESIS");
     expect(synthesis).toHaveLength(1);
     expect(synthesis[0]?.messages[0]?.content).toContain("RESEARCHER findings");
