@@ -91,7 +91,7 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
   request: {
     system: e.request.system,
     messages: e.request.messages.map((m) => ({ role: m.role, content: m.content })),
-    params: Object.fromEntries(e.request.params.map((p) => [p.name, p.value])),
+    params: Object.fromEntries(e.request.params.map((p) => [p.name, p.value ?? p.text ?? ""])),
     json: e.request.json,
   },
   response: { content: e.response.content, model: e.response.model },

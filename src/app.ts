@@ -7,7 +7,7 @@ import { createFlexibleRateLimiter } from "./adapters/rate-limit/flexible-rate-l
 import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
-import { openLlm } from "./app/llm.js";
+import { checkLlm, openLlm, reportParamChanges } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
 import type { Config } from "./config.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
@@ -55,12 +55,16 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     connections: () => sockets.connections(),
     subscriptions: () => sockets.subscriptions(),
   });
+  const llm = instrumentLlm(
+    overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) }),
+    metrics,
+  );
+  // Before anything is opened, so a refused start leaves nothing to close.
+  await checkLlm(llm, config);
   const backends = await openBackends(config, clock);
   const store = instrumentStore(backends.store, metrics);
-  const llm = instrumentLlm(overrides.llm ?? openLlm(config), metrics);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);
-  const baseMaxTokens = config.llm.baseMaxTokens;
   const provenance = await openProvenance({
     config,
     store,
@@ -87,7 +91,8 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     leaseMs: config.runLeaseMs,
     genomes: evolution.genomes,
     drawSeed: () => randomInt(MAX_DRAWN_SEED),
-    baseMaxTokens,
+    baseMaxTokens: config.llm.baseMaxTokens,
+    reasoningBaseMaxTokens: config.llm.reasoningBaseMaxTokens,
     rateLimiter: createFlexibleRateLimiter({
       perMinute: config.limits.rateLimitPerMinute,
       burst: config.limits.rateLimitBurst,
@@ -112,7 +117,6 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
       tenantId: principal.tenantId,
       orchestrator,
       store,
-      baseMaxTokens,
       evolution: evolution.service,
       provenance: provenance.service,
       loaders: createLoaders({

@@ -186,6 +186,8 @@ export const defaultFakeReply = (req: RecordedRequest): FakeReply => {
       return { content: JSON.stringify({ adjustments: [], reasoning: "No change suggested." }) };
     case "CONSOLIDATION":
       return { content: JSON.stringify({ rules: [] }) };
+    case "CHECK":
+      return { content: "OK" };
     case "ANSWER":
     case "SYNTHESIS":
     case "REBUTTAL":
