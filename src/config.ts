@@ -92,7 +92,8 @@ const envSchema = z.object({
     .default(CONFIG_DEFAULTS.llmMaxConcurrencyPerTenant),
   VEX_LLM_BASE_MAX_TOKENS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.llmBaseMaxTokens),
   VEX_LLM_STREAM: z.enum(["true", "false"]).default("true"),
-  VEX_LLM_ATTEMPT_TIMEOUT_MS: positiveInt(CONFIG_DEFAULTS.llmAttemptTimeoutMs),
+  // Unset: the default, but never more than the call's deadline.
+  VEX_LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   VEX_REASONING_BASE_MAX_TOKENS: positiveInt(CONFIG_DEFAULTS.llmReasoningBaseMaxTokens),
   VEX_MODEL_PROFILE: z.enum(MODEL_PROFILES).optional(),
   VEX_MODEL_PROFILES: z
@@ -253,7 +254,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const e = parsed.data;
   const useOpenAi = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
   const production = e.NODE_ENV === "production";
-  if (e.VEX_LLM_ATTEMPT_TIMEOUT_MS > e.VEX_LLM_TIMEOUT_MS) {
+  if (e.VEX_LLM_ATTEMPT_TIMEOUT_MS !== undefined && e.VEX_LLM_ATTEMPT_TIMEOUT_MS > e.VEX_LLM_TIMEOUT_MS) {
     throw new ConfigError(
       `Invalid configuration:\n  VEX_LLM_ATTEMPT_TIMEOUT_MS: must not exceed VEX_LLM_TIMEOUT_MS (${e.VEX_LLM_TIMEOUT_MS})`,
     );
@@ -275,7 +276,9 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
           baseUrl: e.OPENAI_BASE_URL,
           model: e.VEX_MODEL,
           timeoutMs: e.VEX_LLM_TIMEOUT_MS,
-          attemptTimeoutMs: e.VEX_LLM_ATTEMPT_TIMEOUT_MS,
+          attemptTimeoutMs:
+            e.VEX_LLM_ATTEMPT_TIMEOUT_MS ??
+            Math.min(CONFIG_DEFAULTS.llmAttemptTimeoutMs, e.VEX_LLM_TIMEOUT_MS),
           maxRetries: e.VEX_LLM_MAX_RETRIES,
           maxConcurrency: e.VEX_LLM_MAX_CONCURRENCY,
           maxConcurrencyPerTenant: e.VEX_LLM_MAX_CONCURRENCY_PER_TENANT,

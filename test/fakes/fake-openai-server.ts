@@ -57,8 +57,8 @@ export interface RecordedRequest {
   readonly body: FakeChatBody | null;
   readonly rawBody: string;
   readonly receivedAt: number;
-  /** The hosted-API status this request was refused with before the script saw it (401, 404, 400). */
-  refusedWith: number | null;
+  /** How the hosted checks refused this request before the script saw it (401, 404, 400 for a parameter). */
+  refused: { readonly status: number; readonly param: string | null } | null;
   /** How the exchange ended: still open, answered in full, closed by the client, or cut by this server. */
   outcome: "open" | "answered" | "client-closed" | "server-closed";
 }
@@ -263,7 +263,7 @@ export const startFakeOpenAi = async (
       body: parseBody(rawBody),
       rawBody,
       receivedAt: Date.now(),
-      refusedWith: null,
+      refused: null,
       outcome: res.destroyed ? "client-closed" : "open",
     };
     requests.push(record);
@@ -276,7 +276,7 @@ export const startFakeOpenAi = async (
     }
     const refused = hostedRefusal(hosted, headers.authorization, record.body);
     if (refused !== null) {
-      record.refusedWith = refused.status;
+      record.refused = { status: refused.status, param: refused.body.error.param };
       res.writeHead(refused.status, { "content-type": "application/json" });
       res.end(JSON.stringify(refused.body));
       return;

@@ -111,7 +111,14 @@ describe("OpenAI adapter: model profiles", () => {
     const { fake, llm, sleeps, changes } = await setup({ reasoning: true }, { profile: "classic" });
     const first = await llm.complete(aRequest());
     expect(first.content).toBeTruthy();
-    expect(fake.requests.map((r) => r.refusedWith)).toEqual([400, 400, 400, 400, 400, null]);
+    expect(fake.requests.map((r) => r.refused?.param ?? null)).toEqual([
+      "max_tokens",
+      "temperature",
+      "top_p",
+      "presence_penalty",
+      "frequency_penalty",
+      null,
+    ]);
     expect(changes).toEqual([
       { model: "gpt-5-mini", param: "max_tokens", action: "renamed", replacement: "max_completion_tokens" },
       { model: "gpt-5-mini", param: "temperature", action: "dropped" },
@@ -126,7 +133,7 @@ describe("OpenAI adapter: model profiles", () => {
     // Remembered: the next call goes through at once, and nothing is reported again.
     await llm.complete(aRequest());
     expect(fake.requests).toHaveLength(7);
-    expect(fake.requests[6]?.refusedWith).toBeNull();
+    expect(fake.requests[6]?.refused).toBeNull();
     expect(changes).toHaveLength(5);
     expect(llm.effectiveParams?.(toLlmParams(DEFAULT_TRAITS, 512))).toEqual({ maxTokens: BUDGET });
   });
