@@ -36,11 +36,13 @@ export const startOpenAiServer = async (
   script: FakeScript,
   env: Record<string, string> = {},
   mode: LlmMode = CLASSIC_MODE,
+  dataDir?: string,
 ): Promise<{ fake: FakeOpenAi; server: TestServer }> => {
   const fake = await startFakeOpenAi({ script, hosted: mode.hosted });
   let server: TestServer;
   try {
     server = await startTestServer({
+      ...(dataDir === undefined ? {} : { dataDir }),
       env: {
         OPENAI_BASE_URL: fake.url,
         OPENAI_API_KEY: "sk-test",
