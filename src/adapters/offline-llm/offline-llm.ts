@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AppError, ErrorCode } from "../../domain/errors.js";
+import { AppError, ErrorCode, isAppError } from "../../domain/errors.js";
 import { type LlmParams, restrictToProfile } from "../../domain/genome.js";
 import type { LlmCallOptions, LlmClient, LlmRequest, LlmResponse } from "../../ports/llm.js";
 
@@ -46,8 +46,13 @@ export const createOfflineLlm = (): LlmClient => ({
   profile: "classic",
   effectiveParams: (params) => restrictToProfile(params, "classic"),
   async complete(request: LlmRequest, options?: LlmCallOptions): Promise<LlmResponse> {
-    if (options?.signal?.aborted)
-      throw options.signal.reason ?? new AppError(ErrorCode.Cancelled, "Cancelled.");
+    // As every adapter: the abort reason when it is an AppError (CANCELLED / INTERRUPTED), else CANCELLED.
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      throw isAppError(signal.reason)
+        ? signal.reason
+        : new AppError(ErrorCode.Cancelled, "LLM call cancelled.", { cause: signal.reason });
+    }
     const prompt = request.messages.map((m) => m.content).join("\n");
     const d = digest(request.tag.kind, request.tag.role, String(request.tag.round), request.system, prompt);
     const content = reply(request, d);
