@@ -167,6 +167,23 @@ describe("OpenAI adapter: model profiles", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it("also drops a parameter a compatible server refuses only in its message", async () => {
+    const body = {
+      error: {
+        message: "Unsupported parameter: 'top_p' is not supported with this model.",
+        type: "invalid_request_error",
+      },
+    };
+    const { fake, llm, changes } = await setup({}, { model: "local-model" }, (req) =>
+      req.body?.top_p === undefined ? { content: "ok" } : { status: 400, body },
+    );
+    expect((await llm.complete(aRequest())).content).toBe("ok");
+    expect(changes).toEqual([{ model: "local-model", param: "top_p", action: "dropped" }]);
+    expect(fake.requests).toHaveLength(2);
+    expect(fake.requests[1]?.body).not.toHaveProperty("top_p");
+    expect(fake.requests[1]?.body).toHaveProperty("temperature");
+  });
+
   it("maps a refused key to LLM_AUTH_FAILED naming OPENAI_API_KEY", async () => {
     const { fake, llm } = await setup({ apiKey: "sk-other" }, { retry: { maxRetries: 3 } });
     const err = await rejection(llm.complete(aRequest()));
