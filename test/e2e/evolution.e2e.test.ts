@@ -100,7 +100,9 @@ describe("evolution over the real server", () => {
     const agent = orchestration?.agents.find((a) => a.role === last?.role);
     // The same genome; only the agent's shows the parameters its requests carried (a pool entry's are null).
     expect({ ...agent?.genome, llmParams: null }).toEqual(entry?.genome);
-    expect(agent?.genome.llmParams?.presencePenalty).toBe(Math.round((agent?.genome.creativity ?? 0) * 1e4) / 1e4);
+    expect(agent?.genome.llmParams?.presencePenalty).toBe(
+      Math.round((agent?.genome.creativity ?? 0) * 1e4) / 1e4,
+    );
 
     const listed = await request(server.url, EvolutionRecordsDocument, { first: 2 });
     expect(listed.evolutionRecords.edges.map((e) => e.node.id)).toEqual([records[2]?.id, records[1]?.id]);
