@@ -179,7 +179,7 @@ export interface Config {
         readonly baseUrl: string | undefined;
         readonly model: string;
         readonly timeoutMs: number;
-        /** Deadline of one attempt until its first token; a hung attempt is retried. */
+        /** Deadline of one attempt until the server starts answering; a hung attempt is retried. */
         readonly attemptTimeoutMs: number;
         readonly maxRetries: number;
         readonly maxConcurrency: number;

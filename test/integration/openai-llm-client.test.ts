@@ -397,14 +397,15 @@ describe("OpenAI adapter: retries", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it("lets a stream that has started run past the attempt timeout", async () => {
-    const { fake, llm } = await setup(() => ({ content: "slow but steady", chunkDelayMs: 400 }), {
+  it("lets an opened stream think past the attempt timeout before its first token", async () => {
+    // The stream opens at once; its only token comes after 1.5 s, well past the 1 s attempt timeout.
+    const { fake, llm } = await setup(() => ({ content: "considered", chunkDelayMs: 1_500 }), {
       stream: true,
       attemptTimeoutMs: 1_000,
       timeoutMs: 30_000,
     });
     const res = await llm.complete(aRequest(), { onToken: () => {} });
-    expect(res.content).toBe("slow but steady");
+    expect(res.content).toBe("considered");
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -20,9 +20,10 @@ import {
  */
 export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
 /**
- * Deadline of one HTTP attempt until it publishes its first token (a non-streamed attempt: until
- * its whole answer). A hung attempt is abandoned and retried while the call's deadline allows;
- * a third of the call's default deadline leaves room for two more attempts.
+ * Deadline of one HTTP attempt until the server starts answering: a streamed attempt until its
+ * stream opens (response headers), a non-streamed one until its whole answer. A hung attempt is
+ * abandoned and retried while the call's deadline allows; a third of the call's default deadline
+ * leaves room for two more attempts.
  * @default 20_000
  */
 export const DEFAULT_LLM_ATTEMPT_TIMEOUT_MS = 20_000;
@@ -60,8 +61,9 @@ export interface OpenAiLlmClientOptions {
   /** Deadline of a whole call (see DEFAULT_LLM_TIMEOUT_MS). @default DEFAULT_LLM_TIMEOUT_MS (60_000) */
   readonly timeoutMs?: number;
   /**
-   * Deadline of one HTTP attempt until its first token; a timed-out attempt is retried while the
-   * call's deadline allows. @default min(DEFAULT_LLM_ATTEMPT_TIMEOUT_MS, timeoutMs)
+   * Deadline of one HTTP attempt until the server starts answering (see DEFAULT_LLM_ATTEMPT_TIMEOUT_MS);
+   * a timed-out attempt is retried while the call's deadline allows.
+   * @default min(DEFAULT_LLM_ATTEMPT_TIMEOUT_MS, timeoutMs)
    */
   readonly attemptTimeoutMs?: number;
   /** The model's parameter profile. @default resolveModelProfile(model) (built in by name) */
@@ -199,7 +201,7 @@ const callWithRetries = async (
   const deadline = new AbortController();
   const deadlineTimer = setTimeout(() => deadline.abort(new Error("call deadline")), s.timeoutMs);
   const callSignal = linkSignals(outer, deadline.signal);
-  const progress: Progress = { tokensEmitted: false, onFirstToken: () => {} };
+  const progress: Progress = { tokensEmitted: false, responding: () => {} };
   const maxAttempts = s.policy.maxRetries + 1;
   let lastError: unknown;
   let attempt = 1;
@@ -211,8 +213,9 @@ const callWithRetries = async (
         () => attemptCtl.abort(new Error("attempt timeout")),
         s.attemptTimeoutMs,
       );
-      // The attempt timeout guards the wait for the first token; after it the call's deadline rules.
-      progress.onFirstToken = () => clearTimeout(attemptTimer);
+      // The attempt timeout guards the wait for the server to start answering (a stream to open);
+      // after that the call's deadline rules, however long a reasoning model thinks.
+      progress.responding = () => clearTimeout(attemptTimer);
       const signal = linkSignals(callSignal.signal, attemptCtl.signal);
       let failure: Failure;
       try {
@@ -266,7 +269,8 @@ const adaptToRefusal = (s: CallSettings, e: unknown): boolean => {
 
 interface Progress {
   tokensEmitted: boolean;
-  onFirstToken: () => void;
+  /** Called once the server has started answering: a stream opened, or a token arrived. */
+  responding: () => void;
 }
 
 const attemptOnce = async (
@@ -306,6 +310,7 @@ const attemptOnce = async (
     { ...body, stream: true, stream_options: { include_usage: true } },
     requestOptions,
   );
+  progress.responding();
   const response = await readCompletionStream(stream, s.model, signal, (piece) =>
     emit(opts, piece, progress),
   );
@@ -327,7 +332,7 @@ class TokenListenerError extends Error {}
 
 const emit = (opts: LlmCallOptions, text: string, progress: Progress): void => {
   if (!opts.onToken || text === "") return;
-  if (!progress.tokensEmitted) progress.onFirstToken();
+  if (!progress.tokensEmitted) progress.responding();
   progress.tokensEmitted = true;
   try {
     opts.onToken(text);
