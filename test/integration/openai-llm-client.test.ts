@@ -595,9 +595,24 @@ describe("OpenAI adapter: timeouts and cancellation", () => {
   });
 });
 
+/**
+ * Each of `total` requests is answered only once the next one has arrived, so two are always in
+ * flight together (no timing involved); a cap of one would leave the first waiting, and fail.
+ */
+const answerOnceTheNextArrives = (total: number) => {
+  const gate: { fake?: FakeOpenAi } = {};
+  const script: FakeScript = async (req) => {
+    await gate.fake?.waitForRequests(Math.min(req.seq + 1, total));
+    return { content: "ok" };
+  };
+  return { gate, script };
+};
+
 describe("OpenAI adapter: concurrency caps", () => {
   it("never has more than maxConcurrency requests in flight", async () => {
-    const { fake, llm } = await setup(() => ({ content: "ok", latencyMs: 80 }), { maxConcurrency: 2 });
+    const { gate, script } = answerOnceTheNextArrives(6);
+    const { fake, llm } = await setup(script, { maxConcurrency: 2 });
+    gate.fake = fake;
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => llm.complete(aRequest({ tag: aTag({ agentId: `agent-${i}` }) }))),
     );
@@ -607,10 +622,9 @@ describe("OpenAI adapter: concurrency caps", () => {
   });
 
   it("caps each tenant separately", async () => {
-    const { fake, llm } = await setup(() => ({ content: "ok", latencyMs: 80 }), {
-      maxConcurrency: 10,
-      maxConcurrencyPerTenant: 1,
-    });
+    const { gate, script } = answerOnceTheNextArrives(6);
+    const { fake, llm } = await setup(script, { maxConcurrency: 10, maxConcurrencyPerTenant: 1 });
+    gate.fake = fake;
     await Promise.all(
       ["tenant-a", "tenant-b", "tenant-a", "tenant-b", "tenant-a", "tenant-b"].map((tenantId, i) =>
         llm.complete(aRequest({ tag: aTag({ tenantId, agentId: `agent-${i}` }) })),
