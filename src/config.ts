@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { TOKEN_LIMIT_FIELDS, type TokenLimitField } from "./adapters/openai/model-params.js";
 import {
+  type AttributionField,
   DEFAULT_LLM_ATTEMPT_TIMEOUT_MS,
   DEFAULT_LLM_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENCY,
@@ -110,6 +111,7 @@ const envSchema = z.object({
     .optional(),
   VEX_LLM_TOKEN_LIMIT_FIELD: z.enum(TOKEN_LIMIT_FIELDS).optional(),
   VEX_LLM_CONTEXT_HEADERS: z.enum(["true", "false"]).default("false"),
+  VEX_LLM_ATTRIBUTION_SALT: z.string().min(16, "must be at least 16 characters").optional(),
   VEX_LLM_CHECK: z.enum(["true", "false"]).default("false"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
   VEX_RUN_LEASE_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.runLeaseMs),
@@ -195,6 +197,8 @@ export interface Config {
         readonly tokenLimitField: TokenLimitField | undefined;
         /** Send tenant, run, agent, role and call kind as X-Vex-* headers. */
         readonly contextHeaders: boolean;
+        /** Attribute requests to tenants by a salted hash in the provider's field; unset: not at all. */
+        readonly attribution: { readonly field: AttributionField; readonly salt: string } | undefined;
         /** Make one tiny request at startup and refuse to start when it fails. */
         readonly check: boolean;
       };
@@ -238,9 +242,11 @@ const HOSTED_API_HOST = "api.openai.com";
  * the model's profile (reasoning: max_completion_tokens, classic: max_tokens).
  */
 const hostedDefaultTokenField = (baseUrl: string | undefined): TokenLimitField | undefined =>
-  baseUrl === undefined || new URL(baseUrl).hostname === HOSTED_API_HOST
-    ? "max_completion_tokens"
-    : undefined;
+  isHostedApi(baseUrl) ? "max_completion_tokens" : undefined;
+
+/** No base URL, or one on the hosted API's host. */
+const isHostedApi = (baseUrl: string | undefined): boolean =>
+  baseUrl === undefined || new URL(baseUrl).hostname === HOSTED_API_HOST;
 
 /** Parses the environment once into a frozen Config, or throws ConfigError naming the variables. */
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
@@ -291,6 +297,14 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
           },
           tokenLimitField: e.VEX_LLM_TOKEN_LIMIT_FIELD ?? hostedDefaultTokenField(e.OPENAI_BASE_URL),
           contextHeaders: e.VEX_LLM_CONTEXT_HEADERS === "true",
+          attribution:
+            e.VEX_LLM_ATTRIBUTION_SALT === undefined
+              ? undefined
+              : {
+                  // The hosted API's own field; other servers know the older `user`.
+                  field: isHostedApi(e.OPENAI_BASE_URL) ? "safety_identifier" : "user",
+                  salt: e.VEX_LLM_ATTRIBUTION_SALT,
+                },
           check: e.VEX_LLM_CHECK === "true",
         }
       : {

@@ -45,6 +45,7 @@ export const openLlm = (config: Config, hooks: { onParamChange?: OnParamChange }
         ...(llm.modelProfiles[llm.model] === undefined ? {} : { profile: llm.modelProfiles[llm.model] }),
         ...(llm.tokenLimitField === undefined ? {} : { tokenLimitField: llm.tokenLimitField }),
         contextHeaders: llm.contextHeaders,
+        ...(llm.attribution ? { attribution: llm.attribution } : {}),
         timeoutMs: llm.timeoutMs,
         attemptTimeoutMs: llm.attemptTimeoutMs,
         retry: { maxRetries: llm.maxRetries },

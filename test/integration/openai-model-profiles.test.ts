@@ -4,6 +4,7 @@ import type { ParamChange } from "../../src/adapters/openai/model-params.js";
 import {
   createOpenAiLlmClient,
   type OpenAiLlmClientOptions,
+  tenantAttribution,
 } from "../../src/adapters/openai/openai-llm-client.js";
 import { AppError, ErrorCode } from "../../src/domain/errors.js";
 import { DEFAULT_TRAITS, makeTraits, toLlmParams, toReasoningParams } from "../../src/domain/genome.js";
@@ -242,5 +243,24 @@ describe("OpenAI adapter: token-limit field and context headers", () => {
     await llm.complete(aRequest());
     const names = Object.keys(fake.requests[0]?.headers ?? {});
     expect(names.filter((n) => n.startsWith("x-vex-"))).toEqual([]);
+  });
+
+  it("attributes requests to tenants by a salted hash only when asked to, never by the tenant id", async () => {
+    const salt = "a-salt-of-16-chars-or-more";
+    const { fake, llm } = await setup({}, { model: "llama3.1:8b", attribution: { field: "user", salt } });
+    const tagOf = (tenantId: string) => ({ ...aRequest().tag, tenantId });
+    for (const tenant of ["tenant-a", "tenant-b", "tenant-a"])
+      await llm.complete(aRequest({ tag: tagOf(tenant) }));
+    const ids = fake.requests.map((r) => r.body?.user);
+    expect(ids[0]).toBe(tenantAttribution(salt, "tenant-a"));
+    expect(ids[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(ids[2]).toBe(ids[0]);
+    expect(ids[1]).not.toBe(ids[0]);
+    for (const r of fake.requests) expect(r.rawBody).not.toContain("tenant-");
+
+    const plain = await setup({}, { model: "llama3.1:8b" });
+    await plain.llm.complete(aRequest());
+    expect(plain.fake.requests[0]?.body).not.toHaveProperty("user");
+    expect(plain.fake.requests[0]?.body).not.toHaveProperty("safety_identifier");
   });
 });

@@ -87,6 +87,19 @@ describe("loadConfig", () => {
       expect(llm.modelProfiles).toEqual({ "my-o3-proxy": "reasoning", "gpt-5-chat": "classic" });
     });
 
+    it("attributes by a salted hash in the hosted API's safety_identifier, or in `user` elsewhere", () => {
+      const salt = "0123456789abcdef";
+      expect(openai({}).attribution).toBeUndefined();
+      expect(openai({ VEX_LLM_ATTRIBUTION_SALT: salt }).attribution).toEqual({
+        field: "safety_identifier",
+        salt,
+      });
+      expect(
+        openai({ VEX_LLM_ATTRIBUTION_SALT: salt, OPENAI_BASE_URL: "http://127.0.0.1:8000/v1" }).attribution,
+      ).toEqual({ field: "user", salt });
+      expect(() => openai({ VEX_LLM_ATTRIBUTION_SALT: "short" })).toThrow(/VEX_LLM_ATTRIBUTION_SALT/);
+    });
+
     it("names VEX_MODEL_PROFILES when it is not a JSON map of profiles", () => {
       expect(() => openai({ VEX_MODEL_PROFILES: "o3=reasoning" })).toThrow(
         /VEX_MODEL_PROFILES: must be a JSON object/,

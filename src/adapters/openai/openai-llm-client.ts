@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { OpenAI } from "openai";
 import { LLM_PARAM_NAMES, type ModelProfile } from "../../domain/genome.js";
 import type { LlmCallOptions, LlmCallTag, LlmClient, LlmRequest, LlmResponse } from "../../ports/llm.js";
@@ -75,6 +76,11 @@ export interface OpenAiLlmClientOptions {
   readonly tokenLimitField?: TokenLimitField;
   /** Send the call's tag as X-Vex-* headers (tenant, run and agent ids included). @default false */
   readonly contextHeaders?: boolean;
+  /**
+   * Attribute each request to its tenant through the provider's own body field, as a salted hash
+   * that does not reveal the tenant id (see tenantAttribution). @default none
+   */
+  readonly attribution?: { readonly field: AttributionField; readonly salt: string };
   /**
    * Told once per change when the model refuses a parameter (it is then left out, or the token
    * limit renamed, for the rest of the process); for the log and metrics.
@@ -178,6 +184,7 @@ interface CallSettings {
   readonly model: string;
   readonly params: ModelParams;
   readonly contextHeaders: boolean;
+  readonly attribution?: OpenAiLlmClientOptions["attribution"];
   readonly onParamChange?: OpenAiLlmClientOptions["onParamChange"];
   readonly stream: boolean;
   readonly timeoutMs: number;
@@ -289,6 +296,9 @@ const attemptOnce = async (
       ...request.messages.map((m) => ({ role: m.role, content: m.content })),
     ],
     ...s.params.body(sent),
+    ...(s.attribution
+      ? { [s.attribution.field]: tenantAttribution(s.attribution.salt, request.tag.tenantId) }
+      : {}),
     ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
   };
   // maxRetries: 0 per request as well, so the SDK never retries (its waits ignore our signal).
@@ -326,6 +336,17 @@ const tagHeaders = (tag: LlmCallTag, httpRequest: number): Record<string, string
   [VEX_HEADERS.round]: String(tag.round),
   [VEX_HEADERS.attempt]: String(httpRequest),
 });
+
+/** Body fields that attribute a request to an end user: the hosted API's, and the older one other servers know. */
+export const ATTRIBUTION_FIELDS = ["safety_identifier", "user"] as const;
+export type AttributionField = (typeof ATTRIBUTION_FIELDS)[number];
+
+/**
+ * A stable, opaque id for a tenant: hex SHA-256 of the salt, a NUL and the tenant id. The provider
+ * can tell tenants apart (abuse attribution) without learning who they are.
+ */
+export const tenantAttribution = (salt: string, tenantId: string): string =>
+  createHash("sha256").update(`${salt}\u0000${tenantId}`).digest("hex");
 
 /** Wraps an exception thrown by the caller's onToken so it is rethrown as is, not mapped to LLM_*. */
 class TokenListenerError extends Error {}
