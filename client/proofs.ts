@@ -96,6 +96,18 @@ export const recomputeAgentLeaf = (runId: string, agent: ProvenanceAgentFieldsFr
   return input && toHex(agentLeafHash(input));
 };
 
+/**
+ * A parameter's hashed value: its number or its text, exactly one of which is set. Anything else was
+ * never hashed, so it becomes a value no entry holds and the trace root no longer matches.
+ */
+const paramValue = (p: { value?: number | null; text?: string | null }): number | string => {
+  const hasValue = p.value !== null && p.value !== undefined;
+  const hasText = p.text !== null && p.text !== undefined;
+  if (hasValue && !hasText) return p.value as number;
+  if (hasText && !hasValue) return p.text as string;
+  return `${String(p.value)}|${String(p.text)}`;
+};
+
 /** A transcript entry in exactly the shape that was hashed (params back to an object). */
 export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptEntry => ({
   index: e.index,
@@ -104,7 +116,7 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
   request: {
     system: e.request.system,
     messages: e.request.messages.map((m) => ({ role: m.role, content: m.content })),
-    params: Object.fromEntries(e.request.params.map((p) => [p.name, p.value])),
+    params: Object.fromEntries(e.request.params.map((p) => [p.name, paramValue(p)])),
     json: e.request.json,
   },
   response: { content: e.response.content, model: e.response.model },

@@ -8,7 +8,7 @@ import { openTracing } from "./adapters/telemetry/tracing.js";
 import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
-import { openLlm } from "./app/llm.js";
+import { checkLlm, openLlm, reportParamChanges } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
 import { traced } from "./app/tracing.js";
 import type { Config } from "./config.js";
@@ -57,13 +57,21 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     connections: () => sockets.connections(),
     subscriptions: () => sockets.subscriptions(),
   });
+  const tracing = openTracing(config.tracing);
+  const llm = traced(
+    instrumentLlm(
+      overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) }),
+      metrics,
+    ),
+    tracing,
+    config,
+  );
+  // Before anything is opened, so a refused start leaves nothing to close.
+  await checkLlm(llm, config);
   const backends = await openBackends(config, clock);
   const store = instrumentStore(backends.store, metrics);
-  const tracing = openTracing(config.tracing);
-  const llm = traced(instrumentLlm(overrides.llm ?? openLlm(config), metrics), tracing, config);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);
-  const baseMaxTokens = config.llm.baseMaxTokens;
   const provenance = await openProvenance({
     config,
     store,
@@ -90,7 +98,8 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     leaseMs: config.runLeaseMs,
     genomes: evolution.genomes,
     drawSeed: () => randomInt(MAX_DRAWN_SEED),
-    baseMaxTokens,
+    baseMaxTokens: config.llm.baseMaxTokens,
+    reasoningBaseMaxTokens: config.llm.reasoningBaseMaxTokens,
     rateLimiter: createFlexibleRateLimiter({
       perMinute: config.limits.rateLimitPerMinute,
       burst: config.limits.rateLimitBurst,
@@ -116,7 +125,6 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
       tenantId: principal.tenantId,
       orchestrator,
       store,
-      baseMaxTokens,
       evolution: evolution.service,
       provenance: provenance.service,
       loaders: createLoaders({

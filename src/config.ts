@@ -1,6 +1,22 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { TOKEN_LIMIT_FIELDS, type TokenLimitField } from "./adapters/openai/model-params.js";
+import {
+  type AttributionField,
+  DEFAULT_LLM_ATTEMPT_TIMEOUT_MS,
+  DEFAULT_LLM_TIMEOUT_MS,
+  DEFAULT_MAX_CONCURRENCY,
+  DEFAULT_MAX_CONCURRENCY_PER_TENANT,
+} from "./adapters/openai/openai-llm-client.js";
+import { DEFAULT_MAX_RETRIES } from "./adapters/openai/retry.js";
 import { ED25519_KEY_BYTES } from "./domain/ed25519.js";
+import {
+  DEFAULT_BASE_MAX_TOKENS,
+  DEFAULT_REASONING_BASE_MAX_TOKENS,
+  MODEL_PROFILES,
+  type ModelProfile,
+} from "./domain/genome.js";
+import { DEFAULT_RUN_LEASE_MS } from "./orchestrator/defaults.js";
 import type { Limits } from "./server/limits.js";
 
 /** Defaults for every setting; each is documented in the README's configuration table. */
@@ -9,13 +25,16 @@ export const CONFIG_DEFAULTS = {
   port: 4000,
   dataDir: "./data",
   model: "gpt-4o-mini",
-  llmTimeoutMs: 60_000,
-  llmMaxRetries: 3,
-  llmMaxConcurrency: 16,
-  llmMaxConcurrencyPerTenant: 8,
-  llmBaseMaxTokens: 512,
+  // The LLM defaults are the adapter's and the genome mapping's own, so each has one source.
+  llmTimeoutMs: DEFAULT_LLM_TIMEOUT_MS,
+  llmAttemptTimeoutMs: DEFAULT_LLM_ATTEMPT_TIMEOUT_MS,
+  llmMaxRetries: DEFAULT_MAX_RETRIES,
+  llmMaxConcurrency: DEFAULT_MAX_CONCURRENCY,
+  llmMaxConcurrencyPerTenant: DEFAULT_MAX_CONCURRENCY_PER_TENANT,
+  llmBaseMaxTokens: DEFAULT_BASE_MAX_TOKENS,
+  llmReasoningBaseMaxTokens: DEFAULT_REASONING_BASE_MAX_TOKENS,
   shutdownTimeoutMs: 10_000,
-  runLeaseMs: 15_000,
+  runLeaseMs: DEFAULT_RUN_LEASE_MS,
   mongoTimeoutMs: 5_000,
   logLevel: "info",
   rateLimitPerMinute: 30,
@@ -98,6 +117,26 @@ const envSchema = z.object({
     .default(CONFIG_DEFAULTS.llmMaxConcurrencyPerTenant),
   VEX_LLM_BASE_MAX_TOKENS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.llmBaseMaxTokens),
   VEX_LLM_STREAM: z.enum(["true", "false"]).default("true"),
+  // Unset: the default, but never more than the call's deadline.
+  VEX_LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  VEX_REASONING_BASE_MAX_TOKENS: positiveInt(CONFIG_DEFAULTS.llmReasoningBaseMaxTokens),
+  VEX_MODEL_PROFILE: z.enum(MODEL_PROFILES).optional(),
+  VEX_MODEL_PROFILES: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be a JSON object such as {"o3-mini":"reasoning"}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().min(1), z.enum(MODEL_PROFILES)))
+    .optional(),
+  VEX_LLM_TOKEN_LIMIT_FIELD: z.enum(TOKEN_LIMIT_FIELDS).optional(),
+  VEX_LLM_CONTEXT_HEADERS: z.enum(["true", "false"]).default("false"),
+  VEX_LLM_ATTRIBUTION_SALT: z.string().min(16, "must be at least 16 characters").optional(),
+  VEX_LLM_CHECK: z.enum(["true", "false"]).default("false"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
   VEX_RUN_LEASE_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.runLeaseMs),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.logLevel),
@@ -169,19 +208,33 @@ export interface Config {
         readonly timeoutMs: number;
       };
   readonly llm:
-    | { readonly kind: "offline"; readonly baseMaxTokens: number }
+    | { readonly kind: "offline"; readonly baseMaxTokens: number; readonly reasoningBaseMaxTokens: number }
     | {
         readonly kind: "openai";
         readonly apiKey: string;
         readonly baseUrl: string | undefined;
         readonly model: string;
         readonly timeoutMs: number;
+        /** Deadline of one attempt until the server starts answering; a hung attempt is retried. */
+        readonly attemptTimeoutMs: number;
         readonly maxRetries: number;
         readonly maxConcurrency: number;
         readonly maxConcurrencyPerTenant: number;
         readonly baseMaxTokens: number;
+        /** Base completion budget on reasoning models (their reasoning tokens count against it). */
+        readonly reasoningBaseMaxTokens: number;
         /** Stream completions (SSE) so tokens reach agentTokens subscribers live. */
         readonly stream: boolean;
+        /** Configured parameter profiles by model name (VEX_MODEL_PROFILES, with VEX_MODEL_PROFILE for the model). */
+        readonly modelProfiles: Readonly<Record<string, ModelProfile>>;
+        /** Body field of the completion budget; undefined: by the model's profile. */
+        readonly tokenLimitField: TokenLimitField | undefined;
+        /** Send tenant, run, agent, role and call kind as X-Vex-* headers. */
+        readonly contextHeaders: boolean;
+        /** Attribute requests to tenants by a salted hash in the provider's field; unset: not at all. */
+        readonly attribution: { readonly field: AttributionField; readonly salt: string } | undefined;
+        /** Make one tiny request at startup and refuse to start when it fails. */
+        readonly check: boolean;
       };
   /** Redis for the cross-instance event bus; unset: the in-process bus. */
   readonly redisUrl: string | undefined;
@@ -232,6 +285,21 @@ export class ConfigError extends Error {
 /** Local servers (Ollama, vLLM, LM Studio) accept any key; the client library still wants one. */
 const PLACEHOLDER_API_KEY = "not-needed";
 
+/** Host of the hosted OpenAI API. */
+const HOSTED_API_HOST = "api.openai.com";
+
+/**
+ * The hosted API takes max_completion_tokens for every model, so it is sent there always. Other
+ * OpenAI-compatible servers (local ones) often know only max_tokens: undefined leaves the choice to
+ * the model's profile (reasoning: max_completion_tokens, classic: max_tokens).
+ */
+const hostedDefaultTokenField = (baseUrl: string | undefined): TokenLimitField | undefined =>
+  isHostedApi(baseUrl) ? "max_completion_tokens" : undefined;
+
+/** No base URL, or one on the hosted API's host. */
+const isHostedApi = (baseUrl: string | undefined): boolean =>
+  baseUrl === undefined || new URL(baseUrl).hostname === HOSTED_API_HOST;
+
 /** Parses the environment once into a frozen Config, or throws ConfigError naming the variables. */
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
   // An empty variable means "unset", as in most shells' `VAR= cmd`.
@@ -244,6 +312,11 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const e = parsed.data;
   const useOpenAi = e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined;
   const production = e.NODE_ENV === "production";
+  if (e.VEX_LLM_ATTEMPT_TIMEOUT_MS !== undefined && e.VEX_LLM_ATTEMPT_TIMEOUT_MS > e.VEX_LLM_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  VEX_LLM_ATTEMPT_TIMEOUT_MS: must not exceed VEX_LLM_TIMEOUT_MS (${e.VEX_LLM_TIMEOUT_MS})`,
+    );
+  }
   if (e.VEX_ANCHORS.includes("mongo") && e.MONGODB_URI === undefined) {
     throw new ConfigError("Invalid configuration:\n  VEX_ANCHORS: the mongo anchor needs MONGODB_URI");
   }
@@ -261,13 +334,36 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
           baseUrl: e.OPENAI_BASE_URL,
           model: e.VEX_MODEL,
           timeoutMs: e.VEX_LLM_TIMEOUT_MS,
+          attemptTimeoutMs:
+            e.VEX_LLM_ATTEMPT_TIMEOUT_MS ??
+            Math.min(CONFIG_DEFAULTS.llmAttemptTimeoutMs, e.VEX_LLM_TIMEOUT_MS),
           maxRetries: e.VEX_LLM_MAX_RETRIES,
           maxConcurrency: e.VEX_LLM_MAX_CONCURRENCY,
           maxConcurrencyPerTenant: e.VEX_LLM_MAX_CONCURRENCY_PER_TENANT,
           baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS,
+          reasoningBaseMaxTokens: e.VEX_REASONING_BASE_MAX_TOKENS,
           stream: e.VEX_LLM_STREAM === "true",
+          modelProfiles: {
+            ...e.VEX_MODEL_PROFILES,
+            ...(e.VEX_MODEL_PROFILE === undefined ? {} : { [e.VEX_MODEL]: e.VEX_MODEL_PROFILE }),
+          },
+          tokenLimitField: e.VEX_LLM_TOKEN_LIMIT_FIELD ?? hostedDefaultTokenField(e.OPENAI_BASE_URL),
+          contextHeaders: e.VEX_LLM_CONTEXT_HEADERS === "true",
+          attribution:
+            e.VEX_LLM_ATTRIBUTION_SALT === undefined
+              ? undefined
+              : {
+                  // The hosted API's own field; other servers know the older `user`.
+                  field: isHostedApi(e.OPENAI_BASE_URL) ? "safety_identifier" : "user",
+                  salt: e.VEX_LLM_ATTRIBUTION_SALT,
+                },
+          check: e.VEX_LLM_CHECK === "true",
         }
-      : { kind: "offline", baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS },
+      : {
+          kind: "offline",
+          baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS,
+          reasoningBaseMaxTokens: e.VEX_REASONING_BASE_MAX_TOKENS,
+        },
     redisUrl: e.REDIS_URL,
     subscriberBuffer: e.VEX_SUBSCRIBER_BUFFER,
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,

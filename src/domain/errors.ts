@@ -7,6 +7,12 @@ export const ErrorCode = {
   LlmUnavailable: "LLM_UNAVAILABLE",
   LlmOutputInvalid: "LLM_OUTPUT_INVALID",
   LlmTimeout: "LLM_TIMEOUT",
+  /** The LLM server refused the request itself (a 4xx that retrying cannot fix). */
+  LlmRequestRejected: "LLM_REQUEST_REJECTED",
+  /** The LLM server refused the credentials (401/403): OPENAI_API_KEY is wrong. */
+  LlmAuthFailed: "LLM_AUTH_FAILED",
+  /** The LLM server does not serve the configured model: VEX_MODEL (or OPENAI_BASE_URL) is wrong. */
+  LlmModelNotFound: "LLM_MODEL_NOT_FOUND",
   Cancelled: "CANCELLED",
   Interrupted: "INTERRUPTED",
   ShuttingDown: "SHUTTING_DOWN",
@@ -35,6 +41,9 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   LLM_UNAVAILABLE: "THIRD_PARTY",
   LLM_OUTPUT_INVALID: "THIRD_PARTY",
   LLM_TIMEOUT: "THIRD_PARTY",
+  LLM_REQUEST_REJECTED: "SYSTEM",
+  LLM_AUTH_FAILED: "SYSTEM",
+  LLM_MODEL_NOT_FOUND: "SYSTEM",
   CANCELLED: "USER",
   INTERRUPTED: "SYSTEM",
   SHUTTING_DOWN: "SYSTEM",

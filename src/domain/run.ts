@@ -1,4 +1,11 @@
-import type { Genome, Traits } from "./genome.js";
+import {
+  DEFAULT_BASE_MAX_TOKENS,
+  type Genome,
+  LLM_PARAM_NAMES,
+  type LlmParams,
+  type Traits,
+  toLlmParams,
+} from "./genome.js";
 import type { TranscriptEntry } from "./transcript.js";
 
 export const RUN_STATUSES = [
@@ -63,12 +70,23 @@ export interface TokenUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly totalTokens: number;
+  /**
+   * Hidden reasoning tokens of reasoning models, already counted in completionTokens. Absent in
+   * usage stored before it was counted (read as 0).
+   */
+  readonly reasoningTokens?: number;
 }
-export const NO_TOKENS: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+export const NO_TOKENS: TokenUsage = {
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  reasoningTokens: 0,
+};
 export const addUsage = (a: TokenUsage, b: TokenUsage): TokenUsage => ({
   promptTokens: a.promptTokens + b.promptTokens,
   completionTokens: a.completionTokens + b.completionTokens,
   totalTokens: a.totalTokens + b.totalTokens,
+  reasoningTokens: (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0),
 });
 
 export interface Run {
@@ -161,6 +179,11 @@ export interface Agent {
   /** Breadth-first spawn position in the run's tree; also the Merkle leaf index. */
   readonly ordinal: number;
   readonly genome: Genome;
+  /**
+   * The parameters the agent's LLM requests carried (after any the model refused were dropped).
+   * Absent in agents stored before they were recorded; see agentLlmParams.
+   */
+  readonly llmParams?: LlmParams;
   readonly state: AgentState;
   readonly fitness: number | null;
   readonly result: AgentResult | null;
@@ -172,6 +195,23 @@ export interface Agent {
 }
 
 export type { Genome, Traits };
+
+/**
+ * The parameters an agent's requests carried: the stored ones; for an agent stored before they were
+ * recorded, those of its first recorded exchange; for one without exchanges, the classic mapping
+ * with the default base (DEFAULT_BASE_MAX_TOKENS), which is what such agents were sent unless the
+ * deployment had changed VEX_LLM_BASE_MAX_TOKENS.
+ */
+export const agentLlmParams = (agent: Pick<Agent, "llmParams" | "transcript" | "genome">): LlmParams => {
+  if (agent.llmParams) return agent.llmParams;
+  const recorded = agent.transcript[0]?.request.params;
+  if (recorded && typeof recorded.maxTokens === "number") {
+    const out: Record<string, unknown> = {};
+    for (const name of LLM_PARAM_NAMES) if (recorded[name] !== undefined) out[name] = recorded[name];
+    return out as unknown as LlmParams;
+  }
+  return toLlmParams(agent.genome.traits, DEFAULT_BASE_MAX_TOKENS);
+};
 
 /** Agents in a run's complete tree: Σ_{d < maxDepth} agentsPerLevel^d (root + children + …). */
 export const agentCount = (config: Pick<RunConfig, "maxDepth" | "agentsPerLevel">): number => {

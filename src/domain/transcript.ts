@@ -10,7 +10,8 @@ export interface TranscriptEntry {
   readonly request: {
     readonly system: string;
     readonly messages: readonly { readonly role: string; readonly content: string }[];
-    readonly params: Readonly<Record<string, number>>;
+    /** The parameters as sent (LlmParams fields; reasoning levels are strings). */
+    readonly params: Readonly<Record<string, number | string>>;
     readonly json: boolean;
   };
   readonly response: { readonly content: string; readonly model: string };

@@ -1,6 +1,12 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { AppError, ErrorCode } from "../domain/errors.js";
-import { toLlmParams } from "../domain/genome.js";
+import {
+  DEFAULT_REASONING_BASE_MAX_TOKENS,
+  type LlmParams,
+  paramsForProfile,
+  type Traits,
+  unexpressedTraits,
+} from "../domain/genome.js";
 import { agentLeafHash } from "../domain/leaf.js";
 import { toHex } from "../domain/merkle.js";
 import {
@@ -36,6 +42,8 @@ export interface RunContext {
   readonly query: string;
   readonly config: RunConfig;
   readonly baseMaxTokens: number;
+  /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
+  readonly reasoningBaseMaxTokens?: number;
   readonly signal: AbortSignal;
   readonly log: RunEventLog;
   readonly deps: {
@@ -134,6 +142,8 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   const prior = ctx.existing.get(spec.ordinal);
   if (prior?.state === "COMPLETED") return prior;
   const genome = prior?.genome ?? (await genomes.current(ctx.tenantId, spec.role));
+  // What this model takes of the genome's parameters; traits none of them expresses go in the prompt.
+  const params = llmParamsFor(ctx, genome.traits);
   let agent: Agent = {
     id: prior?.id ?? ids.next(),
     tenantId: ctx.tenantId,
@@ -144,6 +154,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     parentId: spec.parentId,
     ordinal: spec.ordinal,
     genome,
+    llmParams: params,
     state: "RUNNING",
     fitness: null,
     result: null,
@@ -154,8 +165,9 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   };
   if (prior) {
     // Resumed: the agent starts over (same id and genome, so its leaf position and parameters hold).
-    const { state, fitness, result, error, transcript, completedAt } = agent;
+    const { state, fitness, result, error, transcript, completedAt, llmParams } = agent;
     await store.agents.update(ctx.tenantId, agent.id, {
+      llmParams,
       state,
       fitness,
       result,
@@ -170,8 +182,9 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   const started = performance.now();
   let usage = NO_TOKENS;
   const transcript: TranscriptEntry[] = [];
-  const params = toLlmParams(genome.traits, ctx.baseMaxTokens);
-  const system = await systemPrompt(ctx, spec.role);
+  const system = await systemPrompt(ctx, spec.role, genome.traits, params);
+  // What the requests actually carried: the model may refuse a parameter mid-run.
+  let sent: LlmParams = params;
 
   const call = async (c: {
     kind: Parameters<LlmClient["complete"]>[0]["tag"]["kind"];
@@ -210,11 +223,12 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     );
     usage = addUsage(usage, response.usage);
     ctx.usage = addUsage(ctx.usage, response.usage);
+    sent = response.params ?? params;
     transcript.push({
       index: transcript.length,
       kind: c.kind,
       round: c.round,
-      request: { system: c.system, messages: c.messages, params: { ...params }, json: c.json },
+      request: { system: c.system, messages: c.messages, params: { ...sent }, json: c.json },
       response: { content: response.content, model: response.model },
     });
     return response;
@@ -269,6 +283,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     };
     agent = {
       ...agent,
+      llmParams: sent,
       state: "COMPLETED",
       result,
       fitness: result.confidence,
@@ -276,6 +291,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       completedAt: clock.now(),
     };
     await store.agents.update(ctx.tenantId, agent.id, {
+      llmParams: sent,
       state: agent.state,
       result,
       fitness: agent.fitness,
@@ -288,7 +304,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.
     const cancelled = ctx.signal.aborted;
     ctx.abortRun(e);
-    await recordFailure(ctx, { ...agent, transcript }, e, cancelled);
+    await recordFailure(ctx, { ...agent, llmParams: sent, transcript }, e, cancelled);
     throw e;
   }
 };
@@ -303,8 +319,26 @@ const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => 
   return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
 };
 
-/** The role's prompt, any learned guidance the hooks supply, and the untrusted-data policy. */
-const systemPrompt = async (ctx: RunContext, role: AgentRole): Promise<string> => {
+/** The genome's parameters as this run's model takes them (its profile, less refused parameters). */
+const llmParamsFor = (ctx: RunContext, traits: Traits): LlmParams => {
+  const llm = ctx.deps.llm;
+  const wanted = paramsForProfile(llm.profile ?? "classic", traits, {
+    classic: ctx.baseMaxTokens,
+    reasoning: ctx.reasoningBaseMaxTokens ?? DEFAULT_REASONING_BASE_MAX_TOKENS,
+  });
+  return llm.effectiveParams?.(wanted) ?? wanted;
+};
+
+/**
+ * The role's prompt, any learned guidance the hooks supply, the traits no parameter expresses, and
+ * the untrusted-data policy.
+ */
+const systemPrompt = async (
+  ctx: RunContext,
+  role: AgentRole,
+  traits: Traits,
+  params: LlmParams,
+): Promise<string> => {
   const guidance = (
     await Promise.all(
       (ctx.deps.hooks ?? []).map((h) => h.guidance?.(ctx.tenantId, role) ?? Promise.resolve([])),
@@ -313,6 +347,11 @@ const systemPrompt = async (ctx: RunContext, role: AgentRole): Promise<string> =
   const parts = [PROMPTS.roles[role]];
   if (guidance.length > 0)
     parts.push(render(PROMPTS.guidance, { rules: guidance.map((g) => `- ${g}`).join("\n") }));
+  const unexpressed = unexpressedTraits(params);
+  if (unexpressed.length > 0) {
+    const lines = unexpressed.map((t) => render(PROMPTS.traitLines[t], { value: traits[t].toFixed(2) }));
+    parts.push(render(PROMPTS.traitStyle, { traits: lines.join("\n") }));
+  }
   parts.push(PROMPTS.dataPolicy);
   return parts.join("\n\n");
 };
@@ -344,6 +383,7 @@ const recordFailure = async (ctx: RunContext, agent: Agent, e: unknown, cancelle
   };
   try {
     await ctx.deps.store.agents.update(ctx.tenantId, agent.id, {
+      ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
       state: failed.state,
       error,
       transcript: agent.transcript,

@@ -30,6 +30,8 @@ export interface OrchestratorDeps {
   readonly drawSeed: () => number;
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
+  /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
+  readonly reasoningBaseMaxTokens?: number;
   /** This process's identity as the owner of the runs it executes. @default a fresh id */
   readonly instanceId?: string;
   /** Owner lease of a RUNNING run. @default DEFAULT_RUN_LEASE_MS */

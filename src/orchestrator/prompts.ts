@@ -1,3 +1,4 @@
+import type { TraitName } from "../domain/genome.js";
 import type { AgentRole } from "../domain/run.js";
 
 /**
@@ -14,6 +15,25 @@ export const PROMPTS = {
 
   /** Learned guidance for a role, added to its system prompt when there is any. */
   guidance: "Guidance learned from earlier runs:\n{{rules}}",
+
+  /**
+   * The traits no request parameter expresses for this model (on reasoning models: exploration,
+   * creativity, skepticism), stated in the agent's system prompt so the genome still steers it.
+   */
+  traitStyle: "Work in this style (each trait from 0 to 1):\n{{traits}}",
+
+  /** One line per unexpressed trait in traitStyle; {{value}} is the trait's value to two decimals. */
+  traitLines: {
+    exploration:
+      "- exploration {{value}}: how far to look beyond the most likely reading (0: only the most likely; 1: range widely over alternatives).",
+    precision:
+      "- precision {{value}}: how exact and narrowly focused to be (0: broad and approximate; 1: exact and tightly focused).",
+    creativity:
+      "- creativity {{value}}: how much to favour fresh ideas over familiar ones (0: conventional; 1: novel).",
+    skepticism:
+      "- skepticism {{value}}: how hard to question premises, sources and your own steps (0: take them as given; 1: check everything).",
+    verbosity: "- verbosity {{value}}: how long to make the answer (0: terse; 1: thorough).",
+  } satisfies Record<TraitName, string>,
 
   /** Appended to every agent's system prompt. */
   dataPolicy:
@@ -51,6 +71,9 @@ export const PROMPTS = {
 
   consolidation:
     'Extract universal optimization rules from the experiments below. Each line is one agent result: its role, the genome traits it ran with and the fitness it earned (in [0,1]).\n\n{{experiments}}\n\nFind traits that consistently lead to high (> 0.8) or low (< 0.4) fitness. Respond with only a JSON object: {"rules": [{"rule": string, "traits": [string], "confidence": number between 0 and 1}]}. Each rule is one sentence of at most {{maxLength}} characters; traits are names from {{traitNames}}; at most {{maxRules}} rules; {"rules": []} when there is no clear pattern.',
+
+  /** The startup check's whole request (VEX_LLM_CHECK): as small as an answer can be. */
+  llmCheck: "Reply with the single word OK.",
 
   /** Sent once after an unusable reflection or consolidation reply. */
   jsonRepair:

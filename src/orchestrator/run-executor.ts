@@ -25,6 +25,8 @@ export type BackgroundErrorHandler = (error: unknown, context: { runId: string; 
 export type RunExecutorDeps = RunContext["deps"] & {
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
+  /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
+  readonly reasoningBaseMaxTokens?: number;
   readonly onBackgroundError?: BackgroundErrorHandler;
 };
 
@@ -135,6 +137,9 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       query: run.query,
       config: run.config,
       baseMaxTokens: deps.baseMaxTokens,
+      ...(deps.reasoningBaseMaxTokens === undefined
+        ? {}
+        : { reasoningBaseMaxTokens: deps.reasoningBaseMaxTokens }),
       signal: controller.signal,
       log,
       deps,

@@ -1,4 +1,4 @@
-import type { LlmParams } from "../domain/genome.js";
+import type { LlmParams, ModelProfile } from "../domain/genome.js";
 import type { AgentRole, TokenUsage } from "../domain/run.js";
 
 /** What an LLM call is for. Fakes script their answers by role and kind, never by prompt words. */
@@ -10,6 +10,8 @@ export const LLM_CALL_KINDS = [
   "REPAIR",
   "REFLECTION",
   "CONSOLIDATION",
+  /** The one tiny request VEX_LLM_CHECK makes at startup. */
+  "CHECK",
 ] as const;
 export type LlmCallKind = (typeof LLM_CALL_KINDS)[number];
 
@@ -18,7 +20,10 @@ export interface LlmMessage {
   readonly content: string;
 }
 
-/** Who is calling and why; sent to OpenAI-compatible servers as X-Vex-* headers. */
+/**
+ * Who is calling and why. Adapters use it for per-tenant limits; the OpenAI adapter sends it as
+ * X-Vex-* headers only when asked to (VEX_LLM_CONTEXT_HEADERS).
+ */
 export interface LlmCallTag {
   readonly tenantId: string;
   readonly runId: string;
@@ -42,6 +47,11 @@ export interface LlmResponse {
   readonly content: string;
   readonly model: string;
   readonly usage: TokenUsage;
+  /**
+   * The parameters the request actually carried: the request's, less those the model's profile
+   * does not take and those it refused. Absent: exactly the request's params.
+   */
+  readonly params?: LlmParams;
 }
 
 export interface LlmCallOptions {
@@ -54,5 +64,12 @@ export interface LlmCallOptions {
 export interface LlmClient {
   /** Model name reported on every response; the offline provider's says "offline". */
   readonly model: string;
+  /** Which parameters the model takes (genome.ts ModelProfile). Absent: classic. */
+  readonly profile?: ModelProfile;
+  /**
+   * The parameters a request with `params` would carry now (profile and refused parameters
+   * applied), so a caller can state in the prompt what no parameter expresses. Absent: `params`.
+   */
+  effectiveParams?(params: LlmParams): LlmParams;
   complete(request: LlmRequest, options?: LlmCallOptions): Promise<LlmResponse>;
 }

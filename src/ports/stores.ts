@@ -36,7 +36,7 @@ export type RunPatch = Partial<
 >;
 
 export type AgentPatch = Partial<
-  Pick<Agent, "state" | "fitness" | "result" | "error" | "transcript" | "completedAt">
+  Pick<Agent, "state" | "fitness" | "result" | "error" | "transcript" | "completedAt" | "llmParams">
 >;
 
 export interface RunStore {

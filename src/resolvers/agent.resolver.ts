@@ -14,7 +14,7 @@ export class AgentResolver {
   @Query(() => Agent, { nullable: true, description: "An agent of the caller's tenant, or null." })
   async agent(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext) {
     const agent = await ctx.store.agents.get(ctx.tenantId, id);
-    return agent && toAgentView(agent, ctx.baseMaxTokens);
+    return agent && toAgentView(agent);
   }
 
   @Query(() => AgentConnection, { description: "The tenant's agents, newest first." })
@@ -29,6 +29,6 @@ export class AgentResolver {
       role: role ?? undefined,
       runId: orchestrationId ?? undefined,
     });
-    return toConnection(page, (a) => toAgentView(a, ctx.baseMaxTokens));
+    return toConnection(page, (a) => toAgentView(a));
   }
 }

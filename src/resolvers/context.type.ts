@@ -9,8 +9,6 @@ export interface GraphQLContext {
   readonly tenantId: string;
   readonly orchestrator: Orchestrator;
   readonly store: Pick<Store, "runs" | "agents" | "events">;
-  /** Base completion budget, for showing a genome's effective max_tokens. */
-  readonly baseMaxTokens: number;
   /** Gene pools, correlations, experiments, rules and the live evolution stream of the caller's tenant. */
   readonly evolution: EvolutionService;
   /** Proofs, checkpoints, the ledger key and anchor receipts. */

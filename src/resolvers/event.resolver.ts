@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Int, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, ID, Int, Resolver, Root, Subscription } from "type-graphql";
 import type { RunEvent } from "../domain/events.js";
 import type { AgentToken as AgentTokenMessage } from "../ports/event-bus.js";
 import { AgentToken, OrchestrationEvent } from "../schema/event.type.js";
@@ -24,11 +24,10 @@ export class EventResolver {
   })
   orchestrationEvents(
     @Root() event: RunEvent,
-    @Ctx() ctx: GraphQLContext,
     @Arg("orchestrationId", () => ID) _orchestrationId: string,
     @Arg("afterSeq", () => Int, { nullable: true }) _afterSeq?: number | null,
   ) {
-    return toEventView(event, ctx.baseMaxTokens);
+    return toEventView(event);
   }
 
   @Subscription(() => AgentToken, {

@@ -27,7 +27,7 @@ export class EvolutionResolver {
   })
   async genePool(@Ctx() ctx: GraphQLContext) {
     const entries = await ctx.evolution.genePool(ctx.tenantId);
-    return entries.map((e) => ({ ...e, genome: toGenomeView(e.genome, ctx.baseMaxTokens) }));
+    return entries.map((e) => ({ ...e, genome: toGenomeView(e.genome, null) }));
   }
 
   @Query(() => [TraitCorrelation], {

@@ -1,29 +1,30 @@
 import type { RunEvent } from "../domain/events.js";
-import { type Genome, toLlmParams } from "../domain/genome.js";
-import type { Agent, Run } from "../domain/run.js";
+import type { Genome, LlmParams } from "../domain/genome.js";
+import { type Agent, agentLlmParams, type Run } from "../domain/run.js";
 import { toEvolutionRecordView } from "./evolution.mappers.js";
 
 /** Domain → GraphQL shapes. Only renames and derived fields; no logic. */
 
-export const toGenomeView = (g: Genome, baseMaxTokens: number) => ({
+/** `llmParams`: what the agent's requests carried; null for a genome no agent has run with here. */
+export const toGenomeView = (g: Genome, llmParams: LlmParams | null) => ({
   id: g.id,
   generation: g.generation,
   parentIds: [...g.parentIds],
   ...g.traits,
-  llmParams: toLlmParams(g.traits, baseMaxTokens),
+  llmParams,
 });
 
-export const toAgentView = (a: Agent, baseMaxTokens: number) => ({
+export const toAgentView = (a: Agent) => ({
   ...a,
   orchestrationId: a.runId,
-  genome: toGenomeView(a.genome, baseMaxTokens),
+  genome: toGenomeView(a.genome, agentLlmParams(a)),
   // The ids let AgentResult.inclusionProof find the result's run and leaf.
   result: a.result && { ...a.result, agentId: a.id, runId: a.runId },
 });
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
 
-export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
+export const toEventView = (e: RunEvent) => {
   const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
   switch (e.type) {
     case "RunStarted":
@@ -31,19 +32,19 @@ export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
     case "RunResumed":
       return { ...base, reusedAgentIds: [...e.reusedAgentIds] };
     case "AgentStarted":
-      return { ...base, agent: toAgentView(e.agent, baseMaxTokens) };
+      return { ...base, agent: toAgentView(e.agent) };
     case "DebateRoundCompleted":
       return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
     case "AgentCompleted":
       return {
         ...base,
-        agent: toAgentView(e.agent, baseMaxTokens),
+        agent: toAgentView(e.agent),
         result: { ...e.result, agentId: e.agent.id, runId: e.runId },
       };
     case "AnchorRecorded":
       return { ...base, receipt: e.receipt };
     case "AgentFailed":
-      return { ...base, agent: toAgentView(e.agent, baseMaxTokens), error: e.error };
+      return { ...base, agent: toAgentView(e.agent), error: e.error };
     case "EvolutionApplied":
       return { ...base, record: toEvolutionRecordView(e.record) };
     case "RunFinished":

@@ -69,7 +69,7 @@ export class OrchestrationResolver {
   @FieldResolver(() => [Agent], { description: "The run's agents in leaf (spawn) order." })
   async agents(@Root() run: Orchestration, @Ctx() ctx: GraphQLContext) {
     const agents = await ctx.loaders.agentsByRun.load(run.id);
-    return agents.map((a) => toAgentView(a, ctx.baseMaxTokens));
+    return agents.map((a) => toAgentView(a));
   }
 
   @FieldResolver(() => [OrchestrationEvent], {
@@ -86,6 +86,6 @@ export class OrchestrationResolver {
       checkAfterSeq(afterSeq),
       MAX_EVENTS_PER_READ,
     );
-    return events.map((e) => toEventView(e, ctx.baseMaxTokens));
+    return events.map((e) => toEventView(e));
   }
 }

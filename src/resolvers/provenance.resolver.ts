@@ -33,7 +33,9 @@ const toTranscriptView = (e: TranscriptEntryRecord) => ({
   request: {
     ...e.request,
     messages: e.request.messages.map((m) => ({ role: m.role, content: m.content })),
-    params: Object.entries(e.request.params).map(([name, value]) => ({ name, value })),
+    params: Object.entries(e.request.params).map(([name, value]) =>
+      typeof value === "number" ? { name, value, text: null } : { name, value: null, text: value },
+    ),
   },
 });
 

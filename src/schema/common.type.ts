@@ -19,6 +19,12 @@ export class TokenUsage {
 
   @Field(() => Int)
   totalTokens!: number;
+
+  @Field(() => Int, {
+    description:
+      "Hidden reasoning tokens of reasoning models, already counted in completionTokens (0 for other models and for usage recorded before it was counted).",
+  })
+  reasoningTokens!: number;
 }
 
 @ObjectType()

@@ -1,21 +1,30 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 
-@ObjectType({ description: "The sampling parameters a genome sets on every LLM request of its agent." })
+@ObjectType({
+  description:
+    "The parameters an agent's LLM requests carried, as its genome set them for the model's profile: a classic model gets temperature, topP and the penalties; a reasoning model reasoningEffort and verbosity. A field is null when it was not sent (not in the profile, or refused by the model).",
+})
 export class LlmParameters {
-  @Field(() => Float)
-  temperature!: number;
+  @Field(() => Float, { nullable: true })
+  temperature!: number | null;
 
-  @Field(() => Float)
-  topP!: number;
+  @Field(() => Float, { nullable: true })
+  topP!: number | null;
 
-  @Field(() => Float)
-  presencePenalty!: number;
+  @Field(() => Float, { nullable: true })
+  presencePenalty!: number | null;
 
-  @Field(() => Float)
-  frequencyPenalty!: number;
+  @Field(() => Float, { nullable: true })
+  frequencyPenalty!: number | null;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "The completion budget (max_tokens or max_completion_tokens)." })
   maxTokens!: number;
+
+  @Field(() => String, { nullable: true, description: "low, medium or high (reasoning models)." })
+  reasoningEffort!: string | null;
+
+  @Field(() => String, { nullable: true, description: "low, medium or high (reasoning models)." })
+  verbosity!: string | null;
 }
 
 @ObjectType({ description: "The five genome traits, each in [0,1]." })
@@ -37,7 +46,7 @@ export class TraitValues {
 }
 
 /** A genome: its identity and lineage, the five traits (TraitValues' fields) and what they set. */
-@ObjectType({ description: "Five traits in [0,1] that set an agent's LLM sampling parameters." })
+@ObjectType({ description: "Five traits in [0,1] that set an agent's LLM request parameters." })
 export class Genome extends TraitValues {
   @Field(() => ID)
   id!: string;
@@ -48,6 +57,10 @@ export class Genome extends TraitValues {
   @Field(() => [ID])
   parentIds!: string[];
 
-  @Field(() => LlmParameters)
-  llmParams!: LlmParameters;
+  @Field(() => LlmParameters, {
+    nullable: true,
+    description:
+      "What the agent's requests carried with this genome; null for a genome shown outside an agent (a gene pool entry).",
+  })
+  llmParams!: LlmParameters | null;
 }

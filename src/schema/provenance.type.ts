@@ -27,13 +27,22 @@ export class TranscriptMessage {
   content!: string;
 }
 
-@ObjectType({ description: "One sampling parameter of a request, by its name in the hashed entry." })
+@ObjectType({ description: "One parameter of a request, by its name in the hashed entry." })
 export class TranscriptParam {
   @Field()
   name!: string;
 
-  @Field(() => Float)
-  value!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: "The value of a numeric parameter; null for a text one.",
+  })
+  value!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The value of a text parameter (reasoningEffort, verbosity); null for a numeric one.",
+  })
+  text!: string | null;
 }
 
 @ObjectType()

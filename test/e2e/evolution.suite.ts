@@ -113,7 +113,11 @@ export const evolutionSuite = (backend: ServerBackend) => {
       const next = await runToEnd({ query: "after evolution", evolution: "OFF" });
       const { orchestration } = await request(server.url, OrchestrationDocument, { id: next.id });
       const agent = orchestration?.agents.find((a) => a.role === last?.role);
-      expect(agent?.genome).toEqual(entry?.genome);
+      // The same genome; only the agent's shows the parameters its requests carried (a pool entry's are null).
+      expect({ ...agent?.genome, llmParams: null }).toEqual(entry?.genome);
+      expect(agent?.genome.llmParams?.presencePenalty).toBe(
+        Math.round((agent?.genome.creativity ?? 0) * 1e4) / 1e4,
+      );
 
       const listed = await request(server.url, EvolutionRecordsDocument, { first: 2 });
       expect(listed.evolutionRecords.edges.map((e) => e.node.id)).toEqual([records[2]?.id, records[1]?.id]);

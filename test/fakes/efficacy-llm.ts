@@ -23,6 +23,8 @@ const CONFIDENCE_SPAN = 0.5;
 
 /** How close parameters are to the optimum, in [0,1]: 1 at the optimum, 0 one spread-unit away or more. */
 export const efficacyAffinity = (p: Pick<LlmParams, "temperature" | "topP">): number => {
+  // Requests from the classic mapping always carry both; a missing one scores as far off as possible.
+  if (p.temperature === undefined || p.topP === undefined) return 0;
   const dt = (p.temperature - EFFICACY_OPTIMUM.temperature) / TEMPERATURE_SPREAD;
   const dp = (p.topP - EFFICACY_OPTIMUM.topP) / TOP_P_SPREAD;
   return Math.max(0, 1 - Math.sqrt(dt * dt + dp * dp));

@@ -2,11 +2,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { AGENT_ROLES, type AgentRole } from "../../src/domain/run.js";
 import { LLM_CALL_KINDS, type LlmCallKind } from "../../src/ports/llm.js";
+import { type FakeHostedOptions, fakeReasoningTokens, hostedRefusal } from "./fake-openai-hosted.js";
 
 /**
  * A fake OpenAI-compatible server for tests: POST /v1/chat/completions over plain node:http on
  * 127.0.0.1, JSON or SSE (`stream: true`). Replies are scripted from the X-Vex-* headers our adapter
- * sends (tenant, run, agent, role, call kind, round) and the turn — never from prompt words.
+ * sends with VEX_LLM_CONTEXT_HEADERS (tenant, run, agent, role, call kind, round) and the turn —
+ * never from prompt words. With `hosted` options it first checks the key, the model and (for a
+ * reasoning model) the parameters as the hosted API does (fake-openai-hosted.ts).
  */
 
 /** The call tag as read back from the X-Vex-* headers (values percent-decoded). */
@@ -28,6 +31,9 @@ export interface FakeChatBody {
   readonly presence_penalty?: number;
   readonly frequency_penalty?: number;
   readonly max_tokens?: number;
+  readonly max_completion_tokens?: number;
+  readonly reasoning_effort?: string;
+  readonly verbosity?: string;
   readonly response_format?: { readonly type: string };
   readonly stream?: boolean;
   readonly stream_options?: { readonly include_usage?: boolean };
@@ -51,6 +57,8 @@ export interface RecordedRequest {
   readonly body: FakeChatBody | null;
   readonly rawBody: string;
   readonly receivedAt: number;
+  /** How the hosted checks refused this request before the script saw it (401, 404, 400 for a parameter). */
+  refused: { readonly status: number; readonly param: string | null } | null;
   /** How the exchange ended: still open, answered in full, closed by the client, or cut by this server. */
   outcome: "open" | "answered" | "client-closed" | "server-closed";
 }
@@ -59,6 +67,7 @@ export interface FakeUsage {
   readonly prompt_tokens: number;
   readonly completion_tokens: number;
   readonly total_tokens: number;
+  readonly completion_tokens_details?: { readonly reasoning_tokens: number };
 }
 
 /** A normal answer. In streaming mode the content is sent in `chunks` (default: word by word). */
@@ -186,6 +195,8 @@ export const defaultFakeReply = (req: RecordedRequest): FakeReply => {
       return { content: JSON.stringify({ adjustments: [], reasoning: "No change suggested." }) };
     case "CONSOLIDATION":
       return { content: JSON.stringify({ rules: [] }) };
+    case "CHECK":
+      return { content: "OK" };
     case "ANSWER":
     case "SYNTHESIS":
     case "REBUTTAL":
@@ -199,8 +210,11 @@ const POLL_MS = 5;
 const DEFAULT_WAIT_MS = 5_000;
 
 /** Starts the fake on 127.0.0.1 and a free port. */
-export const startFakeOpenAi = async (options: { script?: FakeScript } = {}): Promise<FakeOpenAi> => {
+export const startFakeOpenAi = async (
+  options: { script?: FakeScript; hosted?: FakeHostedOptions } = {},
+): Promise<FakeOpenAi> => {
   const script = options.script ?? defaultFakeReply;
+  const hosted = options.hosted ?? {};
   const requests: RecordedRequest[] = [];
   const turns = new Map<string, number>();
   const open = new Map<ServerResponse, RecordedRequest>();
@@ -249,6 +263,7 @@ export const startFakeOpenAi = async (options: { script?: FakeScript } = {}): Pr
       body: parseBody(rawBody),
       rawBody,
       receivedAt: Date.now(),
+      refused: null,
       outcome: res.destroyed ? "client-closed" : "open",
     };
     requests.push(record);
@@ -259,8 +274,15 @@ export const startFakeOpenAi = async (options: { script?: FakeScript } = {}): Pr
       sendError(res, { status: 404, message: `no route ${req.method} ${req.url}` });
       return;
     }
+    const refused = hostedRefusal(hosted, headers.authorization, record.body);
+    if (refused !== null) {
+      record.refused = { status: refused.status, param: refused.body.error.param };
+      res.writeHead(refused.status, { "content-type": "application/json" });
+      res.end(JSON.stringify(refused.body));
+      return;
+    }
     const reply = await pickReply(script, record);
-    await respond(res, record, reply);
+    await respond(res, record, reply, hosted.reasoning === true);
   };
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -316,7 +338,12 @@ const matches = (m: FakeMatch, req: RecordedRequest): boolean => {
   return tagFields.every((f) => m[f] === undefined || (t !== null && t[f] === m[f]));
 };
 
-const respond = async (res: ServerResponse, req: RecordedRequest, reply: FakeReply): Promise<void> => {
+const respond = async (
+  res: ServerResponse,
+  req: RecordedRequest,
+  reply: FakeReply,
+  reasoning: boolean,
+): Promise<void> => {
   const stream = req.body?.stream === true;
   const includeUsage = req.body?.stream_options?.include_usage === true;
   if ("hang" in reply) {
@@ -375,7 +402,7 @@ const respond = async (res: ServerResponse, req: RecordedRequest, reply: FakeRep
   }
   if (!stream) {
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(completion(req, reply)));
+    res.end(JSON.stringify(completion(req, reply, reasoning)));
     return;
   }
   startStream(res);
@@ -386,7 +413,7 @@ const respond = async (res: ServerResponse, req: RecordedRequest, reply: FakeRep
     await writeEvent(res, chunk(req, { content: piece }));
   }
   await writeEvent(res, chunk(req, {}, reply.finishReason ?? "stop"));
-  const usage = usageOf(req, reply);
+  const usage = usageOf(req, reply, reasoning);
   if (includeUsage && usage !== null) await writeEvent(res, { ...chunk(req, {}), choices: [], usage });
   res.end("data: [DONE]\n\n");
 };
@@ -409,7 +436,7 @@ const sendError = (res: ServerResponse, reply: FakeErrorReply): void => {
 
 const created = () => Math.floor(Date.now() / 1000);
 
-const completion = (req: RecordedRequest, reply: FakeContentReply) => ({
+const completion = (req: RecordedRequest, reply: FakeContentReply, reasoning = false) => ({
   id: `chatcmpl-fake-${req.seq}`,
   object: "chat.completion",
   created: created(),
@@ -422,7 +449,7 @@ const completion = (req: RecordedRequest, reply: FakeContentReply) => ({
       logprobs: null,
     },
   ],
-  ...(usageOf(req, reply) === null ? {} : { usage: usageOf(req, reply) }),
+  ...(usageOf(req, reply, reasoning) === null ? {} : { usage: usageOf(req, reply, reasoning) }),
 });
 
 const chunk = (req: RecordedRequest, delta: Record<string, string>, finishReason: string | null = null) => ({
@@ -433,12 +460,19 @@ const chunk = (req: RecordedRequest, delta: Record<string, string>, finishReason
   choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
 });
 
-const usageOf = (req: RecordedRequest, reply: FakeContentReply): FakeUsage | null => {
+/** Characters / 4; a reasoning model's completion includes its reasoning tokens, reported apart too. */
+const usageOf = (req: RecordedRequest, reply: FakeContentReply, reasoning: boolean): FakeUsage | null => {
   if (reply.usage !== undefined) return reply.usage;
   const promptChars = (req.body?.messages ?? []).reduce((n, m) => n + String(m.content).length, 0);
   const prompt_tokens = Math.ceil(promptChars / 4);
-  const completion_tokens = Math.ceil(reply.content.length / 4);
-  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+  const reasoning_tokens = reasoning ? fakeReasoningTokens(req.body) : 0;
+  const completion_tokens = Math.ceil(reply.content.length / 4) + reasoning_tokens;
+  return {
+    prompt_tokens,
+    completion_tokens,
+    total_tokens: prompt_tokens + completion_tokens,
+    ...(reasoning ? { completion_tokens_details: { reasoning_tokens } } : {}),
+  };
 };
 
 const words = (text: string): string[] => text.match(/\S+\s*/g) ?? [];

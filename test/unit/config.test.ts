@@ -43,4 +43,75 @@ describe("loadConfig", () => {
     expect(loadConfig({}).subscriberBuffer).toBeUndefined();
     expect(() => loadConfig({ VEX_SUBSCRIBER_BUFFER: "0" })).toThrow(/VEX_SUBSCRIBER_BUFFER/);
   });
+
+  describe("LLM settings", () => {
+    const openai = (env: Record<string, string>) => {
+      const llm = loadConfig({ OPENAI_API_KEY: "sk-x", ...env }).llm;
+      if (llm.kind !== "openai") throw new Error("expected the openai client");
+      return llm;
+    };
+
+    it("defaults: no context headers, no startup check, an attempt timeout below the call's", () => {
+      const llm = openai({});
+      expect(llm).toMatchObject({
+        contextHeaders: false,
+        check: false,
+        timeoutMs: CONFIG_DEFAULTS.llmTimeoutMs,
+        attemptTimeoutMs: CONFIG_DEFAULTS.llmAttemptTimeoutMs,
+        reasoningBaseMaxTokens: CONFIG_DEFAULTS.llmReasoningBaseMaxTokens,
+        modelProfiles: {},
+      });
+      expect(llm.attemptTimeoutMs).toBeLessThan(llm.timeoutMs);
+      // A call deadline below the default attempt timeout caps it.
+      expect(openai({ VEX_LLM_TIMEOUT_MS: "400" }).attemptTimeoutMs).toBe(400);
+    });
+
+    it("refuses an attempt timeout longer than the call's, naming the variable", () => {
+      expect(() => openai({ VEX_LLM_TIMEOUT_MS: "1000", VEX_LLM_ATTEMPT_TIMEOUT_MS: "2000" })).toThrow(
+        /VEX_LLM_ATTEMPT_TIMEOUT_MS: must not exceed VEX_LLM_TIMEOUT_MS/,
+      );
+    });
+
+    it("sends max_completion_tokens to the hosted API and lets the profile choose elsewhere", () => {
+      expect(openai({}).tokenLimitField).toBe("max_completion_tokens");
+      expect(openai({ OPENAI_BASE_URL: "https://api.openai.com/v1" }).tokenLimitField).toBe(
+        "max_completion_tokens",
+      );
+      expect(openai({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }).tokenLimitField).toBeUndefined();
+      expect(
+        openai({ OPENAI_BASE_URL: "http://127.0.0.1:11434/v1", VEX_LLM_TOKEN_LIMIT_FIELD: "max_tokens" })
+          .tokenLimitField,
+      ).toBe("max_tokens");
+    });
+
+    it("reads model profiles from VEX_MODEL_PROFILES, with VEX_MODEL_PROFILE for the configured model", () => {
+      const llm = openai({
+        VEX_MODEL: "my-o3-proxy",
+        VEX_MODEL_PROFILE: "reasoning",
+        VEX_MODEL_PROFILES: '{"my-o3-proxy":"classic","gpt-5-chat":"classic"}',
+      });
+      expect(llm.modelProfiles).toEqual({ "my-o3-proxy": "reasoning", "gpt-5-chat": "classic" });
+    });
+
+    it("attributes by a salted hash in the hosted API's safety_identifier, or in `user` elsewhere", () => {
+      const salt = "0123456789abcdef";
+      expect(openai({}).attribution).toBeUndefined();
+      expect(openai({ VEX_LLM_ATTRIBUTION_SALT: salt }).attribution).toEqual({
+        field: "safety_identifier",
+        salt,
+      });
+      expect(
+        openai({ VEX_LLM_ATTRIBUTION_SALT: salt, OPENAI_BASE_URL: "http://127.0.0.1:8000/v1" }).attribution,
+      ).toEqual({ field: "user", salt });
+      expect(() => openai({ VEX_LLM_ATTRIBUTION_SALT: "short" })).toThrow(/VEX_LLM_ATTRIBUTION_SALT/);
+    });
+
+    it("names VEX_MODEL_PROFILES when it is not a JSON map of profiles", () => {
+      expect(() => openai({ VEX_MODEL_PROFILES: "o3=reasoning" })).toThrow(
+        /VEX_MODEL_PROFILES: must be a JSON object/,
+      );
+      expect(() => openai({ VEX_MODEL_PROFILES: '{"o3":"fast"}' })).toThrow(/VEX_MODEL_PROFILES/);
+      expect(() => openai({ VEX_MODEL_PROFILE: "fast" })).toThrow(/VEX_MODEL_PROFILE/);
+    });
+  });
 });

@@ -10,6 +10,10 @@ const outcomeOf = (e: unknown) =>
 /** The LLM port, counting calls and tokens and timing each call. */
 export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
   model: llm.model,
+  ...(llm.profile === undefined ? {} : { profile: llm.profile }),
+  ...(llm.effectiveParams === undefined
+    ? {}
+    : { effectiveParams: (params) => llm.effectiveParams?.(params) ?? params }),
   async complete(request, options) {
     const start = process.hrtime.bigint();
     const kind = request.tag.kind;
@@ -18,6 +22,7 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
       m.llmCalls.inc({ kind, outcome: "ok" });
       m.llmTokens.inc({ type: "prompt" }, response.usage.promptTokens);
       m.llmTokens.inc({ type: "completion" }, response.usage.completionTokens);
+      m.llmTokens.inc({ type: "reasoning" }, response.usage.reasoningTokens ?? 0);
       return response;
     } catch (e) {
       m.llmCalls.inc({ kind, outcome: outcomeOf(e) });

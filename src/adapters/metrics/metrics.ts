@@ -31,8 +31,14 @@ export const createMetrics = (gauges: { connections: () => number; subscriptions
     }),
     llmTokens: new Counter({
       name: "vex_llm_tokens_total",
-      help: "LLM tokens, by type (prompt or completion)",
+      help: "LLM tokens, by type (prompt, completion, or reasoning: the part of completion a reasoning model spent thinking)",
       labelNames: ["type"] as const,
+      ...withRegistry,
+    }),
+    llmParamChanges: new Counter({
+      name: "vex_llm_parameter_changes_total",
+      help: "Request parameters a model refused, by model, parameter and action (dropped, or renamed for the token limit)",
+      labelNames: ["model", "parameter", "action"] as const,
       ...withRegistry,
     }),
     llmLatency: new Histogram({

@@ -1,5 +1,6 @@
 import type { Db, IndexDescription } from "mongodb";
 import type { RunEvent } from "../../domain/events.js";
+import type { LlmParams } from "../../domain/genome.js";
 import type {
   Agent,
   AgentResult,
@@ -55,6 +56,8 @@ export interface AgentDoc {
   parentId: string | null;
   ordinal: number;
   genome: Genome;
+  /** Absent in documents written before the parameters sent were recorded. */
+  llmParams?: LlmParams;
   state: AgentState;
   fitness: number | null;
   result: AgentResult | null;
@@ -159,6 +162,7 @@ export const agentToDoc = (agent: Agent): AgentDoc => ({
   parentId: agent.parentId,
   ordinal: agent.ordinal,
   genome: agent.genome,
+  ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
   state: agent.state,
   fitness: agent.fitness,
   result: agent.result,
@@ -178,6 +182,7 @@ export const agentFromDoc = (doc: AgentDoc): Agent => ({
   parentId: doc.parentId,
   ordinal: doc.ordinal,
   genome: doc.genome,
+  ...(doc.llmParams ? { llmParams: doc.llmParams } : {}),
   state: doc.state,
   fitness: doc.fitness,
   result: doc.result,

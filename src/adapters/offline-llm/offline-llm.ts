@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { AppError, ErrorCode } from "../../domain/errors.js";
-import type { LlmParams } from "../../domain/genome.js";
+import { AppError, ErrorCode, isAppError } from "../../domain/errors.js";
+import { type LlmParams, restrictToProfile } from "../../domain/genome.js";
 import type { LlmCallOptions, LlmClient, LlmRequest, LlmResponse } from "../../ports/llm.js";
 
 /** Reported as the model of every offline response, so nobody mistakes it for a real model. */
@@ -26,10 +26,13 @@ const SENTENCES = [
 const digest = (...parts: string[]): Buffer => createHash("sha256").update(parts.join("\u0000")).digest();
 const unit = (b: Buffer, offset: number): number => b.readUInt32BE(offset) / 2 ** 32;
 
-/** How much the offline shadow likes these parameters, in [0,1]. */
+/**
+ * How much the offline shadow likes these parameters, in [0,1]. A parameter that is not sent counts
+ * as its preferred value (the offline model is classic, so its requests carry both).
+ */
 export const offlineAffinity = (p: LlmParams): number => {
-  const dt = (p.temperature - OFFLINE_PREFERRED.temperature) / 1.4;
-  const dp = (p.topP - OFFLINE_PREFERRED.topP) / 0.5;
+  const dt = ((p.temperature ?? OFFLINE_PREFERRED.temperature) - OFFLINE_PREFERRED.temperature) / 1.4;
+  const dp = ((p.topP ?? OFFLINE_PREFERRED.topP) - OFFLINE_PREFERRED.topP) / 0.5;
   return Math.max(0, 1 - Math.sqrt(dt * dt + dp * dp));
 };
 
@@ -40,9 +43,16 @@ export const offlineAffinity = (p: LlmParams): number => {
  */
 export const createOfflineLlm = (): LlmClient => ({
   model: OFFLINE_MODEL,
+  profile: "classic",
+  effectiveParams: (params) => restrictToProfile(params, "classic"),
   async complete(request: LlmRequest, options?: LlmCallOptions): Promise<LlmResponse> {
-    if (options?.signal?.aborted)
-      throw options.signal.reason ?? new AppError(ErrorCode.Cancelled, "Cancelled.");
+    // As every adapter: the abort reason when it is an AppError (CANCELLED / INTERRUPTED), else CANCELLED.
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      throw isAppError(signal.reason)
+        ? signal.reason
+        : new AppError(ErrorCode.Cancelled, "LLM call cancelled.", { cause: signal.reason });
+    }
     const prompt = request.messages.map((m) => m.content).join("\n");
     const d = digest(request.tag.kind, request.tag.role, String(request.tag.round), request.system, prompt);
     const content = reply(request, d);
@@ -52,7 +62,13 @@ export const createOfflineLlm = (): LlmClient => ({
     return {
       content,
       model: OFFLINE_MODEL,
-      usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+      usage: {
+        promptTokens,
+        completionTokens,
+        totalTokens: promptTokens + completionTokens,
+        reasoningTokens: 0,
+      },
+      params: restrictToProfile(request.params, "classic"),
     };
   },
 });
@@ -77,6 +93,8 @@ const reply = (request: LlmRequest, d: Buffer): string => {
       return JSON.stringify({ adjustments: [], reasoning: "[offline] No reflection without a model." });
     case "CONSOLIDATION":
       return JSON.stringify({ rules: [] });
+    case "CHECK":
+      return "OK";
     case "ANSWER":
     case "SYNTHESIS":
     case "REBUTTAL": {

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import type { OpenAI } from "openai";
+import { LLM_PARAM_NAMES, type ModelProfile } from "../../domain/genome.js";
 import type { LlmCallOptions, LlmCallTag, LlmClient, LlmRequest, LlmResponse } from "../../ports/llm.js";
 import { KeyedSemaphore, linkSignals, Semaphore } from "./concurrency.js";
-import { callTimeout, cancelled, classify, type Failure, finalError } from "./failures.js";
+import { callTimeout, cancelled, classify, type Failure, finalError, unsupportedParam } from "./failures.js";
+import { ModelParams, type ParamChange, resolveModelProfile, type TokenLimitField } from "./model-params.js";
 import { parseCompletion, readCompletionStream } from "./response.js";
 import {
   defaultRetryTiming,
@@ -18,6 +21,14 @@ import {
  */
 export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
 /**
+ * Deadline of one HTTP attempt until the server starts answering: a streamed attempt until its
+ * stream opens (response headers), a non-streamed one until its whole answer. A hung attempt is
+ * abandoned and retried while the call's deadline allows; a third of the call's default deadline
+ * leaves room for two more attempts.
+ * @default 20_000
+ */
+export const DEFAULT_LLM_ATTEMPT_TIMEOUT_MS = 20_000;
+/**
  * Requests in flight at once through one adapter instance (the process has one).
  * @default 16
  */
@@ -28,7 +39,10 @@ export const DEFAULT_MAX_CONCURRENCY = 16;
  */
 export const DEFAULT_MAX_CONCURRENCY_PER_TENANT = 8;
 
-/** The request headers that carry the call's tag; values are percent-encoded (ids stay as they are). */
+/**
+ * The request headers that carry the call's tag, sent only with `contextHeaders` (for a gateway that
+ * attributes or routes by them); values are percent-encoded (ids stay as they are).
+ */
 export const VEX_HEADERS = {
   tenant: "X-Vex-Tenant",
   run: "X-Vex-Run",
@@ -36,7 +50,7 @@ export const VEX_HEADERS = {
   role: "X-Vex-Role",
   call: "X-Vex-Call",
   round: "X-Vex-Round",
-  /** 1-based attempt number of this HTTP request within the call (retries count up). */
+  /** 1-based number of this HTTP request within the call (retries and resends count up). */
   attempt: "X-Vex-Attempt",
 } as const;
 
@@ -47,8 +61,31 @@ export interface OpenAiLlmClientOptions {
   readonly model: string;
   /** Deadline of a whole call (see DEFAULT_LLM_TIMEOUT_MS). @default DEFAULT_LLM_TIMEOUT_MS (60_000) */
   readonly timeoutMs?: number;
-  /** Deadline of one HTTP attempt; a timed-out attempt is retried while the call's deadline allows. @default timeoutMs */
+  /**
+   * Deadline of one HTTP attempt until the server starts answering (see DEFAULT_LLM_ATTEMPT_TIMEOUT_MS);
+   * a timed-out attempt is retried while the call's deadline allows.
+   * @default min(DEFAULT_LLM_ATTEMPT_TIMEOUT_MS, timeoutMs)
+   */
   readonly attemptTimeoutMs?: number;
+  /** The model's parameter profile. @default resolveModelProfile(model) (built in by name) */
+  readonly profile?: ModelProfile;
+  /**
+   * Body field of the completion budget. @default "max_completion_tokens" for the reasoning
+   * profile, else "max_tokens". A server that refuses the one sent gets the other from then on.
+   */
+  readonly tokenLimitField?: TokenLimitField;
+  /** Send the call's tag as X-Vex-* headers (tenant, run and agent ids included). @default false */
+  readonly contextHeaders?: boolean;
+  /**
+   * Attribute each request to its tenant through the provider's own body field, as a salted hash
+   * that does not reveal the tenant id (see tenantAttribution). @default none
+   */
+  readonly attribution?: { readonly field: AttributionField; readonly salt: string };
+  /**
+   * Told once per change when the model refuses a parameter (it is then left out, or the token
+   * limit renamed, for the rest of the process); for the log and metrics.
+   */
+  readonly onParamChange?: (change: ParamChange & { readonly message: string }) => void;
   /** Backoff settings; unset fields take the DEFAULT_* values of retry.ts. */
   readonly retry?: Partial<RetryPolicy>;
   /** @default DEFAULT_MAX_CONCURRENCY (16) */
@@ -68,12 +105,17 @@ export interface OpenAiLlmClientOptions {
 /**
  * An LlmClient over any OpenAI-compatible chat-completions server.
  *
- * Every request carries the genome's sampling parameters, the system message first, JSON mode when
- * asked, and the call's tag as X-Vex-* headers. Retries (429, 5xx, connection errors, timed-out
- * attempts) use exponential backoff with full jitter and honour Retry-After; other 4xx are final.
+ * Every request carries the parameters the model's profile takes (less any it refused), the system
+ * message first, JSON mode when asked, and with `contextHeaders` the call's tag as X-Vex-* headers.
+ * Retries (429, 5xx, connection errors, timed-out attempts) use exponential backoff with full jitter
+ * and honour Retry-After. A 400 naming an unsupported parameter or value drops that parameter for the
+ * model (or renames the token limit) and sends again at once, outside the retry budget. Other 4xx
+ * are final.
  *
- * Throws AppError: LLM_TIMEOUT (deadline passed), LLM_UNAVAILABLE (HTTP error or connection failure,
- * with the status and attempt count in the message and the last error as cause), LLM_OUTPUT_INVALID
+ * Throws AppError: LLM_TIMEOUT (deadline passed), LLM_UNAVAILABLE (transient HTTP error or connection
+ * failure, with the status and attempt count in the message and the last error as cause),
+ * LLM_AUTH_FAILED (401/403), LLM_MODEL_NOT_FOUND (404 for the model), LLM_REQUEST_REJECTED (any other
+ * 4xx, with the server's message and parameter), LLM_OUTPUT_INVALID
  * (unparseable body, no choices or no text, stream ended before it finished). An abort through
  * `options.signal` stops the HTTP request and any backoff wait at once and rejects with an AppError
  * too: the signal's reason when that is an AppError (the orchestrator's CANCELLED / INTERRUPTED),
@@ -81,7 +123,16 @@ export interface OpenAiLlmClientOptions {
  */
 export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClient => {
   const timeoutMs = positiveInt("timeoutMs", options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS);
-  const attemptTimeoutMs = positiveInt("attemptTimeoutMs", options.attemptTimeoutMs ?? timeoutMs);
+  const attemptTimeoutMs = positiveInt(
+    "attemptTimeoutMs",
+    options.attemptTimeoutMs ?? Math.min(DEFAULT_LLM_ATTEMPT_TIMEOUT_MS, timeoutMs),
+  );
+  const profile = options.profile ?? resolveModelProfile(options.model);
+  const params = new ModelParams(
+    options.model,
+    profile,
+    options.tokenLimitField ?? (profile === "reasoning" ? "max_completion_tokens" : "max_tokens"),
+  );
   const policy = resolveRetryPolicy(options.retry);
   const timing: RetryTiming = { ...defaultRetryTiming, ...options.timing };
   const global = new Semaphore(
@@ -95,6 +146,8 @@ export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClien
   );
   const call: CallSettings = {
     ...options,
+    params,
+    contextHeaders: options.contextHeaders ?? false,
     stream: options.stream ?? false,
     timeoutMs,
     attemptTimeoutMs,
@@ -104,6 +157,8 @@ export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClien
 
   return {
     model: options.model,
+    profile,
+    effectiveParams: (p) => params.effective(p),
     async complete(request: LlmRequest, callOptions: LlmCallOptions = {}): Promise<LlmResponse> {
       const outer = callOptions.signal;
       const releases: Array<() => void> = [];
@@ -127,12 +182,22 @@ export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClien
 interface CallSettings {
   readonly client: OpenAI;
   readonly model: string;
+  readonly params: ModelParams;
+  readonly contextHeaders: boolean;
+  readonly attribution?: OpenAiLlmClientOptions["attribution"];
+  readonly onParamChange?: OpenAiLlmClientOptions["onParamChange"];
   readonly stream: boolean;
   readonly timeoutMs: number;
   readonly attemptTimeoutMs: number;
   readonly policy: RetryPolicy;
   readonly timing: RetryTiming;
 }
+
+/**
+ * Resends after a refused parameter are not retries: each refusal removes one parameter for good,
+ * so a call makes at most this many of them.
+ */
+const MAX_PARAM_RESENDS = LLM_PARAM_NAMES.length + 1;
 
 const callWithRetries = async (
   s: CallSettings,
@@ -143,26 +208,35 @@ const callWithRetries = async (
   const deadline = new AbortController();
   const deadlineTimer = setTimeout(() => deadline.abort(new Error("call deadline")), s.timeoutMs);
   const callSignal = linkSignals(outer, deadline.signal);
-  const progress = { tokensEmitted: false };
+  const progress: Progress = { tokensEmitted: false, responding: () => {} };
   const maxAttempts = s.policy.maxRetries + 1;
   let lastError: unknown;
+  let attempt = 1;
+  let resends = 0;
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (let httpRequest = 1; ; httpRequest++) {
       const attemptCtl = new AbortController();
       const attemptTimer = setTimeout(
         () => attemptCtl.abort(new Error("attempt timeout")),
         s.attemptTimeoutMs,
       );
+      // The attempt timeout guards the wait for the server to start answering (a stream to open);
+      // after that the call's deadline rules, however long a reasoning model thinks.
+      progress.responding = () => clearTimeout(attemptTimer);
       const signal = linkSignals(callSignal.signal, attemptCtl.signal);
       let failure: Failure;
       try {
-        return await attemptOnce(s, request, opts, attempt, signal.signal, progress);
+        return await attemptOnce(s, request, opts, httpRequest, signal.signal, progress);
       } catch (e) {
         if (e instanceof TokenListenerError) throw e.cause;
         lastError = e;
         if (outer?.aborted) throw cancelled(outer.reason);
         if (deadline.signal.aborted) throw callTimeout(s.timeoutMs, attempt, e);
-        failure = classify(e, attemptCtl.signal.aborted, s.attemptTimeoutMs, s.timing.now());
+        if (resends < MAX_PARAM_RESENDS && adaptToRefusal(s, e)) {
+          resends++;
+          continue;
+        }
+        failure = classify(e, attemptCtl.signal.aborted, s.attemptTimeoutMs, s.timing.now(), s.model);
       } finally {
         clearTimeout(attemptTimer);
         signal.dispose();
@@ -179,6 +253,7 @@ const callWithRetries = async (
         if (deadline.signal.aborted) throw callTimeout(s.timeoutMs, attempt, lastError);
         throw e;
       }
+      attempt++;
     }
   } finally {
     clearTimeout(deadlineTimer);
@@ -186,30 +261,52 @@ const callWithRetries = async (
   }
 };
 
+/**
+ * For a 400 naming a parameter the model does not take: records the refusal (telling onParamChange
+ * when it changed what is sent) and says whether sending again can help, i.e. whether the refused
+ * field is no longer sent.
+ */
+const adaptToRefusal = (s: CallSettings, e: unknown): boolean => {
+  const param = unsupportedParam(e);
+  if (param === undefined || !s.params.canAdapt(param)) return false;
+  const change = s.params.refuse(param);
+  if (change) s.onParamChange?.({ ...change, message: e instanceof Error ? e.message : String(e) });
+  return !s.params.sends(param);
+};
+
+interface Progress {
+  tokensEmitted: boolean;
+  /** Called once the server has started answering: a stream opened, or a token arrived. */
+  responding: () => void;
+}
+
 const attemptOnce = async (
   s: CallSettings,
   request: LlmRequest,
   opts: LlmCallOptions,
-  attempt: number,
+  httpRequest: number,
   signal: AbortSignal,
-  progress: { tokensEmitted: boolean },
+  progress: Progress,
 ): Promise<LlmResponse> => {
-  const p = request.params;
+  const sent = s.params.effective(request.params);
   const body = {
     model: s.model,
     messages: [
       { role: "system" as const, content: request.system },
       ...request.messages.map((m) => ({ role: m.role, content: m.content })),
     ],
-    temperature: p.temperature,
-    top_p: p.topP,
-    presence_penalty: p.presencePenalty,
-    frequency_penalty: p.frequencyPenalty,
-    max_tokens: p.maxTokens,
+    ...s.params.body(sent),
+    ...(s.attribution
+      ? { [s.attribution.field]: tenantAttribution(s.attribution.salt, request.tag.tenantId) }
+      : {}),
     ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
   };
   // maxRetries: 0 per request as well, so the SDK never retries (its waits ignore our signal).
-  const requestOptions = { signal, headers: tagHeaders(request.tag, attempt), maxRetries: 0 };
+  const requestOptions = {
+    signal,
+    ...(s.contextHeaders ? { headers: tagHeaders(request.tag, httpRequest) } : {}),
+    maxRetries: 0,
+  };
   if (!s.stream) {
     const completion: unknown = await s.client.chat.completions.create(
       { ...body, stream: false },
@@ -217,30 +314,46 @@ const attemptOnce = async (
     );
     const response = parseCompletion(completion, s.model);
     emit(opts, response.content, progress);
-    return response;
+    return { ...response, params: sent };
   }
   const stream = await s.client.chat.completions.create(
     { ...body, stream: true, stream_options: { include_usage: true } },
     requestOptions,
   );
-  return readCompletionStream(stream, s.model, signal, (piece) => emit(opts, piece, progress));
+  progress.responding();
+  const response = await readCompletionStream(stream, s.model, signal, (piece) =>
+    emit(opts, piece, progress),
+  );
+  return { ...response, params: sent };
 };
 
-const tagHeaders = (tag: LlmCallTag, attempt: number): Record<string, string> => ({
+const tagHeaders = (tag: LlmCallTag, httpRequest: number): Record<string, string> => ({
   [VEX_HEADERS.tenant]: encodeURIComponent(tag.tenantId),
   [VEX_HEADERS.run]: encodeURIComponent(tag.runId),
   [VEX_HEADERS.agent]: encodeURIComponent(tag.agentId),
   [VEX_HEADERS.role]: tag.role,
   [VEX_HEADERS.call]: tag.kind,
   [VEX_HEADERS.round]: String(tag.round),
-  [VEX_HEADERS.attempt]: String(attempt),
+  [VEX_HEADERS.attempt]: String(httpRequest),
 });
+
+/** Body fields that attribute a request to an end user: the hosted API's, and the older one other servers know. */
+export const ATTRIBUTION_FIELDS = ["safety_identifier", "user"] as const;
+export type AttributionField = (typeof ATTRIBUTION_FIELDS)[number];
+
+/**
+ * A stable, opaque id for a tenant: hex SHA-256 of the salt, a NUL and the tenant id. The provider
+ * can tell tenants apart (abuse attribution) without learning who they are.
+ */
+export const tenantAttribution = (salt: string, tenantId: string): string =>
+  createHash("sha256").update(`${salt}\u0000${tenantId}`).digest("hex");
 
 /** Wraps an exception thrown by the caller's onToken so it is rethrown as is, not mapped to LLM_*. */
 class TokenListenerError extends Error {}
 
-const emit = (opts: LlmCallOptions, text: string, progress: { tokensEmitted: boolean }): void => {
+const emit = (opts: LlmCallOptions, text: string, progress: Progress): void => {
   if (!opts.onToken || text === "") return;
+  if (!progress.tokensEmitted) progress.responding();
   progress.tokensEmitted = true;
   try {
     opts.onToken(text);

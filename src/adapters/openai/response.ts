@@ -15,6 +15,7 @@ const usageSchema = z.looseObject({
   prompt_tokens: z.number().optional(),
   completion_tokens: z.number().optional(),
   total_tokens: z.number().optional(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
 });
 const completionSchema = z.looseObject({
   model: z.string().optional(),
@@ -44,7 +45,13 @@ const toUsage = (u: z.infer<typeof usageSchema>): TokenUsage => {
   const promptTokens = count(u.prompt_tokens);
   const completionTokens = count(u.completion_tokens);
   const total = count(u.total_tokens);
-  return { promptTokens, completionTokens, totalTokens: total > 0 ? total : promptTokens + completionTokens };
+  return {
+    promptTokens,
+    completionTokens,
+    totalTokens: total > 0 ? total : promptTokens + completionTokens,
+    // Reasoning tokens are part of completion_tokens; reported on their own as well.
+    reasoningTokens: count(u.completion_tokens_details?.reasoning_tokens ?? undefined),
+  };
 };
 
 /** The start of a received value as text, cut at EXCERPT_CHARS characters. */

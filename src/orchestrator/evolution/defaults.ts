@@ -40,8 +40,9 @@ export const DEFAULT_TENANT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_MAX_CACHED_TENANTS = 1_000;
 
 /**
- * Sampling parameters of reflection and consolidation calls: near-deterministic and focused, since they
- * must return strict JSON. Not evolved (they are not agents).
+ * Parameters of reflection and consolidation calls: near-deterministic and focused, since they must
+ * return strict JSON. Not evolved (they are not agents). A classic model takes the sampling fields, a
+ * reasoning model the effort and verbosity (the adapter sends what the model's profile takes).
  */
 export const EVOLUTION_LLM_PARAMS: LlmParams = Object.freeze({
   temperature: 0.2,
@@ -49,4 +50,6 @@ export const EVOLUTION_LLM_PARAMS: LlmParams = Object.freeze({
   presencePenalty: 0,
   frequencyPenalty: 0,
   maxTokens: 1_024,
+  reasoningEffort: "low",
+  verbosity: "low",
 });

@@ -224,10 +224,12 @@ const PoolCard = ({ entry }: { entry: GenePoolQuery["genePool"][number] }) => {
         fitness mean {fmt(entry.fitness.mean)} · best {fmt(entry.fitness.best)} · last{" "}
         {fmt(entry.fitness.last)} · {entry.fitness.evaluations} eval.
       </div>
-      <div className="small muted">
-        temperature {g.llmParams.temperature.toFixed(2)} · top_p {g.llmParams.topP.toFixed(2)} · max_tokens{" "}
-        {g.llmParams.maxTokens}
-      </div>
+      {g.llmParams && (
+        <div className="small muted">
+          temperature {fmt(g.llmParams.temperature ?? null)} · top_p {fmt(g.llmParams.topP ?? null)} ·
+          max_tokens {g.llmParams.maxTokens}
+        </div>
+      )}
     </div>
   );
 };

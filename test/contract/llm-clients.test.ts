@@ -1,0 +1,28 @@
+import { OpenAI } from "openai";
+import { createOfflineLlm } from "../../src/adapters/offline-llm/offline-llm.js";
+import { createOpenAiLlmClient } from "../../src/adapters/openai/openai-llm-client.js";
+import type { FakeHostedOptions } from "../fakes/fake-openai-hosted.js";
+import { startFakeOpenAi } from "../fakes/fake-openai-server.js";
+import { llmClientContract } from "./llm-client.contract.js";
+
+llmClientContract({
+  name: "offline",
+  create: async () => ({ llm: createOfflineLlm(), destroy: async () => {} }),
+});
+
+/** The OpenAI adapter over the real SDK against the fake server, in each mode it runs in. */
+const openAi = (name: string, model: string, stream: boolean, hosted: FakeHostedOptions = {}) =>
+  llmClientContract({
+    name,
+    create: async () => {
+      const fake = await startFakeOpenAi({ hosted });
+      const client = new OpenAI({ apiKey: "sk-test", baseURL: fake.url, maxRetries: 0, logLevel: "off" });
+      // The fake scripts replies by the call tag, which these headers carry.
+      const llm = createOpenAiLlmClient({ client, model, stream, contextHeaders: true });
+      return { llm, destroy: () => fake.close() };
+    },
+  });
+
+openAi("openai (classic model, JSON responses)", "fake-model", false);
+openAi("openai (classic model, streamed)", "fake-model", true);
+openAi("openai (hosted reasoning model, streamed)", "gpt-5-mini", true, { reasoning: true });
