@@ -15,7 +15,6 @@ export const CONFIG_DEFAULTS = {
   llmMaxConcurrencyPerTenant: 8,
   llmBaseMaxTokens: 512,
   shutdownTimeoutMs: 10_000,
-  runLeaseMs: 15_000,
   mongoTimeoutMs: 5_000,
   logLevel: "info",
   rateLimitPerMinute: 30,
@@ -35,8 +34,21 @@ export const CONFIG_DEFAULTS = {
   keyRecheckMs: 1_000,
   ledgerOrigin: "vex.localhost/ledger",
   anchorFileName: "anchors.jsonl",
-  anchors: "file",
+  /** Anchor backends without MongoDB (the file anchor is single-node)… */
+  anchorsEmbedded: "file",
+  /** …and with MONGODB_URI: the anchor every instance can verify. */
+  anchorsMongo: "mongo",
+  role: "all",
+  redisPrefix: "vex",
+  workerConcurrency: 10,
+  workerLockMs: 15_000,
+  workerStalledIntervalMs: 10_000,
+  runMaxWorkersLost: 2,
 } as const;
+
+/** What a process does: serve the API, execute runs, or both (DESIGN.md §7). */
+export const ROLES = ["all", "api", "worker"] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Anchor backends VEX_ANCHORS may list. */
 export const ANCHOR_BACKENDS = ["file", "mongo"] as const;
@@ -75,7 +87,15 @@ const envSchema = z.object({
   VEX_LLM_BASE_MAX_TOKENS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.llmBaseMaxTokens),
   VEX_LLM_STREAM: z.enum(["true", "false"]).default("true"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
-  VEX_RUN_LEASE_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.runLeaseMs),
+  VEX_ROLE: z.enum(ROLES).default(CONFIG_DEFAULTS.role),
+  VEX_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only")
+    .default(CONFIG_DEFAULTS.redisPrefix),
+  VEX_WORKER_CONCURRENCY: positiveInt(CONFIG_DEFAULTS.workerConcurrency),
+  VEX_WORKER_LOCK_MS: positiveInt(CONFIG_DEFAULTS.workerLockMs),
+  VEX_WORKER_STALLED_INTERVAL_MS: positiveInt(CONFIG_DEFAULTS.workerStalledIntervalMs),
+  VEX_RUN_MAX_WORKERS_LOST: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.runMaxWorkersLost),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.logLevel),
   VEX_AUTH: z.enum(["enabled", "disabled"]).default("enabled"),
   VEX_INTROSPECTION: z.enum(["true", "false"]).optional(),
@@ -108,7 +128,8 @@ const envSchema = z.object({
   VEX_ANCHOR_FILE: z.string().min(1).optional(),
   VEX_ANCHORS: z
     .string()
-    .default(CONFIG_DEFAULTS.anchors)
+    .optional()
+    .transform((v) => v ?? "")
     .transform((v) => [
       ...new Set(
         v
@@ -152,8 +173,21 @@ export interface Config {
   /** Redis for the cross-instance event bus; unset: the in-process bus. */
   readonly redisUrl: string | undefined;
   readonly shutdownTimeoutMs: number;
-  /** How long a RUNNING run's owner lease lasts; runs of a process that died are interrupted after it. */
-  readonly runLeaseMs: number;
+  /** API, worker, or both; api and worker need REDIS_URL (the queue between them). */
+  readonly role: Role;
+  /** Execution of runs (the worker role). */
+  readonly worker: {
+    /** Namespace of the queue, run slots and rate counters in Redis. */
+    readonly redisPrefix: string;
+    /** Runs one worker executes at once. */
+    readonly concurrency: number;
+    /** The run's lock: a worker that stops renewing it for this long has lost the run. */
+    readonly lockMs: number;
+    /** How often workers look for runs whose worker was lost. */
+    readonly stalledIntervalMs: number;
+    /** Times a run may lose its worker and resume before it ends FAILED (WORKER_LOST). */
+    readonly maxWorkersLost: number;
+  };
   readonly logLevel: LogLevel;
   readonly production: boolean;
   /** Whether requests must carry an API key once keys exist (see the README's security model). */
@@ -195,6 +229,16 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   if (e.VEX_ANCHORS.includes("mongo") && e.MONGODB_URI === undefined) {
     throw new ConfigError("Invalid configuration:\n  VEX_ANCHORS: the mongo anchor needs MONGODB_URI");
   }
+  if (e.VEX_ROLE !== "all" && e.REDIS_URL === undefined) {
+    throw new ConfigError(
+      `Invalid configuration:\n  VEX_ROLE: the ${e.VEX_ROLE} role needs REDIS_URL (the queue between API and workers)`,
+    );
+  }
+  // Unset (not "none"): with MongoDB every instance anchors where every other can verify.
+  const anchors =
+    env.VEX_ANCHORS === undefined || env.VEX_ANCHORS === ""
+      ? [e.MONGODB_URI === undefined ? CONFIG_DEFAULTS.anchorsEmbedded : CONFIG_DEFAULTS.anchorsMongo]
+      : e.VEX_ANCHORS;
   return Object.freeze<Config>({
     host: e.HOST,
     port: e.PORT,
@@ -218,7 +262,14 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
       : { kind: "offline", baseMaxTokens: e.VEX_LLM_BASE_MAX_TOKENS },
     redisUrl: e.REDIS_URL,
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,
-    runLeaseMs: e.VEX_RUN_LEASE_MS,
+    role: e.VEX_ROLE,
+    worker: {
+      redisPrefix: e.VEX_REDIS_PREFIX,
+      concurrency: e.VEX_WORKER_CONCURRENCY,
+      lockMs: e.VEX_WORKER_LOCK_MS,
+      stalledIntervalMs: e.VEX_WORKER_STALLED_INTERVAL_MS,
+      maxWorkersLost: e.VEX_RUN_MAX_WORKERS_LOST,
+    },
     logLevel: e.LOG_LEVEL,
     production,
     authEnabled: e.VEX_AUTH === "enabled",
@@ -243,7 +294,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     provenance: {
       origin: e.VEX_LEDGER_ORIGIN,
       signingKey: e.VEX_LEDGER_SIGNING_KEY,
-      anchors: e.VEX_ANCHORS,
+      anchors,
       anchorFile: e.VEX_ANCHOR_FILE ?? join(e.VEX_DATA_DIR, CONFIG_DEFAULTS.anchorFileName),
     },
   });
