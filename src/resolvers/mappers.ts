@@ -29,7 +29,7 @@ export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
     case "RunStarted":
       return { ...base, query: e.query };
     case "RunResumed":
-      return { ...base, reusedAgentIds: [...e.reusedAgentIds] };
+      return { ...base, reusedAgentIds: [...e.reusedAgentIds], reason: e.reason ?? null };
     case "AgentStarted":
       return { ...base, agent: toAgentView(e.agent, baseMaxTokens) };
     case "DebateRoundCompleted":
