@@ -6,8 +6,6 @@ import type { RunDelivery, RunHandler, RunJob, RunQueue } from "../../ports/run-
 export const RUN_QUEUE_NAME = "runs";
 /** How long a cancel request is remembered for a run a worker has not taken yet. @default 1 day */
 export const CANCEL_MARK_TTL_SECONDS = 86_400;
-/** Finished jobs kept for inspection (the run itself is in the store). */
-const KEEP_FINISHED = { age: 3_600, count: 1_000 } as const;
 
 interface JobData extends RunJob {
   /** Set when a worker handed the run back at shutdown. */
@@ -85,8 +83,9 @@ export const createBullRunQueue = async (options: BullRunQueueOptions): Promise<
     async enqueue(job) {
       await queue.add(RUN_QUEUE_NAME, job, {
         jobId: job.runId,
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
+        // Gone once done (the run itself is in the store), so that a resumed run can be queued again.
+        removeOnComplete: true,
+        removeOnFail: true,
       });
     },
     async cancel(runId) {
