@@ -41,6 +41,7 @@ const clusterEnv = () => ({
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: "sk-test",
   VEX_RATE_LIMIT_PER_MINUTE: "1000",
+  VEX_MAX_CONCURRENT_RUNS_PER_TENANT: "100",
   // The stalled check a production deployment tunes too: a lost worker is noticed within seconds.
   VEX_WORKER_LOCK_MS: "2000",
   VEX_WORKER_STALLED_INTERVAL_MS: "1000",
