@@ -101,7 +101,7 @@ export interface EvolutionApi {
 
 export interface VexClient {
   readonly url: string;
-  /** Starts a run; it returns at once (status RUNNING). Follow it with {@link watch}. */
+  /** Starts a run; it returns at once (status PENDING: queued for a worker). Follow it with {@link watch}. */
   startOrchestration(input: StartOrchestrationInput): Promise<Run>;
   /** Cancels a running run; NOT_FOUND for an unknown id. */
   cancelOrchestration(id: string): Promise<Run>;

@@ -3,15 +3,17 @@ import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
 import { instrumentBus, instrumentLlm, instrumentStore } from "./adapters/metrics/instrument.js";
 import { createMetrics } from "./adapters/metrics/metrics.js";
-import { createFlexibleRateLimiter } from "./adapters/rate-limit/flexible-rate-limiter.js";
 import { openTracing } from "./adapters/telemetry/tracing.js";
 import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
+import { openExecution } from "./app/execution.js";
 import { checkLlm, openLlm, reportParamChanges } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
 import { traced } from "./app/tracing.js";
+import { createWorkerHttpServer } from "./app/worker-http.js";
 import type { Config } from "./config.js";
+import { ErrorCode } from "./domain/errors.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
 import { systemClock } from "./ports/clock.js";
@@ -46,16 +48,26 @@ export interface App {
 
 /**
  * The composition root: the only place (with its helpers in src/app/) that constructs adapters and
- * wires them together.
+ * wires them together. The role decides what the process does: `api` serves GraphQL and queues runs,
+ * `worker` executes queued runs (serving only health and metrics), `all` does both.
  */
 export const createApp = async (config: Config, overrides: AppOverrides = {}): Promise<App> => {
   const logger = overrides.logger ?? pino({ level: config.logLevel });
   const clock = systemClock;
-  // Gauges read the HTTP server's sockets, which exist only once it is created below.
-  const sockets = { connections: () => 0, subscriptions: () => 0 };
+  const serves = config.role !== "worker";
+  const executes = config.role !== "api";
+  // Gauges read parts that exist only once they are created below.
+  const sources = {
+    connections: () => 0,
+    subscriptions: () => 0,
+    activeRuns: () => 0,
+    queueDepth: async () => ({ waiting: 0, active: 0 }),
+  };
   const metrics = createMetrics({
-    connections: () => sockets.connections(),
-    subscriptions: () => sockets.subscriptions(),
+    connections: () => sources.connections(),
+    subscriptions: () => sources.subscriptions(),
+    activeRuns: () => sources.activeRuns(),
+    queueDepth: () => sources.queueDepth(),
   });
   const tracing = openTracing(config.tracing);
   const llm = traced(
@@ -72,6 +84,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
   const store = instrumentStore(backends.store, metrics);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);
+  const execution = await openExecution(config, (err) => logger.error({ err }, "run queue error"));
   const provenance = await openProvenance({
     config,
     store,
@@ -94,84 +107,108 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     llm,
     clock,
     ids: { next: randomUUID },
+    queue: execution.queue,
+    slots: execution.slots,
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    leaseMs: config.runLeaseMs,
+    maxWorkersLost: config.worker.maxWorkersLost,
     genomes: evolution.genomes,
     drawSeed: () => randomInt(MAX_DRAWN_SEED),
     baseMaxTokens: config.llm.baseMaxTokens,
     reasoningBaseMaxTokens: config.llm.reasoningBaseMaxTokens,
-    rateLimiter: createFlexibleRateLimiter({
-      perMinute: config.limits.rateLimitPerMinute,
-      burst: config.limits.rateLimitBurst,
-    }),
-    maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
-    hooks: [evolution.hook, provenance.hook],
     tracer: tracing.tracer,
+    rateLimiter: execution.rateLimiter,
+    maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
+    // Both are part of a run's success; the ledger and anchors are retried while their store is down.
+    hooks: [
+      { ...evolution.hook, failureCode: ErrorCode.EvolutionFailed },
+      { ...provenance.hook, failureCode: ErrorCode.ProvenanceFailed, retryable: true },
+    ],
     onBackgroundError: (err, { runId, hook }) =>
       logger.error({ err, runId, hook }, "run step failed outside its own error handling"),
+    onDispatch: ({ waitedMs, resumed }) => {
+      metrics.dispatchLatency.observe(waitedMs / 1_000);
+      if (resumed !== null) metrics.runsResumed.inc({ reason: resumed });
+    },
   });
+  sources.activeRuns = orchestrator.activeRuns;
+  sources.queueDepth = () => execution.queue.depth();
   if (config.llm.kind === "offline") {
     logger.warn(
       { model: llm.model },
       "No LLM configured: using the offline provider. Set OPENAI_API_KEY or OPENAI_BASE_URL.",
     );
   }
-
-  const anonymousAllowed = await anonymousPolicy(config, backends.keys, logger);
-  const http = await createHttpServer({
-    schema: await buildVexSchema(),
-    auth: createAuthenticator({ keys: backends.keys, anonymousAllowed }),
-    context: (principal) => ({
-      tenantId: principal.tenantId,
-      orchestrator,
-      store,
-      evolution: evolution.service,
-      provenance: provenance.service,
-      loaders: createLoaders({
-        tenantId: principal.tenantId,
-        agents: store.agents,
-        provenance: provenance.service,
-      }),
-    }),
-    formatError: createErrorFormatter((err) =>
-      logger.error({ err }, "unexpected error in a GraphQL operation"),
-    ),
-    ready: () => store.ping(),
-    metrics: async () => ({
-      contentType: metrics.registry.contentType,
-      body: await metrics.registry.metrics(),
-    }),
-    introspection: config.introspection,
-    production: config.production,
-    limits: config.limits,
-    drainTimeoutMs: config.shutdownTimeoutMs,
-    tracer: tracing.tracer,
+  const ready = () => store.ping();
+  const exposition = async () => ({
+    contentType: metrics.registry.contentType,
+    body: await metrics.registry.metrics(),
   });
 
-  const recovered = await orchestrator.recover();
-  if (recovered > 0) {
-    logger.warn(
-      { recovered },
-      "interrupted runs whose server stopped mid-run; resumeOrchestration continues them",
-    );
+  const http = serves
+    ? await createHttpServer({
+        schema: await buildVexSchema(),
+        auth: createAuthenticator({
+          keys: backends.keys,
+          anonymousAllowed: await anonymousPolicy(config, backends.keys, logger),
+        }),
+        context: (principal) => ({
+          tenantId: principal.tenantId,
+          orchestrator,
+          store,
+          evolution: evolution.service,
+          provenance: provenance.service,
+          loaders: createLoaders({
+            tenantId: principal.tenantId,
+            agents: store.agents,
+            provenance: provenance.service,
+          }),
+        }),
+        formatError: createErrorFormatter((err) =>
+          logger.error({ err }, "unexpected error in a GraphQL operation"),
+        ),
+        ready,
+        metrics: exposition,
+        introspection: config.introspection,
+        production: config.production,
+        limits: config.limits,
+        drainTimeoutMs: config.shutdownTimeoutMs,
+        tracer: tracing.tracer,
+      })
+    : undefined;
+  const workerHttp = serves ? undefined : createWorkerHttpServer({ ready, metrics: exposition });
+  if (http !== undefined) {
+    sources.connections = http.connections;
+    sources.subscriptions = http.subscriptions;
   }
-  orchestrator.startMaintenance();
-  sockets.connections = http.connections;
-  sockets.subscriptions = http.subscriptions;
+
+  if (executes) {
+    // Runs that were unfinished when the last process stopped resume by themselves.
+    const requeued = await orchestrator.requeueUnfinished();
+    if (requeued > 0) logger.info({ requeued }, "queued the unfinished runs found in the store");
+    await orchestrator.work();
+  }
 
   let stopping: Promise<void> | undefined;
   return {
     orchestrator,
     store,
     async start() {
-      const address = await http.listen(config.port, config.host);
-      logger.info({ url: address.url, store: config.store.kind, model: llm.model }, "VEX GraphQL listening");
+      const address = await (http ?? (workerHttp as NonNullable<typeof workerHttp>)).listen(
+        config.port,
+        config.host,
+      );
+      logger.info(
+        { url: address.url, role: config.role, store: config.store.kind, model: llm.model },
+        serves ? "VEX GraphQL listening" : "VEX worker listening",
+      );
       return address;
     },
     stop() {
       stopping ??= (async () => {
-        await http.stop();
+        await http?.stop();
+        await workerHttp?.stop();
         await orchestrator.shutdown(config.shutdownTimeoutMs);
+        await execution.close();
         await bus.close();
         await busHandle.close();
         evolution.stop();

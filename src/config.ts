@@ -16,7 +16,6 @@ import {
   MODEL_PROFILES,
   type ModelProfile,
 } from "./domain/genome.js";
-import { DEFAULT_RUN_LEASE_MS } from "./orchestrator/defaults.js";
 import type { Limits } from "./server/limits.js";
 
 /** Defaults for every setting; each is documented in the README's configuration table. */
@@ -34,7 +33,6 @@ export const CONFIG_DEFAULTS = {
   llmBaseMaxTokens: DEFAULT_BASE_MAX_TOKENS,
   llmReasoningBaseMaxTokens: DEFAULT_REASONING_BASE_MAX_TOKENS,
   shutdownTimeoutMs: 10_000,
-  runLeaseMs: DEFAULT_RUN_LEASE_MS,
   mongoTimeoutMs: 5_000,
   logLevel: "info",
   rateLimitPerMinute: 30,
@@ -54,10 +52,23 @@ export const CONFIG_DEFAULTS = {
   keyRecheckMs: 1_000,
   ledgerOrigin: "vex.localhost/ledger",
   anchorFileName: "anchors.jsonl",
-  anchors: "file",
+  /** Anchor backends without MongoDB (the file anchor is single-node)… */
+  anchorsEmbedded: "file",
+  /** …and with MONGODB_URI: the anchor every instance can verify. */
+  anchorsMongo: "mongo",
+  role: "all",
+  redisPrefix: "vex",
+  workerConcurrency: 10,
+  workerLockMs: 15_000,
+  workerStalledIntervalMs: 10_000,
+  runMaxWorkersLost: 2,
   serviceName: "vex-graphql",
   otlpProtocol: "http/protobuf",
 } as const;
+
+/** What a process does: serve the API, execute runs, or both (DESIGN.md §7). */
+export const ROLES = ["all", "api", "worker"] as const;
+export type Role = (typeof ROLES)[number];
 
 /** OTLP transports the trace exporter speaks (OTEL_EXPORTER_OTLP_PROTOCOL); gRPC is not one of them. */
 export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
@@ -138,7 +149,15 @@ const envSchema = z.object({
   VEX_LLM_ATTRIBUTION_SALT: z.string().min(16, "must be at least 16 characters").optional(),
   VEX_LLM_CHECK: z.enum(["true", "false"]).default("false"),
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
-  VEX_RUN_LEASE_MS: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.runLeaseMs),
+  VEX_ROLE: z.enum(ROLES).default(CONFIG_DEFAULTS.role),
+  VEX_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.', '-' only")
+    .default(CONFIG_DEFAULTS.redisPrefix),
+  VEX_WORKER_CONCURRENCY: positiveInt(CONFIG_DEFAULTS.workerConcurrency),
+  VEX_WORKER_LOCK_MS: positiveInt(CONFIG_DEFAULTS.workerLockMs),
+  VEX_WORKER_STALLED_INTERVAL_MS: positiveInt(CONFIG_DEFAULTS.workerStalledIntervalMs),
+  VEX_RUN_MAX_WORKERS_LOST: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.runMaxWorkersLost),
   LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.logLevel),
   VEX_AUTH: z.enum(["enabled", "disabled"]).default("enabled"),
   VEX_INTROSPECTION: z.enum(["true", "false"]).optional(),
@@ -172,7 +191,8 @@ const envSchema = z.object({
   VEX_ANCHOR_FILE: z.string().min(1).optional(),
   VEX_ANCHORS: z
     .string()
-    .default(CONFIG_DEFAULTS.anchors)
+    .optional()
+    .transform((v) => v ?? "")
     .transform((v) => [
       ...new Set(
         v
@@ -244,8 +264,21 @@ export interface Config {
    */
   readonly subscriberBuffer: number | undefined;
   readonly shutdownTimeoutMs: number;
-  /** How long a RUNNING run's owner lease lasts; runs of a process that died are interrupted after it. */
-  readonly runLeaseMs: number;
+  /** API, worker, or both; api and worker need REDIS_URL (the queue between them). */
+  readonly role: Role;
+  /** Execution of runs (the worker role). */
+  readonly worker: {
+    /** Namespace of the queue, run slots and rate counters in Redis. */
+    readonly redisPrefix: string;
+    /** Runs one worker executes at once. */
+    readonly concurrency: number;
+    /** The run's lock: a worker that stops renewing it for this long has lost the run. */
+    readonly lockMs: number;
+    /** How often workers look for runs whose worker was lost. */
+    readonly stalledIntervalMs: number;
+    /** Times a run may lose its worker and resume before it ends FAILED (WORKER_LOST). */
+    readonly maxWorkersLost: number;
+  };
   readonly logLevel: LogLevel;
   readonly production: boolean;
   /** Whether requests must carry an API key once keys exist (see the README's security model). */
@@ -320,6 +353,16 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   if (e.VEX_ANCHORS.includes("mongo") && e.MONGODB_URI === undefined) {
     throw new ConfigError("Invalid configuration:\n  VEX_ANCHORS: the mongo anchor needs MONGODB_URI");
   }
+  if (e.VEX_ROLE !== "all" && e.REDIS_URL === undefined) {
+    throw new ConfigError(
+      `Invalid configuration:\n  VEX_ROLE: the ${e.VEX_ROLE} role needs REDIS_URL (the queue between API and workers)`,
+    );
+  }
+  // Unset (not "none"): with MongoDB every instance anchors where every other can verify.
+  const anchors =
+    env.VEX_ANCHORS === undefined || env.VEX_ANCHORS === ""
+      ? [e.MONGODB_URI === undefined ? CONFIG_DEFAULTS.anchorsEmbedded : CONFIG_DEFAULTS.anchorsMongo]
+      : e.VEX_ANCHORS;
   return Object.freeze<Config>({
     host: e.HOST,
     port: e.PORT,
@@ -367,7 +410,14 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     redisUrl: e.REDIS_URL,
     subscriberBuffer: e.VEX_SUBSCRIBER_BUFFER,
     shutdownTimeoutMs: e.VEX_SHUTDOWN_TIMEOUT_MS,
-    runLeaseMs: e.VEX_RUN_LEASE_MS,
+    role: e.VEX_ROLE,
+    worker: {
+      redisPrefix: e.VEX_REDIS_PREFIX,
+      concurrency: e.VEX_WORKER_CONCURRENCY,
+      lockMs: e.VEX_WORKER_LOCK_MS,
+      stalledIntervalMs: e.VEX_WORKER_STALLED_INTERVAL_MS,
+      maxWorkersLost: e.VEX_RUN_MAX_WORKERS_LOST,
+    },
     logLevel: e.LOG_LEVEL,
     production,
     authEnabled: e.VEX_AUTH === "enabled",
@@ -392,7 +442,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     provenance: {
       origin: e.VEX_LEDGER_ORIGIN,
       signingKey: e.VEX_LEDGER_SIGNING_KEY,
-      anchors: e.VEX_ANCHORS,
+      anchors,
       anchorFile: e.VEX_ANCHOR_FILE ?? join(e.VEX_DATA_DIR, CONFIG_DEFAULTS.anchorFileName),
     },
     tracing: tracingOf(e),

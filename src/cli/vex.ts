@@ -3,7 +3,9 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { type CliIo, createKey, listKeys, revokeKey, UsageError } from "./keys.js";
 
-const KEYS_USAGE = `  vex keys create --tenant <id> [--label <text>]   create a key (printed once)
+const KEYS_USAGE = `  vex worker                                       run a worker: executes queued runs (needs REDIS_URL;
+                                                   same variables as the server, VEX_ROLE=worker)
+  vex keys create --tenant <id> [--label <text>]   create a key (printed once)
   vex keys revoke <keyId>                          revoke a key
   vex keys list [--tenant <id>]                    list keys (never the keys themselves)
 
@@ -63,6 +65,13 @@ export const runCli = async (
 ): Promise<number> => {
   const [group] = argv;
   if (group === "keys") return runKeysCli(argv, env);
+  if (group === "worker") {
+    // Loaded here so that the client commands never load the server.
+    const { serve, failedToStart } = await import("../serve.js");
+    await serve({ ...env, VEX_ROLE: "worker" }).catch(failedToStart);
+    // Serves until a signal stops it (serve exits the process then).
+    return new Promise<number>(() => {});
+  }
   const client = await clientCli();
   if (!client.isClientCommand(group)) {
     const help = group === "help" || group === "--help" || group === "-h";

@@ -18,6 +18,12 @@ export const ErrorCode = {
   ShuttingDown: "SHUTTING_DOWN",
   RateLimited: "RATE_LIMITED",
   ConcurrencyLimited: "CONCURRENCY_LIMITED",
+  /** A run lost its worker more often than allowed (a run that keeps killing its workers). */
+  WorkerLost: "WORKER_LOST",
+  /** The run's ledger entry or anchor could not be recorded: its result is not provable. */
+  ProvenanceFailed: "PROVENANCE_FAILED",
+  /** The run's evolution step failed. */
+  EvolutionFailed: "EVOLUTION_FAILED",
   Internal: "INTERNAL_SERVER_ERROR",
   /** A missing, malformed, unknown or revoked API key (HTTP 401; WebSocket close 4403). */
   Unauthenticated: "UNAUTHENTICATED",
@@ -49,6 +55,9 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   SHUTTING_DOWN: "SYSTEM",
   RATE_LIMITED: "USER",
   CONCURRENCY_LIMITED: "USER",
+  WORKER_LOST: "SYSTEM",
+  PROVENANCE_FAILED: "SYSTEM",
+  EVOLUTION_FAILED: "SYSTEM",
   INTERNAL_SERVER_ERROR: "SYSTEM",
   UNAUTHENTICATED: "USER",
   BAD_REQUEST: "USER",

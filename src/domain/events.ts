@@ -3,12 +3,25 @@ import type { EvolutionRecord } from "./evolution.js";
 import type { Agent, AgentResult, DebateRound, RunError, RunStatus } from "./run.js";
 
 /**
+ * Why a run continued after it stopped unfinished: its worker died (WORKER_LOST), its worker shut
+ * down and handed it back (WORKER_SHUTDOWN), the single server restarted (SERVER_RESTART), or a
+ * client resumed an INTERRUPTED run (REQUESTED).
+ */
+export const RUN_RESUME_REASONS = ["WORKER_LOST", "WORKER_SHUTDOWN", "SERVER_RESTART", "REQUESTED"] as const;
+export type RunResumeReason = (typeof RUN_RESUME_REASONS)[number];
+
+/**
  * The single vocabulary of run events. Every event is stored in the run's log with seq 1, 2, 3 …
  * before it is published; subscribers replay from the log and continue live.
  */
 export type RunEventBody =
   | { readonly type: "RunStarted"; readonly query: string }
-  | { readonly type: "RunResumed"; readonly reusedAgentIds: readonly string[] }
+  | {
+      readonly type: "RunResumed";
+      readonly reusedAgentIds: readonly string[];
+      /** Why the run continued (absent in logs written before reasons were recorded). */
+      readonly reason?: RunResumeReason;
+    }
   | { readonly type: "AgentStarted"; readonly agent: Agent }
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
   | { readonly type: "AgentCompleted"; readonly agent: Agent; readonly result: AgentResult }

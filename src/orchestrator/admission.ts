@@ -1,55 +1,51 @@
 import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { Run } from "../domain/run.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { RunSlots } from "../ports/run-slots.js";
 
 const MS_PER_SECOND = 1_000;
 /** Shortest wait a RATE_LIMITED error tells the client, so it never says "retry in 0 s". */
 const MIN_RETRY_AFTER_SECONDS = 1;
 
-/** The limits a new or resumed run must pass before it executes. */
+/** The limits a new or resumed run must pass before it is queued. */
 export interface AdmissionPolicy {
   /** Per-tenant admission rate for new runs; absent means unlimited. */
   readonly rateLimiter?: RateLimiter;
-  /** Most runs one tenant may have executing in this process at once; absent means unlimited. */
+  /** Most runs of one tenant in flight (queued or executing) at once; absent means unlimited. */
   readonly maxConcurrentRunsPerTenant?: number;
-}
-
-/** What admission reads of the orchestrator's state at the moment a run asks to start. */
-export interface AdmissionState {
-  /** False once shutdown began. */
-  isAccepting(): boolean;
-  /** Runs of the tenant executing in this process. */
-  activeRunsOf(tenantId: string): number;
+  /** Where the cap is counted: shared by every instance when they share Redis. */
+  readonly slots: RunSlots;
 }
 
 /**
  * Admits a tenant's run, or throws SHUTTING_DOWN, CONCURRENCY_LIMITED or RATE_LIMITED (with
- * retryAfterSeconds) when it may not start.
+ * retryAfterSeconds) when it may not start. An admitted run holds one of the tenant's slots until it
+ * ends; the caller releases it if the run is not queued after all.
  */
-export type Admit = (tenantId: string) => Promise<void>;
+export type Admit = (tenantId: string, runId: string) => Promise<void>;
 
 /**
  * Builds the admission check. Checks run in order (shutdown, concurrency, rate) and the rate
  * limiter is consulted last, so a run refused for another reason does not use up the tenant's rate.
+ * Over the cap a run is refused, not queued: the client learns at once and decides (see DOCS).
  */
 export const createAdmission =
-  (policy: AdmissionPolicy, state: AdmissionState): Admit =>
-  async (tenantId) => {
-    if (!state.isAccepting()) {
+  (policy: AdmissionPolicy, isAccepting: () => boolean): Admit =>
+  async (tenantId, runId) => {
+    if (!isAccepting()) {
       throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
     }
     const cap = policy.maxConcurrentRunsPerTenant;
-    if (cap !== undefined && state.activeRunsOf(tenantId) >= cap) {
+    if (cap !== undefined && !(await policy.slots.acquire(tenantId, runId, cap))) {
       throw new AppError(
         ErrorCode.ConcurrencyLimited,
         `At most ${cap} runs may execute at once; wait for one to finish.`,
-        {
-          details: { limit: cap },
-        },
+        { details: { limit: cap } },
       );
     }
     const verdict = await policy.rateLimiter?.consume(tenantId);
     if (verdict && !verdict.allowed) {
+      await policy.slots.release(tenantId, runId);
       const retryAfterSeconds = Math.max(
         MIN_RETRY_AFTER_SECONDS,
         Math.ceil(verdict.retryAfterMs / MS_PER_SECOND),

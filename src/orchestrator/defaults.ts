@@ -26,7 +26,9 @@ export const REPLAY_BATCH_SIZE = 500;
 export const MAX_EVENT_WRITE_BATCH = 100;
 
 /**
- * How long a RUNNING run's owner lease lasts without renewal. The owner renews it every third of
- * this; recovery (at startup and on the same period) interrupts runs whose lease lapsed.
+ * Times a run may lose its worker (the process died mid-run) and be resumed by another; one more
+ * loss ends it FAILED with WORKER_LOST, so a run that kills every worker that takes it stops.
  */
-export const DEFAULT_RUN_LEASE_MS = 15_000;
+export const DEFAULT_MAX_WORKERS_LOST = 2;
+/** Longest a cancelOrchestration waits for the executing worker to record the run's end. */
+export const CANCEL_WAIT_MS = 5_000;

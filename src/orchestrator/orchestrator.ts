@@ -1,23 +1,33 @@
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
-import { type Agent, NO_TOKENS, type Run } from "../domain/run.js";
+import { isTerminal, NO_TOKENS, type Run } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { AgentToken, EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { ResumeReason, RunDelivery, RunQueue } from "../ports/run-queue.js";
+import type { RunSlots } from "../ports/run-slots.js";
 import type { Store } from "../ports/stores.js";
 import type { Tracer } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
-import { DEFAULT_RUN_LEASE_MS } from "./defaults.js";
+import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST } from "./defaults.js";
 import type { RunHook } from "./hooks.js";
-import { createLeaseKeeper } from "./leases.js";
+import { endUnexecutedRun } from "./run-end.js";
 import { streamRunEvents } from "./run-events.js";
-import { type BackgroundErrorHandler, createRunExecutor } from "./run-executor.js";
+import { type BackgroundErrorHandler, createRunExecutor, HandBack } from "./run-executor.js";
 import { resolveRunInput, type StartRunInput } from "./run-input.js";
 
 export { FINAL_WRITE_RETRY_MAX_MS, FINAL_WRITE_RETRY_MS } from "./run-executor.js";
+
+/** What a worker reports as it takes a run, for metrics. */
+export interface DispatchInfo {
+  /** From enqueue to the worker taking the run. */
+  readonly waitedMs: number;
+  /** Why the run was taken again, or null on its first start. */
+  readonly resumed: ResumeReason | null;
+}
 
 export interface OrchestratorDeps {
   readonly store: Store;
@@ -26,19 +36,23 @@ export interface OrchestratorDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly genomes: GenomeSource;
+  /** Where runs wait for a worker: in this process, or BullMQ shared by every instance. */
+  readonly queue: RunQueue;
+  /** Where the per-tenant cap is counted (shared across instances with Redis). */
+  readonly slots: RunSlots;
   /** Seed for runs started without one. */
   readonly drawSeed: () => number;
   /** Base completion budget that the verbosity trait scales. */
   readonly baseMaxTokens: number;
   /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
   readonly reasoningBaseMaxTokens?: number;
-  /** This process's identity as the owner of the runs it executes. @default a fresh id */
+  /** This process's identity, stored as the run's owner while it executes it. @default a fresh id */
   readonly instanceId?: string;
-  /** Owner lease of a RUNNING run. @default DEFAULT_RUN_LEASE_MS */
-  readonly leaseMs?: number;
+  /** Times a run may lose its worker and be resumed before it ends FAILED (WORKER_LOST). */
+  readonly maxWorkersLost?: number;
   /** Per-tenant admission rate for new runs; absent means unlimited. */
   readonly rateLimiter?: RateLimiter;
-  /** Most runs one tenant may have executing in this process at once. */
+  /** Most runs of one tenant in flight (queued or executing) at once, across the cluster. */
   readonly maxConcurrentRunsPerTenant?: number;
   /** Steps that plug into every run, in order (evolution, provenance). */
   readonly hooks?: readonly RunHook[];
@@ -46,31 +60,40 @@ export interface OrchestratorDeps {
   readonly onBackgroundError?: BackgroundErrorHandler;
   /** Spans for runs (invoke_workflow) and agents (invoke_agent); none when absent. */
   readonly tracer?: Tracer;
+  /** Called as this process's worker takes a run. */
+  readonly onDispatch?: (info: DispatchInfo) => void;
 }
 
 export interface Orchestrator {
-  /** Validates and stores a run, starts it in the background and returns it (RUNNING). */
+  /** Validates, admits and stores a run (PENDING), queues it for a worker and returns it. */
   start(tenantId: string, input: StartRunInput): Promise<Run>;
-  /** Cancels a run of this tenant; a finished run is returned unchanged. */
+  /**
+   * Cancels a run of this tenant wherever it is: a queued run never executes; an executing one's
+   * worker aborts its LLM calls and ends it CANCELLED. A finished run is returned unchanged.
+   */
   cancel(tenantId: string, runId: string): Promise<Run>;
   /**
    * Continues an INTERRUPTED run: agents that completed are reused, the others run again, and the
-   * event log continues after its last seq. Returns the run (RUNNING).
+   * event log continues after its last seq. Returns the run (RUNNING), queued for a worker.
    */
   resume(tenantId: string, runId: string): Promise<Run>;
   /** A run's events after afterSeq, replayed then live; rejects with NOT_FOUND for another tenant's run. */
   events(tenantId: string, runId: string, afterSeq: number): Promise<AsyncGenerator<RunEvent>>;
   /** A run's live token stream; rejects with NOT_FOUND for another tenant's run. */
   tokens(tenantId: string, runId: string): Promise<AsyncIterableIterator<AgentToken>>;
-  /** Interrupts every RUNNING run, of any instance, whose owner lease lapsed. Returns how many. */
-  recover(): Promise<number>;
-  /** Starts renewing this process's leases and recovering lapsed ones on a timer; shutdown stops it. */
-  startMaintenance(): void;
+  /** Starts this process's worker: it takes runs from the queue. */
+  work(): Promise<void>;
+  /**
+   * Queues again every run the store holds as PENDING or RUNNING (a restart of the single server:
+   * they resume by themselves; with BullMQ, runs whose job is there already are left alone).
+   * Returns how many were queued.
+   */
+  requeueUnfinished(): Promise<number>;
   /** Runs executing in this process. */
   activeRuns(): number;
   /**
-   * Stops accepting runs, lets in-flight runs finish for up to `graceMs`, then interrupts the rest
-   * (status INTERRUPTED) and waits for them to record it.
+   * Stops accepting and taking runs, lets runs in flight finish for up to `graceMs`, then hands the
+   * rest back to the queue (they stay RUNNING; the next worker resumes them) and waits for that.
    */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -78,43 +101,90 @@ export interface Orchestrator {
 interface ActiveRun {
   readonly tenantId: string;
   readonly controller: AbortController;
-  readonly done: Promise<void>;
+  readonly done: Promise<unknown>;
 }
 
-const abortReason = (code: typeof ErrorCode.Cancelled | typeof ErrorCode.Interrupted, message: string) =>
-  new AppError(code, message);
+/** The error of a run that lost its worker more often than allowed. */
+const workerLostError = (times: number) => ({
+  code: ErrorCode.WorkerLost,
+  message: `The run lost its worker ${times} times (the process executing it died each time); it was given up.`,
+});
+const CANCELLED_ERROR = { code: ErrorCode.Cancelled, message: "Cancelled by the client." };
 
 /**
- * The run engine: admits, stores and executes runs in the background (see Orchestrator), owns
- * their leases, and on shutdown lets them finish or interrupts them.
+ * The run engine: admits and stores runs and queues them (see Orchestrator); as a worker, takes runs
+ * from the queue and executes them, resuming any that already started; on shutdown hands back
+ * what it has not finished.
  */
 export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
-  const { store, clock } = deps;
+  const { store, clock, queue } = deps;
   const instanceId = deps.instanceId ?? deps.ids.next();
+  const maxWorkersLost = deps.maxWorkersLost ?? DEFAULT_MAX_WORKERS_LOST;
   const active = new Map<string, ActiveRun>();
   let accepting = true;
-  const leases = createLeaseKeeper({
-    store,
-    bus: deps.bus,
-    clock,
-    leaseMs: deps.leaseMs ?? DEFAULT_RUN_LEASE_MS,
-    isLocal: (runId) => active.has(runId),
-    localRuns: () => [...active.entries()].map(([id, r]) => ({ id, tenantId: r.tenantId })),
-    onError: (e, runId) => deps.onBackgroundError?.(e, { runId }),
-  });
 
   const execute = createRunExecutor(deps, () => accepting);
-  const admit = createAdmission(deps, {
-    isAccepting: () => accepting,
-    activeRunsOf: (tenantId) => [...active.values()].filter((r) => r.tenantId === tenantId).length,
-  });
+  const admit = createAdmission(deps, () => accepting);
+  const release = (run: Pick<Run, "tenantId" | "id">) =>
+    deps.slots.release(run.tenantId, run.id).catch((e) => deps.onBackgroundError?.(e, { runId: run.id }));
 
-  const launch = (run: Run, existing: readonly Agent[]) => {
+  const enqueue = async (run: Run, resumeReason?: ResumeReason) =>
+    queue.enqueue({
+      runId: run.id,
+      tenantId: run.tenantId,
+      enqueuedAt: clock.now().getTime(),
+      ...(resumeReason === undefined ? {} : { resumeReason }),
+    });
+
+  /** Ends a run no worker is executing, and gives its slot back. */
+  const endHere = async (run: Run, status: "CANCELLED" | "FAILED", error: Run["error"] & {}) => {
+    await endUnexecutedRun(deps, run, status, error);
+    await release(run);
+  };
+
+  /** The worker's side: one delivery of a run, executed to its end or handed back. */
+  const handle = async (delivery: RunDelivery) => {
+    const { runId, tenantId } = delivery.job;
+    const run = await store.runs.get(tenantId, runId);
+    // Ended already (cancelled while queued, or a duplicate delivery): nothing to do.
+    if (run === null || isTerminal(run.status)) return "done" as const;
+    const startedBefore = run.status === "RUNNING";
+    const resumed = startedBefore
+      ? (delivery.job.resumeReason ?? delivery.redelivery ?? "WORKER_LOST")
+      : null;
+    deps.onDispatch?.({ waitedMs: clock.now().getTime() - delivery.job.enqueuedAt, resumed });
+    if (delivery.cancelled.aborted) {
+      await endHere(run, "CANCELLED", CANCELLED_ERROR);
+      return "done" as const;
+    }
+    if (delivery.workersLost > maxWorkersLost) {
+      await endHere(run, "FAILED", workerLostError(delivery.workersLost));
+      return "done" as const;
+    }
+    const now = clock.now();
+    const taken = await store.runs.transition(tenantId, runId, ["PENDING", "RUNNING"], {
+      status: "RUNNING",
+      ownerId: instanceId,
+      heartbeatAt: now,
+      startedAt: run.startedAt ?? now,
+    });
+    if (taken === null) return "done" as const;
+    const existing = startedBefore ? await store.agents.listByRun(tenantId, runId) : [];
     const controller = new AbortController();
-    const done = execute(run, controller, existing)
-      .catch((e) => deps.onBackgroundError?.(e, { runId: run.id }))
-      .finally(() => active.delete(run.id));
-    active.set(run.id, { tenantId: run.tenantId, controller, done });
+    const onCancel = () => controller.abort(new AppError(ErrorCode.Cancelled, CANCELLED_ERROR.message));
+    delivery.cancelled.addEventListener("abort", onCancel, { once: true });
+    const done = execute(taken, controller, existing, resumed);
+    active.set(runId, { tenantId, controller, done });
+    // Shutdown began while this run was being taken: it goes back unfinished with the others.
+    if (!accepting) controller.abort(new HandBack());
+    try {
+      const outcome = await done;
+      if (outcome === "done") await release(run);
+      return outcome;
+    } finally {
+      delivery.cancelled.removeEventListener("abort", onCancel);
+      active.delete(runId);
+    }
   };
 
   const getOrThrow = async (tenantId: string, runId: string): Promise<Run> => {
@@ -123,17 +193,42 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     return run;
   };
 
+  /** Resolves once the run's RunFinished is published (or after `ms`); subscribed before it returns. */
+  const awaitEnd = async (runId: string, ms: number) => {
+    const live = deps.bus.subscribe("runEvent", runId);
+    await live.ready;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    const ended = (async () => {
+      for await (const e of live) if (e.type === "RunFinished") return;
+    })();
+    const stop = async () => {
+      clearTimeout(timer);
+      await live.return?.();
+    };
+    return {
+      wait: async () => {
+        await Promise.race([ended, timeout]);
+        await stop();
+      },
+      stop,
+    };
+  };
+
   return {
     async start(tenantId, input) {
       const { query, config } = resolveRunInput(input, deps.drawSeed);
-      await admit(tenantId);
+      const id = deps.ids.next();
+      await admit(tenantId, id);
       const now = clock.now();
       const run: Run = {
-        id: deps.ids.next(),
+        id,
         tenantId,
         query,
         config,
-        status: "RUNNING",
+        status: "PENDING",
         response: null,
         confidence: null,
         merkleRoot: null,
@@ -143,41 +238,48 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
         model: deps.llm.model,
         tokensUsed: NO_TOKENS,
         error: null,
-        ownerId: instanceId,
-        heartbeatAt: now,
+        ownerId: null,
+        heartbeatAt: null,
         createdAt: now,
-        startedAt: now,
+        startedAt: null,
         completedAt: null,
       };
-      await store.runs.create(run);
-      launch(run, []);
+      try {
+        await store.runs.create(run);
+        await enqueue(run);
+      } catch (e) {
+        await release(run);
+        throw e;
+      }
       return run;
     },
 
     async resume(tenantId, runId) {
       const current = await getOrThrow(tenantId, runId);
       assertResumable(current);
-      await admit(tenantId);
-      const now = clock.now();
+      await admit(tenantId, runId);
       const run = await store.runs.transition(tenantId, runId, ["INTERRUPTED"], {
         status: "RUNNING",
         error: null,
         completedAt: null,
-        ownerId: instanceId,
-        heartbeatAt: now,
       });
-      if (run === null)
+      if (run === null) {
+        await release(current);
         throw new AppError(ErrorCode.Conflict, `Orchestration ${runId} was resumed elsewhere first.`);
-      launch(run, await store.agents.listByRun(tenantId, runId));
+      }
+      await enqueue(run, "REQUESTED");
       return run;
     },
 
     async cancel(tenantId, runId) {
       const run = await getOrThrow(tenantId, runId);
-      const entry = active.get(runId);
-      if (entry === undefined) return run;
-      entry.controller.abort(abortReason(ErrorCode.Cancelled, "Cancelled by the client."));
-      await entry.done;
+      if (isTerminal(run.status)) return run;
+      // Listen for the end before asking for it, so that it cannot be missed.
+      const end = await awaitEnd(runId, CANCEL_WAIT_MS);
+      if ((await queue.cancel(runId)) === "removed") await endHere(run, "CANCELLED", CANCELLED_ERROR);
+      // Ended meanwhile (before the subscription, or just now): nothing left to wait for.
+      if (isTerminal((await getOrThrow(tenantId, runId)).status)) await end.stop();
+      else await end.wait();
       return getOrThrow(tenantId, runId);
     },
 
@@ -191,13 +293,21 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       return deps.bus.subscribe("agentToken", runId);
     },
 
-    recover: () => leases.recover(),
-    startMaintenance: () => leases.start(),
+    work: () => queue.work(handle),
+
+    async requeueUnfinished() {
+      const unfinished = await store.runs.findByStatus(["PENDING", "RUNNING"]);
+      for (const run of unfinished) {
+        await enqueue(run, run.status === "RUNNING" ? "SERVER_RESTART" : undefined);
+      }
+      return unfinished.length;
+    },
+
     activeRuns: () => active.size,
 
     async shutdown(graceMs) {
       accepting = false;
-      leases.stop();
+      const stopped = queue.stopWorking();
       const all = () => Promise.all([...active.values()].map((r) => r.done));
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
@@ -205,10 +315,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       });
       await Promise.race([all(), graceOver]);
       clearTimeout(timer);
-      for (const r of active.values()) {
-        r.controller.abort(abortReason(ErrorCode.Interrupted, "Interrupted by server shutdown."));
-      }
+      for (const r of active.values()) r.controller.abort(new HandBack());
       await all();
+      await stopped;
     },
   };
 };

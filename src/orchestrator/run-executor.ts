@@ -1,11 +1,12 @@
-import { SpanStatusCode } from "@opentelemetry/api";
-import { AppError, ErrorCode } from "../domain/errors.js";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { AppError, ErrorCode, isAppError } from "../domain/errors.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import type { Agent, AgentState, Run, RunError, RunStatus } from "../domain/run.js";
 import { runTraceRoot } from "../domain/transcript.js";
+import type { DeliveryOutcome, ResumeReason } from "../ports/run-queue.js";
 import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
-import type { RunCompletion } from "./hooks.js";
+import type { RunCompletion, RunHook } from "./hooks.js";
 import { createRunEventLog } from "./run-events.js";
 
 /** First and longest wait between attempts to record a run's end while the store is unavailable. */
@@ -17,6 +18,8 @@ const FINAL_WRITE_BACKOFF_FACTOR = 2;
 
 /** Span attribute: the status a run ended with. */
 const RUN_STATUS_ATTRIBUTE = "vex.run.status";
+/** Span attribute: why a run that had started is executed again (WORKER_LOST, …). */
+const RUN_RESUMED_ATTRIBUTE = "vex.run.resumed";
 
 /** Receives errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
 export type BackgroundErrorHandler = (error: unknown, context: { runId: string; hook?: string }) => void;
@@ -31,20 +34,58 @@ export type RunExecutorDeps = RunContext["deps"] & {
 };
 
 /**
- * Executes a run (fresh, or resumed with its stored agents: `existing`) to a final status and
- * RunFinished. Aborting `controller` stops it; the abort reason's code (CANCELLED, INTERRUPTED)
- * becomes the run's status. Resolves once the run's end is stored.
+ * The abort reason that stops a run without ending it: the worker is shutting down and hands the
+ * run back to the queue, where another worker resumes it from its completed agents.
  */
-export type ExecuteRun = (run: Run, controller: AbortController, existing: readonly Agent[]) => Promise<void>;
+export class HandBack extends AppError {
+  constructor() {
+    super(ErrorCode.Interrupted, "Handed back to the queue by a worker shutting down.");
+  }
+}
+
+/**
+ * Executes a run (fresh, or resumed with its stored agents: `existing`, for `resumed` reason) to a
+ * final status and RunFinished. Aborting `controller` stops it; the abort reason's code (CANCELLED,
+ * INTERRUPTED) becomes the run's status, except HandBack, which leaves the run RUNNING and resolves
+ * `handBack`. Resolves `done` once the run's end is stored.
+ */
+export type ExecuteRun = (
+  run: Run,
+  controller: AbortController,
+  existing: readonly Agent[],
+  resumed: ResumeReason | null,
+) => Promise<DeliveryOutcome>;
+
+/** Whether an error (or what it wraps) says only that a store was unavailable: worth retrying. */
+const isTransient = (e: unknown): boolean => {
+  if (isAppError(e) && e.code === ErrorCode.StoreUnavailable) return true;
+  if (e instanceof AggregateError) return e.errors.length > 0 && e.errors.every(isTransient);
+  return e instanceof Error && e.cause !== undefined && isTransient(e.cause);
+};
+
+/** Waits `ms`, or less when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 
 const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING"]);
-const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
+/** The state an unfinished agent takes when its run ends with a status. */
+export const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
   PENDING: "FAILED",
   RUNNING: "FAILED",
   FAILED: "FAILED",
   CANCELLED: "CANCELLED",
   INTERRUPTED: "INTERRUPTED",
 };
+
+const nextDelay = (delay: number) => Math.min(delay * FINAL_WRITE_BACKOFF_FACTOR, FINAL_WRITE_RETRY_MAX_MS);
 
 const STATUS_OF_ABORT: Partial<Record<string, RunStatus>> = {
   [ErrorCode.Cancelled]: "CANCELLED",
@@ -59,16 +100,35 @@ const STATUS_OF_ABORT: Partial<Record<string, RunStatus>> = {
 export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => boolean): ExecuteRun => {
   const { store, clock } = deps;
 
-  const runHooks = async (completion: RunCompletion) => {
-    for (const hook of deps.hooks ?? []) {
-      if (!hook.afterRun) continue;
+  /**
+   * One hook, part of the run's success (issue 17): a retryable hook (the ledger and anchors) is tried
+   * again with backoff while its store is unavailable; a hook that still fails fails the run with the
+   * hook's code, so no client takes an unrecorded run for a provable one.
+   */
+  const runHook = async (hook: RunHook, completion: RunCompletion) => {
+    const { signal } = completion;
+    for (let delay = FINAL_WRITE_RETRY_MS; ; delay = nextDelay(delay)) {
       try {
-        await hook.afterRun(completion);
+        return await hook.afterRun?.(completion);
       } catch (e) {
-        if (completion.signal.aborted) throw completion.signal.reason;
+        if (signal.aborted) throw signal.reason;
+        if (hook.retryable && isTransient(e) && isAccepting()) {
+          await pause(delay, signal);
+          if (signal.aborted) throw signal.reason;
+          continue;
+        }
         deps.onBackgroundError?.(e, { runId: completion.run.id, hook: hook.name });
+        throw new AppError(
+          hook.failureCode ?? ErrorCode.Internal,
+          `The run's ${hook.name} step failed: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
       }
     }
+  };
+
+  const runHooks = async (completion: RunCompletion) => {
+    for (const hook of deps.hooks ?? []) if (hook.afterRun) await runHook(hook, completion);
   };
 
   /** Agents still marked in progress (their own failure could not be stored) take the run's end state. */
@@ -82,15 +142,11 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
 
   /**
    * Records a run's end even if the store is briefly unavailable: retries with backoff while the
-   * store answers STORE_UNAVAILABLE and this process is not shutting down (then lease recovery,
-   * here or on another instance, records it instead).
+   * store answers STORE_UNAVAILABLE and this process is not shutting down (then the queue delivers
+   * the run again, here or to another worker, which records it instead).
    */
   const untilStored = async (write: () => Promise<void>) => {
-    for (
-      let delay = FINAL_WRITE_RETRY_MS;
-      ;
-      delay = Math.min(delay * FINAL_WRITE_BACKOFF_FACTOR, FINAL_WRITE_RETRY_MAX_MS)
-    ) {
+    for (let delay = FINAL_WRITE_RETRY_MS; ; delay = nextDelay(delay)) {
       try {
         return await write();
       } catch (e) {
@@ -100,7 +156,7 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     }
   };
 
-  const traced: ExecuteRun = (run, controller, existing) =>
+  const traced: ExecuteRun = (run, controller, existing, resumed) =>
     (deps.tracer ?? untraced).startActiveSpan(
       GEN_AI_OPERATIONS.workflow,
       {
@@ -108,21 +164,20 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
           [GEN_AI.operation]: GEN_AI_OPERATIONS.workflow,
           [GEN_AI.conversationId]: run.id,
           [VEX_ATTRIBUTES.runId]: run.id,
+          ...(resumed === null ? {} : { [RUN_RESUMED_ATTRIBUTE]: resumed }),
         },
       },
       async (span) => {
         try {
-          const status = await execute(run, controller, existing);
-          span.setAttribute(RUN_STATUS_ATTRIBUTE, status);
-          if (status === "FAILED") span.setStatus({ code: SpanStatusCode.ERROR });
+          return await execute(run, controller, existing, resumed);
         } finally {
           span.end();
         }
       },
     );
 
-  const execute = async (run: Run, controller: AbortController, existing: readonly Agent[]) => {
-    const lastSeq = existing.length > 0 ? await store.events.lastSeq(run.tenantId, run.id) : 0;
+  const execute: ExecuteRun = async (run, controller, existing, resumed) => {
+    const lastSeq = resumed === null ? 0 : await store.events.lastSeq(run.tenantId, run.id);
     const log = createRunEventLog({
       store,
       bus: deps.bus,
@@ -152,10 +207,11 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     let status: RunStatus;
     let patch: Partial<Run>;
     try {
-      if (existing.length === 0) await log.emit({ type: "RunStarted", query: run.query });
+      // A run whose worker was lost before it logged anything starts afresh.
+      if (resumed === null || lastSeq === 0) await log.emit({ type: "RunStarted", query: run.query });
       else {
         const reusedAgentIds = existing.filter((a) => a.state === "COMPLETED").map((a) => a.id);
-        await log.emit({ type: "RunResumed", reusedAgentIds });
+        await log.emit({ type: "RunResumed", reusedAgentIds, reason: resumed });
       }
       const root = await runAgent(ctx, ROOT_SPEC);
       const agents = await store.agents.listByRun(run.tenantId, run.id);
@@ -165,6 +221,8 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       status = "SUCCEEDED";
     } catch (e) {
       const reason = controller.signal.aborted ? controller.signal.reason : e;
+      // Stopped unfinished on purpose: the run stays RUNNING for the worker that takes it next.
+      if (reason instanceof HandBack) return "handBack";
       if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
       const error = toRunError(reason);
       status = STATUS_OF_ABORT[error.code] ?? "FAILED";
@@ -177,7 +235,6 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         ...final,
         status,
         completedAt: clock.now(),
-        ownerId: null,
       });
       await log.emit({
         type: "RunFinished",
@@ -189,7 +246,10 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         error: final.error ?? null,
       });
     });
-    return status;
+    const span = trace.getActiveSpan();
+    span?.setAttribute(RUN_STATUS_ATTRIBUTE, status);
+    if (status === "FAILED") span?.setStatus({ code: SpanStatusCode.ERROR });
+    return "done";
   };
   return traced;
 };

@@ -30,7 +30,7 @@ export const toEventView = (e: RunEvent) => {
     case "RunStarted":
       return { ...base, query: e.query };
     case "RunResumed":
-      return { ...base, reusedAgentIds: [...e.reusedAgentIds] };
+      return { ...base, reusedAgentIds: [...e.reusedAgentIds], reason: e.reason ?? null };
     case "AgentStarted":
       return { ...base, agent: toAgentView(e.agent) };
     case "DebateRoundCompleted":

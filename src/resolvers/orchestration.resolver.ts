@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { badInput } from "../domain/errors.js";
-import type { RunStatus } from "../domain/run.js";
+import { badInput, ErrorCode } from "../domain/errors.js";
+import { isTerminal, type RunStatus } from "../domain/run.js";
 import { Agent } from "../schema/agent.type.js";
 import { connectionOf } from "../schema/connection.type.js";
-import { RunStatusEnum } from "../schema/enums.js";
+import { type ProvenanceStatus, ProvenanceStatusEnum, RunStatusEnum } from "../schema/enums.js";
 import { OrchestrationEvent } from "../schema/event.type.js";
 import { StartOrchestrationInput } from "../schema/orchestration.input.js";
 import { Orchestration } from "../schema/orchestration.type.js";
@@ -64,6 +64,17 @@ export class OrchestrationResolver {
   })
   async resumeOrchestration(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphQLContext) {
     return toRunView(await ctx.orchestrator.resume(ctx.tenantId, id));
+  }
+
+  @FieldResolver(() => ProvenanceStatusEnum, {
+    description: "Whether the run's result is provable (its ledger entry and anchors recorded).",
+  })
+  async provenanceStatus(@Root() run: Orchestration, @Ctx() ctx: GraphQLContext): Promise<ProvenanceStatus> {
+    if (!isTerminal(run.status)) return "PENDING";
+    if (run.error?.code === ErrorCode.ProvenanceFailed) return "FAILED";
+    if (run.status !== "SUCCEEDED") return "NONE";
+    // A success includes its ledger entry; runs that succeeded before that rule may lack one.
+    return (await ctx.provenance.ledgerProof(ctx.tenantId, run.id)) === null ? "FAILED" : "RECORDED";
   }
 
   @FieldResolver(() => [Agent], { description: "The run's agents in leaf (spawn) order." })

@@ -1,4 +1,5 @@
 import { registerEnumType } from "type-graphql";
+import { RUN_RESUME_REASONS, type RunResumeReason } from "../domain/events.js";
 import {
   AGENT_ROLES,
   AGENT_STATES,
@@ -25,10 +26,25 @@ export const ConsensusProtocolEnum = enumOf<ConsensusProtocol>(CONSENSUS_PROTOCO
 export const EvolutionModeEnum = enumOf<EvolutionMode>(EVOLUTION_MODES);
 export const RoundOutcomeEnum = enumOf<RoundOutcome>(["AGREED", "CHALLENGED", "UNVERIFIED"]);
 export const DebateVerdictEnum = enumOf<DebateVerdict>(["UPHELD", "REJECTED", "UNDECIDED"]);
+/** Whether a run's result is provable: its ledger entry and anchors recorded. */
+export const PROVENANCE_STATUSES = ["PENDING", "RECORDED", "FAILED", "NONE"] as const;
+export type ProvenanceStatus = (typeof PROVENANCE_STATUSES)[number];
+export const ProvenanceStatusEnum = enumOf<ProvenanceStatus>(PROVENANCE_STATUSES);
+export const RunResumeReasonEnum = enumOf<RunResumeReason>(RUN_RESUME_REASONS);
 export const VoterEnum = enumOf<"AGENT" | "SHADOW">(["AGENT", "SHADOW"]);
 
 registerEnumType(RunStatusEnum, { name: "RunStatus", description: "Lifecycle of an orchestration run." });
 registerEnumType(AgentRoleEnum, { name: "AgentRole" });
+registerEnumType(ProvenanceStatusEnum, {
+  name: "ProvenanceStatus",
+  description:
+    "PENDING: the run has not finished; RECORDED: its ledger entry and anchors are stored, so it is provable; FAILED: they could not be recorded (the run ended FAILED with PROVENANCE_FAILED, or an older run lacks its entry); NONE: the run ended without a result to prove.",
+});
+registerEnumType(RunResumeReasonEnum, {
+  name: "RunResumeReason",
+  description:
+    "WORKER_LOST: the process executing the run died and another worker took it; WORKER_SHUTDOWN: its worker shut down and handed it back; SERVER_RESTART: the single server restarted; REQUESTED: a client resumed an INTERRUPTED run.",
+});
 registerEnumType(AgentStateEnum, { name: "AgentState" });
 registerEnumType(ConsensusProtocolEnum, {
   name: "ConsensusProtocol",

@@ -1,8 +1,9 @@
 import { Field, Float, ID, Int, InterfaceType, ObjectType } from "type-graphql";
+import type { RunResumeReason } from "../domain/events.js";
 import type { RunStatus } from "../domain/run.js";
 import { Agent, AgentResult, DebateRound } from "./agent.type.js";
 import { ErrorInfo } from "./common.type.js";
-import { RunStatusEnum } from "./enums.js";
+import { RunResumeReasonEnum, RunStatusEnum } from "./enums.js";
 import { EvolutionRecord } from "./evolution.type.js";
 import { AnchorReceipt } from "./provenance.type.js";
 
@@ -34,6 +35,12 @@ export class RunStarted extends OrchestrationEvent {
 export class RunResumed extends OrchestrationEvent {
   @Field(() => [ID], { description: "Completed agents kept from before the interruption." })
   reusedAgentIds!: string[];
+
+  @Field(() => RunResumeReasonEnum, {
+    nullable: true,
+    description: "Why the run continued; null in logs written before reasons were recorded.",
+  })
+  reason!: RunResumeReason | null;
 }
 
 @ObjectType({

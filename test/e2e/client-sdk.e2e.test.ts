@@ -72,7 +72,7 @@ describe("the SDK against a live server", () => {
   it("watches a full run to completion: every event once, in order, matching the stored run", async () => {
     const vex = createVexClient({ webSocketImpl: WebSocket, url: server.url });
     const started = await vex.startOrchestration({ query: "Why is the sky blue?", maxDebateRounds: 2 });
-    expect(started.status).toBe("RUNNING");
+    expect(started.status).toBe("PENDING");
 
     const events = await collect(vex.watch(started.id));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
@@ -232,14 +232,16 @@ describe("watch survives a server restart", () => {
       for await (const e of vex.watch(started.id, { onReconnect: (r) => reconnects.push(r) })) {
         events.push(e);
         if (e.__typename === "AgentStarted" && events.length === 2) {
-          // Going away (1001) with the run in flight; it is marked INTERRUPTED. Then a new process, same data.
+          // Going away (1001) with the run in flight, handed back; a new process on the same data resumes it.
           await first.stop();
           second = await startTestServer({ dataDir: first.dataDir, env: { ...env, PORT: port } });
         }
       }
       expect(reconnects[0]?.reason).toMatch(/1001/);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-      expect(events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "INTERRUPTED" });
+      expect(events.find((e) => e.__typename === "RunResumed")).toMatchObject({ reason: "SERVER_RESTART" });
+      expect(events.filter((e) => e.__typename === "RunFinished")).toHaveLength(1);
+      expect(events.at(-1)).toMatchObject({ __typename: "RunFinished", status: "SUCCEEDED" });
       expect(await vex.eventLog(started.id)).toEqual(events);
     } finally {
       await first.stop();

@@ -2,9 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { OrchestrationDocument, StartOrchestrationDocument } from "../../client/generated/graphql.js";
+import {
+  type EventFieldsFragment,
+  OrchestrationDocument,
+  StartOrchestrationDocument,
+} from "../../client/generated/graphql.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
-import { request } from "../support/graphql.js";
+import { request, runEvents } from "../support/graphql.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
@@ -64,7 +68,7 @@ describe("the server process", () => {
 });
 
 describe("graceful shutdown", () => {
-  it("marks a run still in flight INTERRUPTED and keeps it readable after restart", async () => {
+  it("hands a run still in flight back, and the next start resumes it by itself", async () => {
     const dataDir = await makeDataDir();
     try {
       const llm = new ScriptedLlm((req) => (req.tag.kind === "ANSWER" ? { hang: true } : "unused"));
@@ -75,9 +79,14 @@ describe("graceful shutdown", () => {
       await server.stop();
       const again = await startTestServer({ dataDir });
       try {
+        const events = await runEvents(again.wsUrl, { orchestrationId: run.id });
+        const log = events.map((r) => r.data?.orchestrationEvents as EventFieldsFragment);
+        expect(log.map((e) => e.seq)).toEqual(log.map((_, i) => i + 1));
+        expect(log.filter((e) => e.__typename === "RunFinished")).toHaveLength(1);
+        expect(log.find((e) => e.__typename === "RunResumed")).toMatchObject({ reason: "SERVER_RESTART" });
         const { orchestration } = await request(again.url, OrchestrationDocument, { id: run.id });
-        expect(orchestration).toMatchObject({ status: "INTERRUPTED", error: { code: "INTERRUPTED" } });
-        expect(orchestration?.agents.every((a) => a.state === "CANCELLED")).toBe(true);
+        expect(orchestration).toMatchObject({ status: "SUCCEEDED", provenanceStatus: "RECORDED" });
+        expect(orchestration?.agents.every((a) => a.state === "COMPLETED")).toBe(true);
       } finally {
         await again.stop();
       }

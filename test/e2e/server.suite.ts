@@ -42,7 +42,7 @@ export const serverSuite = (options: {
   describe("one orchestration run end to end", () => {
     it("streams the exact event sequence and matches what the queries read back", async () => {
       const started = await startRun();
-      expect(started.status).toBe("RUNNING");
+      expect(started.status).toBe("PENDING");
       expect(started.config).toMatchObject({
         maxDepth: 2,
         agentsPerLevel: 2,

@@ -119,7 +119,7 @@ describe("per-tenant cap on concurrent runs", () => {
     const acme = keys.acme as Record<string, string>;
     const globex = keys.globex as Record<string, string>;
     const running = await start(server, acme, "first");
-    expect(running.data?.startOrchestration.status).toBe("RUNNING");
+    expect(running.data?.startOrchestration.status).toBe("PENDING");
 
     const refused = await start(server, acme, "second");
     expect(refused.data).toBeNull();
@@ -142,7 +142,7 @@ describe("per-tenant cap on concurrent runs", () => {
 
     const again = await start(server, acme, "third");
     expect(again.errors).toBeUndefined();
-    expect(again.data?.startOrchestration.status).toBe("RUNNING");
+    expect(again.data?.startOrchestration.status).toBe("PENDING");
 
     await cancelAll(server, acme, [again.data?.startOrchestration.id as string]);
     await cancelAll(server, globex, [other.data?.startOrchestration.id as string]);

@@ -9,7 +9,7 @@ import { createOrchestrator } from "../../src/orchestrator/orchestrator.js";
 import type { StartRunInput } from "../../src/orchestrator/run-input.js";
 import type { Clock } from "../../src/ports/clock.js";
 import type { LlmClient } from "../../src/ports/llm.js";
-import { drain, sequentialIds, steppingClock } from "./orchestrator.js";
+import { drain, inProcessExecution, sequentialIds, steppingClock } from "./orchestrator.js";
 
 export interface EvolvingOrchestratorOptions {
   /** Data folder for both stores; null (default) keeps them in memory. */
@@ -56,7 +56,9 @@ export const createEvolvingOrchestrator = async (
     drawSeed: () => 42,
     baseMaxTokens: 400,
     onBackgroundError: (e) => errors.push(e),
+    ...inProcessExecution(),
   });
+  await orchestrator.work();
 
   /** Starts a run and waits for RunFinished; fails on any background error. */
   const run = async (tenantId: string, input: StartRunInput): Promise<{ run: Run; events: RunEvent[] }> => {

@@ -1,5 +1,7 @@
 import { createMemoryEventBus } from "../../src/adapters/bus/memory-bus.js";
 import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
+import { createInProcessRunQueue } from "../../src/adapters/queue/in-process-queue.js";
+import { createMemoryRunSlots } from "../../src/adapters/rate-limit/memory-run-slots.js";
 import { founderGenomes } from "../../src/orchestrator/founder-genomes.js";
 import { createOrchestrator, type OrchestratorDeps } from "../../src/orchestrator/orchestrator.js";
 import type { LlmClient } from "../../src/ports/llm.js";
@@ -16,7 +18,16 @@ export const steppingClock = (start = Date.UTC(2026, 0, 1)) => {
   return { now: () => new Date(t++) };
 };
 
-/** An orchestrator on an in-memory embedded store and the in-process bus. */
+/** Runs in this process, at most this many at once (the production default). */
+export const TEST_WORKER_CONCURRENCY = 10;
+
+/** The in-process queue and run slots, as a server without Redis has them. */
+export const inProcessExecution = () => ({
+  queue: createInProcessRunQueue({ concurrency: TEST_WORKER_CONCURRENCY }),
+  slots: createMemoryRunSlots(),
+});
+
+/** An orchestrator on an in-memory embedded store and the in-process bus, its worker started. */
 export const createTestOrchestrator = async (llm: LlmClient, overrides: Partial<OrchestratorDeps> = {}) => {
   const store = await createEmbeddedStore({ dataDir: null });
   const bus = createMemoryEventBus();
@@ -29,9 +40,12 @@ export const createTestOrchestrator = async (llm: LlmClient, overrides: Partial<
     genomes: founderGenomes,
     drawSeed: () => 42,
     baseMaxTokens: 400,
+    ...inProcessExecution(),
     ...overrides,
   };
-  return { orchestrator: createOrchestrator(deps), store, bus };
+  const orchestrator = createOrchestrator(deps);
+  await orchestrator.work();
+  return { orchestrator, store, bus };
 };
 
 /** Collects a run's events until RunFinished. */

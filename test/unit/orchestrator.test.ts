@@ -193,7 +193,7 @@ describe("orchestrator provenance and events", () => {
 });
 
 describe("run hooks", () => {
-  it("adds hook guidance to system prompts and runs afterRun before RunFinished", async () => {
+  it("adds hook guidance to system prompts, runs afterRun before RunFinished, and fails the run when a hook fails", async () => {
     const llm = new ScriptedLlm();
     const seen: string[] = [];
     const t = await createTestOrchestrator(llm, {
@@ -216,7 +216,12 @@ describe("run hooks", () => {
     const run = await t.orchestrator.start("tenant-a", { query: "q" });
     const events = await drain(await t.orchestrator.events("tenant-a", run.id, 0));
     expect(seen).toEqual(["RUNNING:3:64"]);
-    expect(events.at(-1)).toMatchObject({ type: "RunFinished", status: "SUCCEEDED" });
+    // A result whose after-run steps did not all happen is not reported as a success.
+    expect(events.at(-1)).toMatchObject({
+      type: "RunFinished",
+      status: "FAILED",
+      error: { code: "INTERNAL_SERVER_ERROR", message: "The run's broken step failed: hook failed" },
+    });
     const critic = llm.requests.filter((r) => r.tag.role === "CRITIC" && r.tag.kind === "ANSWER");
     expect(critic[0]?.system).toContain("Guidance learned from earlier runs:\n- check units (tenant-a)");
     expect(llm.requests.find((r) => r.tag.role === "RESEARCHER")?.system).not.toContain("Guidance");
@@ -257,14 +262,19 @@ describe("orchestrator failures", () => {
     expect(agents.find((a) => a.role === "ROOT")?.state).toBe("CANCELLED");
   });
 
-  it("interrupts unfinished runs on shutdown", async () => {
+  it("hands unfinished runs back on shutdown, unended, and refuses new ones", async () => {
     const llm = new ScriptedLlm((req, turn) =>
       req.tag.kind === "ANSWER" ? { hang: true } : defaultScript(req, turn),
     );
     const t = await createTestOrchestrator(llm);
     const run = await t.orchestrator.start("tenant-a", { query: "q" });
     await t.orchestrator.shutdown(20);
-    expect(await t.store.runs.get("tenant-a", run.id)).toMatchObject({ status: "INTERRUPTED" });
+    expect(await t.store.runs.get("tenant-a", run.id)).toMatchObject({
+      status: "RUNNING",
+      completedAt: null,
+    });
+    const log = await t.store.events.list("tenant-a", run.id, 0);
+    expect(log.some((e) => e.type === "RunFinished")).toBe(false);
     await expect(t.orchestrator.start("tenant-a", { query: "q" })).rejects.toMatchObject({
       code: "SHUTTING_DOWN",
     });

@@ -3,8 +3,18 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 /** Latency buckets in seconds, from 1 ms to 2 min: store calls sit at the low end, LLM calls at the high end. */
 export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/** What the gauges read when /metrics is scraped. */
+export interface MetricSources {
+  connections(): number;
+  subscriptions(): number;
+  /** Runs this process executes now. */
+  activeRuns(): number;
+  /** Runs waiting for a worker and executing, across the queue (every instance with BullMQ). */
+  queueDepth(): Promise<{ waiting: number; active: number }>;
+}
+
 /** Every metric the server exports on /metrics, in one registry (no global state). */
-export const createMetrics = (gauges: { connections: () => number; subscriptions: () => number }) => {
+export const createMetrics = (gauges: MetricSources) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "vex_" });
   const withRegistry = { registers: [registry] };
@@ -75,6 +85,37 @@ export const createMetrics = (gauges: { connections: () => number; subscriptions
       collect() {
         this.set(gauges.subscriptions());
       },
+      ...withRegistry,
+    }),
+    activeRuns: new Gauge({
+      name: "vex_runs_active",
+      help: "Runs this process is executing",
+      collect() {
+        this.set(gauges.activeRuns());
+      },
+      ...withRegistry,
+    }),
+    queueDepth: new Gauge({
+      name: "vex_run_queue_jobs",
+      help: "Runs in the queue, by state (waiting for a worker, active on one)",
+      labelNames: ["state"] as const,
+      async collect() {
+        const depth = await gauges.queueDepth();
+        this.set({ state: "waiting" }, depth.waiting);
+        this.set({ state: "active" }, depth.active);
+      },
+      ...withRegistry,
+    }),
+    runsResumed: new Counter({
+      name: "vex_runs_resumed_total",
+      help: "Runs this process took again after they stopped unfinished, by reason (WORKER_LOST: stalled and recovered)",
+      labelNames: ["reason"] as const,
+      ...withRegistry,
+    }),
+    dispatchLatency: new Histogram({
+      name: "vex_run_dispatch_seconds",
+      help: "Time from a run being queued to a worker taking it",
+      buckets: LATENCY_BUCKETS,
       ...withRegistry,
     }),
   };

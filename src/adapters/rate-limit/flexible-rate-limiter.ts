@@ -1,23 +1,45 @@
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import {
+  BurstyRateLimiter,
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
 import type { RateLimiter } from "../../ports/rate-limiter.js";
 
 const SECONDS_PER_MINUTE = 60;
 /** Window over which the burst allowance refills. @default 10 minutes */
 export const BURST_WINDOW_SECONDS = 600;
 
+export interface FlexibleRateLimiterOptions {
+  readonly perMinute: number;
+  readonly burst: number;
+  /**
+   * Where the counters live: absent, in this process; with Redis, shared by every instance that
+   * uses the same Redis and prefix, so the limit holds across the cluster.
+   */
+  readonly redis?: { readonly client: Redis; readonly prefix: string };
+}
+
 /**
  * A token-bucket-like limiter from rate-limiter-flexible: a sustained rate of `perMinute` units per
- * key, plus a burst allowance of `burst` extra units that refills over BURST_WINDOW_SECONDS. In
- * memory, so per process; a Redis-backed limiter plugs into the same port.
+ * key, plus a burst allowance of `burst` extra units that refills over BURST_WINDOW_SECONDS.
  */
-export const createFlexibleRateLimiter = (options: { perMinute: number; burst: number }): RateLimiter => {
-  const sustained = new RateLimiterMemory({ points: options.perMinute, duration: SECONDS_PER_MINUTE });
+export const createFlexibleRateLimiter = (options: FlexibleRateLimiterOptions): RateLimiter => {
+  const store = (name: string, points: number, duration: number): RateLimiterAbstract =>
+    options.redis === undefined
+      ? new RateLimiterMemory({ points, duration })
+      : new RateLimiterRedis({
+          storeClient: options.redis.client,
+          keyPrefix: `${options.redis.prefix}:rate:${name}`,
+          points,
+          duration,
+        });
+  const sustained = store("sustained", options.perMinute, SECONDS_PER_MINUTE);
   const limiter =
     options.burst > 0
-      ? new BurstyRateLimiter(
-          sustained,
-          new RateLimiterMemory({ points: options.burst, duration: BURST_WINDOW_SECONDS }),
-        )
+      ? new BurstyRateLimiter(sustained, store("burst", options.burst, BURST_WINDOW_SECONDS))
       : sustained;
   return {
     async consume(key) {

@@ -1,0 +1,73 @@
+import { Redis } from "ioredis";
+import { createBullRunQueue } from "../adapters/queue/bullmq-queue.js";
+import { createInProcessRunQueue } from "../adapters/queue/in-process-queue.js";
+import { createFlexibleRateLimiter } from "../adapters/rate-limit/flexible-rate-limiter.js";
+import { createMemoryRunSlots } from "../adapters/rate-limit/memory-run-slots.js";
+import { createRedisRunSlots } from "../adapters/rate-limit/redis-run-slots.js";
+import type { Config } from "../config.js";
+import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { RunQueue } from "../ports/run-queue.js";
+import type { RunSlots } from "../ports/run-slots.js";
+import { REDIS_CONNECT_TIMEOUT_MS } from "./bus.js";
+import { redactUrl, StartupError } from "./startup-error.js";
+
+/** Where runs wait and what limits them: per process without Redis, cluster-wide with it. */
+export interface Execution {
+  readonly queue: RunQueue;
+  readonly slots: RunSlots;
+  readonly rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+const connectRedis = async (url: string): Promise<Redis> => {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
+  try {
+    await client.connect();
+    return client;
+  } catch (e) {
+    client.disconnect();
+    throw new StartupError(`Cannot connect to Redis at REDIS_URL (${redactUrl(url)}): ${String(e)}`);
+  }
+};
+
+/**
+ * The run queue, the per-tenant run slots and the rate limiter: BullMQ and Redis counters shared by
+ * every instance when REDIS_URL is set (DESIGN.md §7), in-process otherwise.
+ */
+export const openExecution = async (config: Config, onError: (e: unknown) => void): Promise<Execution> => {
+  const rate = { perMinute: config.limits.rateLimitPerMinute, burst: config.limits.rateLimitBurst };
+  const { worker } = config;
+  if (config.redisUrl === undefined) {
+    return {
+      queue: createInProcessRunQueue({ concurrency: worker.concurrency }),
+      slots: createMemoryRunSlots(),
+      rateLimiter: createFlexibleRateLimiter(rate),
+      close: async () => {},
+    };
+  }
+  const commands = await connectRedis(config.redisUrl);
+  const subscriber = await connectRedis(config.redisUrl);
+  const queue = await createBullRunQueue({
+    url: config.redisUrl,
+    prefix: worker.redisPrefix,
+    commands,
+    subscriber,
+    concurrency: worker.concurrency,
+    lockDurationMs: worker.lockMs,
+    stalledIntervalMs: worker.stalledIntervalMs,
+    maxWorkersLost: worker.maxWorkersLost,
+    onError,
+  });
+  return {
+    queue,
+    slots: createRedisRunSlots({ redis: commands, prefix: worker.redisPrefix }),
+    rateLimiter: createFlexibleRateLimiter({
+      ...rate,
+      redis: { client: commands, prefix: worker.redisPrefix },
+    }),
+    close: async () => {
+      await queue.close();
+      await Promise.all([commands.quit(), subscriber.quit()]);
+    },
+  };
+};
