@@ -55,7 +55,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     connections: () => sockets.connections(),
     subscriptions: () => sockets.subscriptions(),
   });
-  const backends = await openBackends(config, clock);
+  const backends = await openBackends(config, clock, logger);
   const store = instrumentStore(backends.store, metrics);
   const llm = instrumentLlm(overrides.llm ?? openLlm(config), metrics);
   const busHandle = await openBus(config);

@@ -16,7 +16,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 /** Packages a pure layer may use; the rest of the world is off limits to it. */
 const DOMAIN_PACKAGES = ["@noble/hashes", "canonicalize", "node:crypto"];
-const FORBIDDEN_OUTSIDE_ADAPTERS = ["mongodb", "openai", "@seald-io/nedb"];
+const FORBIDDEN_OUTSIDE_ADAPTERS = ["mongodb", "openai", "better-sqlite3"];
 
 const walk = async (dir: string): Promise<string[]> => {
   const entries = await readdir(dir, { withFileTypes: true });
