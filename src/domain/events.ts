@@ -1,6 +1,6 @@
 import type { AnchorReceipt } from "./anchor.js";
 import type { EvolutionRecord } from "./evolution.js";
-import type { Agent, AgentResult, DebateRound, RunError, RunStatus } from "./run.js";
+import type { Agent, DebateRound, RunError, RunStatus } from "./run.js";
 
 /**
  * The single vocabulary of run events. Every event is stored in the run's log with seq 1, 2, 3 …
@@ -11,7 +11,11 @@ export type RunEventBody =
   | { readonly type: "RunResumed"; readonly reusedAgentIds: readonly string[] }
   | { readonly type: "AgentStarted"; readonly agent: Agent }
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
-  | { readonly type: "AgentCompleted"; readonly agent: Agent; readonly result: AgentResult }
+  /**
+   * The agent is stored (completed, with its result and transcript) before this is emitted, and never
+   * changes after: the event names it rather than carrying a second copy (readers load it by id).
+   */
+  | { readonly type: "AgentCompleted"; readonly agentId: string }
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
   | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
   | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }

@@ -3,7 +3,7 @@ import type { RunEvent } from "../domain/events.js";
 import type { AgentToken as AgentTokenMessage } from "../ports/event-bus.js";
 import { AgentToken, OrchestrationEvent } from "../schema/event.type.js";
 import type { GraphQLContext } from "../server/context.js";
-import { toEventView } from "./mappers.js";
+import { eventView } from "./event-view.js";
 import { checkAfterSeq } from "./orchestration.resolver.js";
 
 interface EventArgs {
@@ -28,7 +28,7 @@ export class EventResolver {
     @Arg("orchestrationId", () => ID) _orchestrationId: string,
     @Arg("afterSeq", () => Int, { nullable: true }) _afterSeq?: number | null,
   ) {
-    return toEventView(event, ctx.baseMaxTokens);
+    return eventView(event, ctx);
   }
 
   @Subscription(() => AgentToken, {

@@ -23,7 +23,8 @@ export const toAgentView = (a: Agent, baseMaxTokens: number) => ({
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
 
-export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
+/** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
+export const toEventView = (e: RunEvent, baseMaxTokens: number, completed?: Agent) => {
   const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
   switch (e.type) {
     case "RunStarted":
@@ -34,12 +35,14 @@ export const toEventView = (e: RunEvent, baseMaxTokens: number) => {
       return { ...base, agent: toAgentView(e.agent, baseMaxTokens) };
     case "DebateRoundCompleted":
       return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
-    case "AgentCompleted":
+    case "AgentCompleted": {
+      if (completed?.result == null) throw new Error(`AgentCompleted ${e.agentId} mapped without its agent`);
       return {
         ...base,
-        agent: toAgentView(e.agent, baseMaxTokens),
-        result: { ...e.result, agentId: e.agent.id, runId: e.runId },
+        agent: toAgentView(completed, baseMaxTokens),
+        result: { ...completed.result, agentId: completed.id, runId: e.runId },
       };
+    }
     case "AnchorRecorded":
       return { ...base, receipt: e.receipt };
     case "AgentFailed":

@@ -1,5 +1,5 @@
-import { afterAll, describe, it } from "vitest";
-import { ensureIndexes, INDEXES } from "../../src/adapters/mongo/collections.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { COLLECTIONS, ensureIndexes, INDEXES } from "../../src/adapters/mongo/collections.js";
 import { createMongoStore } from "../../src/adapters/mongo/mongo-store.js";
 import { mongoDatabases, perDatabase } from "../support/mongo.js";
 import { expectIndexes } from "../support/mongo-indexes.js";
@@ -15,6 +15,23 @@ describe("MongoDB store", () => {
       await ensureIndexes(db);
       return createMongoStore({ client, dbName, ownsClient: false });
     }),
+  });
+
+  it("reads an AgentCompleted stored with copies of the agent and result as the lean event", async () => {
+    const { client, dbName, db } = await mongo.create();
+    const store = createMongoStore({ client, dbName, ownsClient: false });
+    const at = new Date(Date.UTC(2026, 0, 1));
+    const legacy = {
+      type: "AgentCompleted",
+      agent: { id: "agent-1", transcript: [] },
+      result: { response: "r" },
+    };
+    await db
+      .collection(COLLECTIONS.events)
+      .insertOne({ _id: "run-1:1" as never, ...legacy, runId: "run-1", tenantId: "tenant-a", seq: 1, at });
+    expect(await store.events.list("tenant-a", "run-1", 0)).toStrictEqual([
+      { type: "AgentCompleted", agentId: "agent-1", runId: "run-1", tenantId: "tenant-a", seq: 1, at },
+    ]);
   });
 
   describe("ensureIndexes", () => {

@@ -533,7 +533,7 @@ export const storeContract = (init: StoreContractInit): void => {
             seq: 3,
             body: { type: "DebateRoundCompleted", agentId: agent.id, round: debate },
           }),
-          anEvent({ runId, tenantId, seq: 4, body: { type: "AgentCompleted", agent: completed, result } }),
+          anEvent({ runId, tenantId, seq: 4, body: { type: "AgentCompleted", agentId: completed.id } }),
           anEvent({
             runId,
             tenantId,

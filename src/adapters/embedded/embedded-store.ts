@@ -1,6 +1,7 @@
 import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, RunStore, Store } from "../../ports/stores.js";
+import { currentEventShape } from "../shared/documents.js";
 import { insertEventsOrConflict, insertOrConflict, notFound, unavailable } from "../shared/guard.js";
 import {
   databaseOf,
@@ -209,7 +210,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
         const rows = sql(
           "SELECT doc FROM events WHERE run_id = ? AND seq > ? AND tenant_id = ? ORDER BY seq LIMIT ?",
         ).all(runId, afterSeq, tenantId, limit ?? -1) as Row[];
-        return rows.map((r) => decodeDoc<RunEvent>(r.doc));
+        return rows.map((r) => currentEventShape(decodeDoc<RunEvent>(r.doc)));
       }),
     lastSeq: (tenantId, runId) =>
       guard(() => {

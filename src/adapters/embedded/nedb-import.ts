@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { AppError, ErrorCode } from "../../domain/errors.js";
+import type { RunEvent } from "../../domain/events.js";
 import { normalizeRuleText } from "../../domain/evolution.js";
+import { currentEventShape } from "../shared/documents.js";
 import { type NedbDoc, readNedbFile } from "./nedb-files.js";
 import { encodeDoc } from "./sqlite-codec.js";
 
@@ -49,7 +51,8 @@ const SOURCES: readonly Source[] = [
     file: "events.db",
     table: "events",
     columns: ["run_id", "seq", "tenant_id", "doc"],
-    row: (d) => [d.runId, d.seq, d.tenantId, encodeDoc(without(d))],
+    // Written in today's shape (see currentEventShape): an old AgentCompleted loses its copies.
+    row: (d) => [d.runId, d.seq, d.tenantId, encodeDoc(currentEventShape(without(d) as unknown as RunEvent))],
   },
   {
     file: "evolution-genomes.db",
