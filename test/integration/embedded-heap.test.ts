@@ -44,7 +44,9 @@ describe("the embedded store's memory as history grows", () => {
       }
       const growth = heapUsed() - atWarmUp;
       expect((await store.runs.list("tenant-a", { first: 1 })).hasNextPage).toBe(true);
-      console.info(`heap growth from run ${WARM_UP_RUNS} to ${TOTAL_RUNS}: ${(growth / 1024).toFixed(0)} KiB`);
+      console.info(
+        `heap growth from run ${WARM_UP_RUNS} to ${TOTAL_RUNS}: ${(growth / 1024).toFixed(0)} KiB`,
+      );
       expect(growth).toBeLessThan(MAX_GROWTH_BYTES);
       await store.close();
     });
