@@ -102,7 +102,8 @@ export interface MongoDatabases {
  */
 export const mongoDatabases = async (prefix: string, backend?: FerretDbBackend): Promise<MongoDatabases> => {
   const mongo = await startMongo(backend);
-  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  // Command monitoring lets a test count the round trips an operation costs (commandStarted events).
+  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000, monitorCommands: true });
   try {
     await client.connect();
   } catch (e) {
