@@ -11,6 +11,7 @@ import {
   guardFor,
   isUniqueViolation,
 } from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
 import { placeholders, readPage, statementCache } from "./statements.js";
 
 export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
@@ -25,7 +26,7 @@ const applyPatch = <T extends object>(record: T, patch: object): T => {
   return next as T;
 };
 
-type Row = { doc: string };
+type Row = { doc: StoredDoc };
 
 /**
  * The default store, on the embedded SQLite database (see sqlite.ts). Runs and agents are a JSON

@@ -17,13 +17,14 @@ import {
   guardFor,
   isUniqueViolation,
 } from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
 import { placeholders, readPage, statementCache } from "./statements.js";
 
 export type { EmbeddedOptions as EmbeddedEvolutionStoreOptions } from "./sqlite.js";
 
 const guard = guardFor("embedded evolution store");
 
-type Row = { doc: string };
+type Row = { doc: StoredDoc };
 const docs = <T>(rows: readonly unknown[]): T[] => (rows as Row[]).map((r) => decodeDoc<T>(r.doc));
 
 /**

@@ -24,6 +24,7 @@ import {
   guardFor,
   isUniqueViolation,
 } from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
 import { statementCache } from "./statements.js";
 
 export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
@@ -31,7 +32,7 @@ export type { EmbeddedOptions as EmbeddedProvenanceStoreOptions } from "./sqlite
 
 const guard = guardFor("embedded provenance store");
 
-type LedgerRow = { tenant_id: string; idx: number; leaf_hash: string; entry: string };
+type LedgerRow = { tenant_id: string; idx: number; leaf_hash: string; entry: StoredDoc };
 const toRecord = (r: LedgerRow): LedgerRecord => ({
   tenantId: r.tenant_id,
   index: r.idx,
@@ -88,7 +89,7 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
   };
 
   const readCheckpoint = (sqlText: string, ...params: unknown[]): StoredCheckpoint | null => {
-    const row = sql(sqlText).get(...params) as { doc: string } | undefined;
+    const row = sql(sqlText).get(...params) as { doc: StoredDoc } | undefined;
     return row === undefined ? null : decodeDoc<StoredCheckpoint>(row.doc);
   };
   const checkpoints: CheckpointStore = {
@@ -135,14 +136,14 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
       guard(() => {
         const rows = sql(
           "SELECT doc FROM receipts WHERE tenant_id = ? AND run_id = ? ORDER BY anchored_at, backend",
-        ).all(tenantId, runId) as { doc: string }[];
+        ).all(tenantId, runId) as { doc: StoredDoc }[];
         return rows.map((r) => decodeDoc<AnchorReceipt>(r.doc));
       }),
   };
 
   const storedKey = (): StoredSigningKey | null => {
     const row = sql("SELECT doc FROM signing_keys WHERE id = ?").get(SIGNING_KEY_ID) as
-      | { doc: string }
+      | { doc: StoredDoc }
       | undefined;
     return row === undefined ? null : decodeDoc<StoredSigningKey>(row.doc);
   };

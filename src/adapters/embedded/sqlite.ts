@@ -155,4 +155,4 @@ export const guardFor =
     }
   };
 
-export { decodeDoc, encodeDoc } from "./sqlite-codec.js";
+export { decodeDoc, encodeDoc, type StoredDoc } from "./sqlite-codec.js";

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { Page, PageRequest } from "../../ports/stores.js";
 import { assertPageSize, decodeCursor, toPage } from "../shared/cursor.js";
 import { decodeDoc } from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
 
 /** Prepared statements of one connection, prepared once per SQL text. */
 export const statementCache = (db: Database.Database) => {
@@ -48,7 +49,7 @@ export const readPage = <T extends { id: string }>(
   }
   const rows = sql(
     `SELECT doc FROM ${q.table} WHERE ${where} ORDER BY ${q.timeColumn} DESC, ${q.idColumn} DESC LIMIT ?`,
-  ).all(...params, page.first + 1) as { doc: string }[];
+  ).all(...params, page.first + 1) as { doc: StoredDoc }[];
   return toPage(
     rows,
     page.first,
