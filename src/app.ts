@@ -80,7 +80,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
   );
   // Before anything is opened, so a refused start leaves nothing to close.
   await checkLlm(llm, config);
-  const backends = await openBackends(config, clock);
+  const backends = await openBackends(config, clock, logger);
   const store = instrumentStore(backends.store, metrics);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);

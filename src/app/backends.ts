@@ -6,6 +6,7 @@ import { createApiKeyFileStore } from "../adapters/embedded/api-key-file-store.j
 import { createEmbeddedStore } from "../adapters/embedded/embedded-store.js";
 import { createEmbeddedEvolutionStore } from "../adapters/embedded/evolution-store.js";
 import { createEmbeddedProvenanceStore } from "../adapters/embedded/provenance-store.js";
+import { openEmbeddedDatabase } from "../adapters/embedded/sqlite.js";
 import { createMongoApiKeyStore, ensureApiKeyIndexes } from "../adapters/mongo/api-key-store.js";
 import { ensureIndexes } from "../adapters/mongo/collections.js";
 import { createMongoEvolutionStore, ensureEvolutionIndexes } from "../adapters/mongo/evolution-store.js";
@@ -36,6 +37,11 @@ export interface Backends {
   close(): Promise<void>;
 }
 
+/** Where opening the stores reports what it did once (an import of old data files). */
+export interface StartupLog {
+  info(details: object, message: string): void;
+}
+
 /** The database a MongoDB URI names, or DEFAULT_MONGO_DB. */
 export const mongoDbName = (uri: string): string => {
   const path = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1];
@@ -58,6 +64,15 @@ const connectMongo = async (uri: string, timeoutMs: number): Promise<MongoClient
   }
 };
 
+/** Opens the embedded database of VEX_DATA_DIR or refuses to start with the reason. */
+const openEmbedded = (dataDir: string) => {
+  try {
+    return openEmbeddedDatabase({ dataDir });
+  } catch (e) {
+    throw new StartupError(e instanceof Error ? e.message : String(e), { cause: e });
+  }
+};
+
 const anchorsFor = (config: Config, clock: Clock, mongo?: { client: MongoClient; dbName: string }) =>
   config.provenance.anchors.map((name): AnchorBackend => {
     switch (name) {
@@ -73,15 +88,19 @@ const anchorsFor = (config: Config, clock: Clock, mongo?: { client: MongoClient;
 
 /**
  * Opens the deployment's stores: MongoDB when MONGODB_URI is set (one client, indexes created
- * explicitly), else the embedded store in VEX_DATA_DIR.
+ * explicitly), else the embedded SQLite database in VEX_DATA_DIR (importing an old NeDB folder once).
  */
-export const openBackends = async (config: Config, clock: Clock): Promise<Backends> => {
+export const openBackends = async (config: Config, clock: Clock, log?: StartupLog): Promise<Backends> => {
   if (config.store.kind === "embedded") {
     const { dataDir } = config.store;
-    const store = await createEmbeddedStore({ dataDir });
+    const database = openEmbedded(dataDir);
+    if (database.imported !== null) {
+      log?.info(database.imported, "imported the NeDB data files of VEX_DATA_DIR into the SQLite database");
+    }
+    const store = await createEmbeddedStore({ database });
     const keys = await createApiKeyFileStore(join(dataDir, API_KEY_FILE));
-    const evolution = await createEmbeddedEvolutionStore({ dataDir });
-    const provenance = await createEmbeddedProvenanceStore({ dataDir });
+    const evolution = await createEmbeddedEvolutionStore({ database });
+    const provenance = await createEmbeddedProvenanceStore({ database });
     const anchors = anchorsFor(config, clock);
     return {
       store,
@@ -93,6 +112,7 @@ export const openBackends = async (config: Config, clock: Clock): Promise<Backen
         for (const a of anchors) await a.close();
         await Promise.all([keys.close(), evolution.close(), provenance.close()]);
         await store.close();
+        database.close();
       },
     };
   }

@@ -1,6 +1,6 @@
 import type { AnchorReceipt } from "./anchor.js";
 import type { EvolutionRecord } from "./evolution.js";
-import type { Agent, AgentResult, DebateRound, RunError, RunStatus } from "./run.js";
+import type { Agent, DebateRound, RunError, RunStatus } from "./run.js";
 
 /**
  * Why a run continued after it stopped unfinished: its worker died (WORKER_LOST), its worker shut
@@ -24,7 +24,11 @@ export type RunEventBody =
     }
   | { readonly type: "AgentStarted"; readonly agent: Agent }
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
-  | { readonly type: "AgentCompleted"; readonly agent: Agent; readonly result: AgentResult }
+  /**
+   * The agent is stored (completed, with its result and transcript) before this is emitted, and never
+   * changes after: the event names it rather than carrying a second copy (readers load it by id).
+   */
+  | { readonly type: "AgentCompleted"; readonly agentId: string }
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
   | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
   | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }

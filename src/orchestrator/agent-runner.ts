@@ -298,7 +298,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       transcript,
       completedAt: agent.completedAt,
     });
-    await ctx.log.emit({ type: "AgentCompleted", agent, result });
+    await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id });
     return agent;
   } catch (e) {
     // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.

@@ -1,9 +1,9 @@
-import { Arg, ID, Int, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, Ctx, ID, Int, Resolver, Root, Subscription } from "type-graphql";
 import type { RunEvent } from "../domain/events.js";
 import type { AgentToken as AgentTokenMessage } from "../ports/event-bus.js";
 import { AgentToken, OrchestrationEvent } from "../schema/event.type.js";
 import type { GraphQLContext } from "./context.type.js";
-import { toEventView } from "./mappers.js";
+import { eventView } from "./event-view.js";
 import { checkAfterSeq } from "./orchestration.resolver.js";
 
 interface EventArgs {
@@ -24,10 +24,11 @@ export class EventResolver {
   })
   orchestrationEvents(
     @Root() event: RunEvent,
+    @Ctx() ctx: GraphQLContext,
     @Arg("orchestrationId", () => ID) _orchestrationId: string,
     @Arg("afterSeq", () => Int, { nullable: true }) _afterSeq?: number | null,
   ) {
-    return toEventView(event);
+    return eventView(event, ctx);
   }
 
   @Subscription(() => AgentToken, {

@@ -11,6 +11,8 @@ import type { AgentStore } from "../ports/stores.js";
 export interface Loaders {
   /** A run's agents in leaf order; one store query for all the runs of a page. */
   readonly agentsByRun: DataLoader<string, Agent[]>;
+  /** Agents by id; one store query for all the ids asked for in a tick. */
+  readonly agentById: DataLoader<string, Agent | null>;
   /** An agent result's inclusion proof, keyed `runId agentId`; one read per run for all its agents. */
   readonly inclusionProof: DataLoader<string, InclusionProofView | null>;
 }
@@ -21,7 +23,7 @@ export const proofKey = (runId: string, agentId: string): string =>
 
 export const createLoaders = (deps: {
   tenantId: string;
-  agents: Pick<AgentStore, "listByRuns">;
+  agents: Pick<AgentStore, "listByRuns" | "getMany">;
   provenance: Pick<ProvenanceService, "inclusionProofs">;
 }): Loaders => ({
   agentsByRun: new DataLoader(async (runIds) => {
@@ -29,6 +31,10 @@ export const createLoaders = (deps: {
     for (const agent of await deps.agents.listByRuns(deps.tenantId, runIds))
       byRun.get(agent.runId)?.push(agent);
     return runIds.map((id) => byRun.get(id) ?? []);
+  }),
+  agentById: new DataLoader(async (ids) => {
+    const found = new Map((await deps.agents.getMany(deps.tenantId, ids)).map((a) => [a.id, a]));
+    return ids.map((id) => found.get(id) ?? null);
   }),
   inclusionProof: new DataLoader(async (keys) => {
     const wanted = new Map<string, string[]>();

@@ -24,7 +24,8 @@ export const toAgentView = (a: Agent) => ({
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
 
-export const toEventView = (e: RunEvent) => {
+/** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
+export const toEventView = (e: RunEvent, completed?: Agent) => {
   const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
   switch (e.type) {
     case "RunStarted":
@@ -35,12 +36,14 @@ export const toEventView = (e: RunEvent) => {
       return { ...base, agent: toAgentView(e.agent) };
     case "DebateRoundCompleted":
       return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
-    case "AgentCompleted":
+    case "AgentCompleted": {
+      if (completed?.result == null) throw new Error(`AgentCompleted ${e.agentId} mapped without its agent`);
       return {
         ...base,
-        agent: toAgentView(e.agent),
-        result: { ...e.result, agentId: e.agent.id, runId: e.runId },
+        agent: toAgentView(completed),
+        result: { ...completed.result, agentId: completed.id, runId: e.runId },
       };
+    }
     case "AnchorRecorded":
       return { ...base, receipt: e.receipt };
     case "AgentFailed":

@@ -8,7 +8,8 @@ import { OrchestrationEvent } from "../schema/event.type.js";
 import { StartOrchestrationInput } from "../schema/orchestration.input.js";
 import { Orchestration } from "../schema/orchestration.type.js";
 import type { GraphQLContext } from "./context.type.js";
-import { toAgentView, toEventView, toRunView } from "./mappers.js";
+import { eventView } from "./event-view.js";
+import { toAgentView, toRunView } from "./mappers.js";
 import { pageRequest, toConnection } from "./pagination.js";
 
 export const OrchestrationConnection = connectionOf(Orchestration, "Orchestration");
@@ -97,6 +98,6 @@ export class OrchestrationResolver {
       checkAfterSeq(afterSeq),
       MAX_EVENTS_PER_READ,
     );
-    return events.map((e) => toEventView(e));
+    return Promise.all(events.map((e) => eventView(e, ctx)));
   }
 }

@@ -5,12 +5,12 @@ import { perDataDir, withDataDir } from "../support/data-dirs.js";
 import { evolutionStoreContract } from "./evolution-store.contract.js";
 
 evolutionStoreContract({
-  name: "embedded (in memory)",
+  name: "embedded SQLite (in memory)",
   create: () => createEmbeddedEvolutionStore({ dataDir: null }),
 });
 
 evolutionStoreContract({
-  name: "embedded (data dir)",
+  name: "embedded SQLite (file)",
   ...perDataDir((dataDir) => createEmbeddedEvolutionStore({ dataDir })),
 });
 

@@ -11,12 +11,12 @@ import { perDataDir, withDataDir } from "../support/data-dirs.js";
 import { provenanceStoreContract } from "./provenance-store.contract.js";
 
 provenanceStoreContract({
-  name: "embedded (in memory)",
+  name: "embedded SQLite (in memory)",
   create: () => createEmbeddedProvenanceStore({ dataDir: null }),
 });
 
 provenanceStoreContract({
-  name: "embedded (data dir)",
+  name: "embedded SQLite (file)",
   ...perDataDir((dataDir) => createEmbeddedProvenanceStore({ dataDir })),
 });
 

@@ -206,5 +206,13 @@ export const evolutionStoreContract = (init: EvolutionStoreContractInit): void =
         expect((await store.records.list(B, { first: 10 })).items).toHaveLength(1);
       });
     });
+
+    it("rejects a page size that is not a non-negative integer with BAD_USER_INPUT on every listing", async () => {
+      for (const first of [-1, 2.5]) {
+        await expectAppError(store.experiments.list(A, { first }), "BAD_USER_INPUT");
+        await expectAppError(store.rules.list(A, { first }), "BAD_USER_INPUT");
+        await expectAppError(store.records.list(A, { first }), "BAD_USER_INPUT");
+      }
+    });
   });
 };

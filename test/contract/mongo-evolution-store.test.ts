@@ -5,21 +5,24 @@ import {
   EVOLUTION_INDEXES,
   ensureEvolutionIndexes,
 } from "../../src/adapters/mongo/evolution-store.js";
-import { mongoDatabases, perDatabase } from "../support/mongo.js";
+import { type MongoDatabases, mongoDatabasesOnEveryBackend, perDatabase } from "../support/mongo.js";
 import { expectIndexes } from "../support/mongo-indexes.js";
 import { evolutionStoreContract } from "./evolution-store.contract.js";
 
-const mongo = await mongoDatabases("vex_evo");
-afterAll(mongo.cleanup);
+const onEveryBackend = await mongoDatabasesOnEveryBackend("vex_evo");
+const mongo = onEveryBackend[0] as MongoDatabases;
+afterAll(() => Promise.all(onEveryBackend.map((m) => m.cleanup())));
 
 describe("MongoDB evolution store", () => {
-  evolutionStoreContract({
-    name: `mongo (${mongo.source})`,
-    ...perDatabase(mongo, async ({ client, dbName, db }) => {
-      await ensureEvolutionIndexes(db);
-      return createMongoEvolutionStore({ client, dbName });
-    }),
-  });
+  for (const backend of onEveryBackend) {
+    evolutionStoreContract({
+      name: `mongo (${backend.source})`,
+      ...perDatabase(backend, async ({ client, dbName, db }) => {
+        await ensureEvolutionIndexes(db);
+        return createMongoEvolutionStore({ client, dbName });
+      }),
+    });
+  }
 
   it("creates every index idempotently", async () => {
     const { db } = await mongo.create();

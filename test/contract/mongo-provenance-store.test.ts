@@ -5,21 +5,24 @@ import {
   PROVENANCE_COLLECTIONS,
   PROVENANCE_INDEXES,
 } from "../../src/adapters/mongo/provenance-store.js";
-import { mongoDatabases, perDatabase } from "../support/mongo.js";
+import { type MongoDatabases, mongoDatabasesOnEveryBackend, perDatabase } from "../support/mongo.js";
 import { expectIndexes } from "../support/mongo-indexes.js";
 import { provenanceStoreContract } from "./provenance-store.contract.js";
 
-const mongo = await mongoDatabases("vex_prov");
-afterAll(mongo.cleanup);
+const onEveryBackend = await mongoDatabasesOnEveryBackend("vex_prov");
+const mongo = onEveryBackend[0] as MongoDatabases;
+afterAll(() => Promise.all(onEveryBackend.map((m) => m.cleanup())));
 
 describe("MongoDB provenance store", () => {
-  provenanceStoreContract({
-    name: `mongo (${mongo.source})`,
-    ...perDatabase(mongo, async ({ client, dbName, db }) => {
-      await ensureProvenanceIndexes(db);
-      return createMongoProvenanceStore({ client, dbName });
-    }),
-  });
+  for (const backend of onEveryBackend) {
+    provenanceStoreContract({
+      name: `mongo (${backend.source})`,
+      ...perDatabase(backend, async ({ client, dbName, db }) => {
+        await ensureProvenanceIndexes(db);
+        return createMongoProvenanceStore({ client, dbName });
+      }),
+    });
+  }
 
   it("creates every index idempotently", async () => {
     const { db } = await mongo.create();

@@ -174,9 +174,26 @@ export const storeContract = (init: StoreContractInit): void => {
         });
       });
 
-      it("rejects an update of an unknown id with NOT_FOUND", async () => {
-        await expectAppError(store.runs.update(TENANT_A, "run-nope", { status: "RUNNING" }), "NOT_FOUND");
+      it("rejects an update of an unknown id with NOT_FOUND, the same message and details on every store", async () => {
+        const error = await expectAppError(
+          store.runs.update(TENANT_A, "run-nope", { status: "RUNNING" }),
+          "NOT_FOUND",
+        );
+        expect(error.message).toBe("Run run-nope not found.");
+        expect(error.details).toStrictEqual({ id: "run-nope" });
         await expectAppError(store.runs.update(TENANT_A, "run-nope", {}), "NOT_FOUND");
+        const agentError = await expectAppError(store.agents.update(TENANT_A, "agent-nope", {}), "NOT_FOUND");
+        expect(agentError.message).toBe("Agent agent-nope not found.");
+        expect(agentError.details).toStrictEqual({ id: "agent-nope" });
+      });
+
+      it("rejects a page size that is not a non-negative integer with BAD_USER_INPUT", async () => {
+        for (const first of [-1, 1.5, Number.NaN]) {
+          const runsError = await expectAppError(store.runs.list(TENANT_A, { first }), "BAD_USER_INPUT");
+          expect(runsError.details).toStrictEqual({ argument: "first" });
+          await expectAppError(store.agents.list(TENANT_A, { first }), "BAD_USER_INPUT");
+        }
+        expect((await store.runs.list(TENANT_A, { first: 0 })).items).toStrictEqual([]);
       });
 
       it("treats another tenant's run exactly like an unknown id", async () => {
@@ -398,7 +415,8 @@ export const storeContract = (init: StoreContractInit): void => {
         for (const agent of [...mine, theirs]) await store.agents.create(agent);
         const asked = [mine[2], mine[0]].map((a) => a?.id ?? "");
         const got = await store.agents.getMany(TENANT_A, [...asked, "agent-missing", theirs.id]);
-        expect(ids(got).sort()).toStrictEqual([...asked].sort());
+        // In the order asked for, whatever order the store keeps them in.
+        expect(ids(got)).toStrictEqual(asked);
         expect(got.find((a) => a.id === mine[0]?.id)).toStrictEqual(mine[0]);
         expect(await store.agents.getMany(TENANT_A, [])).toStrictEqual([]);
       });
@@ -515,7 +533,7 @@ export const storeContract = (init: StoreContractInit): void => {
             seq: 3,
             body: { type: "DebateRoundCompleted", agentId: agent.id, round: debate },
           }),
-          anEvent({ runId, tenantId, seq: 4, body: { type: "AgentCompleted", agent: completed, result } }),
+          anEvent({ runId, tenantId, seq: 4, body: { type: "AgentCompleted", agentId: completed.id } }),
           anEvent({
             runId,
             tenantId,

@@ -10,21 +10,33 @@ import { type Db, MongoClient } from "mongodb";
 import { type Closable, type PerStore, perStore } from "./per-store.js";
 
 /**
- * MongoDB for tests (DESIGN.md §6): `MONGODB_URI` when set, otherwise a FerretDB (SQLite backend)
- * built from the pin in tools/ferretdb and started on a free loopback port with its own data dir.
+ * MongoDB for tests (DESIGN.md §6): `MONGODB_URI` when set, otherwise a FerretDB built from the pin in
+ * tools/ferretdb and started on a free loopback port with its own data dir, on its SQLite backend or
+ * (VEX_TEST_FERRETDB_BACKEND=postgresql, or asked for by a test) on a fresh database of the local
+ * PostgreSQL (VEX_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432), dropped at stop.
  */
+
+/** The storage FerretDB runs on. */
+export type FerretDbBackend = "sqlite" | "postgresql";
+
+/** The backend of FerretDBs started without one named: VEX_TEST_FERRETDB_BACKEND, else SQLite. */
+export const defaultFerretDbBackend = (): FerretDbBackend =>
+  process.env.VEX_TEST_FERRETDB_BACKEND === "postgresql" ? "postgresql" : "sqlite";
+
+/** The PostgreSQL server FerretDB's postgresql backend gets its databases on. */
+const POSTGRES_URL = process.env.VEX_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
 
 /** A MongoDB the tests may use; `stop()` releases whatever was started for it. */
 export interface TestMongo {
   readonly uri: string;
-  /** Where it came from: the environment, or a FerretDB this process started. */
-  readonly source: "MONGODB_URI" | "ferretdb";
+  /** Where it came from: the environment, or a FerretDB this process started (and on what). */
+  readonly source: "MONGODB_URI" | "ferretdb" | "ferretdb-postgresql";
   stop(): Promise<void>;
 }
 
 /** A FerretDB process this test owns, which can be taken down and brought back on the same port and data. */
 export interface FerretDb extends TestMongo {
-  readonly source: "ferretdb";
+  readonly source: "ferretdb" | "ferretdb-postgresql";
   readonly port: number;
   readonly dataDir: string;
   /** Stops the process (SIGKILL by default: a crash) but keeps its port and data for `restart()`. */
@@ -57,10 +69,10 @@ const BUILD_SCRIPT = join(ROOT, "scripts", "build-ferretdb.sh");
  * The MongoDB for a test file: `MONGODB_URI` if set, else a fresh FerretDB. Throws
  * MongoUnavailableError when neither can be had.
  */
-export const startMongo = async (): Promise<TestMongo> => {
+export const startMongo = async (backend?: FerretDbBackend): Promise<TestMongo> => {
   const uri = process.env.MONGODB_URI;
   if (uri !== undefined && uri !== "") return { uri, source: "MONGODB_URI", stop: async () => {} };
-  return startFerretDb();
+  return startFerretDb(backend);
 };
 
 /** A database of its own on the test file's client. */
@@ -90,9 +102,10 @@ export interface MongoDatabases {
  * `<prefix>_<pid>_<time>_<n>`. Throws when no MongoDB can be had: missing test infrastructure fails
  * the run, it never skips. Register `cleanup` with `afterAll`.
  */
-export const mongoDatabases = async (prefix: string): Promise<MongoDatabases> => {
-  const mongo = await startMongo();
-  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+export const mongoDatabases = async (prefix: string, backend?: FerretDbBackend): Promise<MongoDatabases> => {
+  const mongo = await startMongo(backend);
+  // Command monitoring lets a test count the round trips an operation costs (commandStarted events).
+  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000, monitorCommands: true });
   try {
     await client.connect();
   } catch (e) {
@@ -161,15 +174,22 @@ export const ensureFerretDbBinary = async (): Promise<string> => {
   return bin;
 };
 
-/** Starts a FerretDB of our own on a free loopback port with a fresh temporary data dir. */
-export const startFerretDb = async (): Promise<FerretDb> => {
+/**
+ * Starts a FerretDB of our own on a free loopback port with a fresh temporary data dir and, on the
+ * postgresql backend, a fresh PostgreSQL database.
+ */
+export const startFerretDb = async (
+  backend: FerretDbBackend = defaultFerretDbBackend(),
+): Promise<FerretDb> => {
   const bin = await ensureFerretDbBinary();
   const dataDir = await mkdtemp(join(tmpdir(), "vex-ferretdb-"));
   const port = await freePort();
   const uri = `mongodb://127.0.0.1:${port}/`;
+  const pgDb = backend === "postgresql" ? await createPostgresDatabase() : null;
   const args = [
-    "--handler=sqlite",
-    `--sqlite-url=file:${dataDir}/`,
+    ...(pgDb === null
+      ? ["--handler=sqlite", `--sqlite-url=file:${dataDir}/`]
+      : ["--handler=postgresql", `--postgresql-url=${POSTGRES_URL}/${pgDb}`]),
     `--listen-addr=127.0.0.1:${port}`,
     `--state-dir=${dataDir}`,
     "--telemetry=disable",
@@ -217,12 +237,13 @@ export const startFerretDb = async (): Promise<FerretDb> => {
   } catch (e) {
     process.off("exit", killOnExit);
     await rm(dataDir, { recursive: true, force: true });
+    if (pgDb !== null) await dropPostgresDatabase(pgDb);
     throw e;
   }
 
   return {
     uri,
-    source: "ferretdb",
+    source: pgDb === null ? "ferretdb" : "ferretdb-postgresql",
     port,
     dataDir,
     halt: async (signal = "SIGKILL") => {
@@ -238,9 +259,33 @@ export const startFerretDb = async (): Promise<FerretDb> => {
       child = null;
       process.off("exit", killOnExit);
       await rm(dataDir, { recursive: true, force: true });
+      if (pgDb !== null) await dropPostgresDatabase(pgDb);
     },
   };
 };
+
+/** Runs one SQL statement on the PostgreSQL server's `postgres` database with the `psql` client. */
+const psql = (sql: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      "psql",
+      [`${POSTGRES_URL}/postgres`, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+      (error, _out, stderr) => {
+        if (error) reject(new MongoUnavailableError(`psql failed (${error.message}): ${stderr.trim()}`));
+        else resolve();
+      },
+    );
+  });
+
+let pgCounter = 0;
+/** A new, empty PostgreSQL database for one FerretDB, named so that parallel test files never share one. */
+const createPostgresDatabase = async (): Promise<string> => {
+  const name = `vex_ferretdb_${process.pid}_${Date.now().toString(36)}_${++pgCounter}`;
+  await psql(`CREATE DATABASE ${name}`);
+  return name;
+};
+const dropPostgresDatabase = (name: string): Promise<void> =>
+  psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 
 /** Sends `signal`, then SIGKILL after the grace period; resolves once the process has exited. */
 const terminate = async (child: ChildProcess, signal: NodeJS.Signals): Promise<void> => {
@@ -318,4 +363,16 @@ const isExecutable = async (path: string): Promise<boolean> => {
   } catch {
     return false;
   }
+};
+
+/**
+ * What the MongoDB contract suites run on: MONGODB_URI when set, else a FerretDB on each backend
+ * (SQLite and PostgreSQL), so that both pass the same contract.
+ */
+export const mongoDatabasesOnEveryBackend = async (prefix: string): Promise<MongoDatabases[]> => {
+  const uri = process.env.MONGODB_URI;
+  if (uri !== undefined && uri !== "") return [await mongoDatabases(prefix)];
+  const all: MongoDatabases[] = [];
+  for (const backend of ["sqlite", "postgresql"] as const) all.push(await mongoDatabases(prefix, backend));
+  return all;
 };

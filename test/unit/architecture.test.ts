@@ -20,7 +20,7 @@ const DOMAIN_PACKAGES = ["@noble/hashes", "@noble/curves", "canonicalize"];
 const FORBIDDEN_OUTSIDE_ADAPTERS = [
   "mongodb",
   "openai",
-  "@seald-io/nedb",
+  "better-sqlite3",
   "@opentelemetry/sdk-trace",
   "@opentelemetry/exporter-trace-otlp-http",
   "@opentelemetry/exporter-trace-otlp-proto",

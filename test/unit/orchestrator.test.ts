@@ -168,11 +168,16 @@ describe("orchestrator provenance and events", () => {
     const idx = (pred: (e: RunEvent) => boolean) => events.findIndex(pred);
     expect(events[0]?.type).toBe("RunStarted");
     const completed = events.filter((e) => e.type === "AgentCompleted");
-    expect(completed.at(-1)?.type === "AgentCompleted" && completed.at(-1)?.agent.role).toBe("ROOT");
+    const root = events.find((e) => e.type === "AgentStarted" && e.agent.role === "ROOT");
+    expect(
+      completed.at(-1)?.type === "AgentCompleted" &&
+        root?.type === "AgentStarted" &&
+        completed.at(-1)?.agentId,
+    ).toBe(root?.type === "AgentStarted" && root.agent.id);
     for (const e of events.filter((x) => x.type === "AgentStarted")) {
       if (e.type !== "AgentStarted") continue;
       const started = idx((x) => x === e);
-      const done = idx((x) => x.type === "AgentCompleted" && x.agent.id === e.agent.id);
+      const done = idx((x) => x.type === "AgentCompleted" && x.agentId === e.agent.id);
       const rounds = events.filter((x) => x.type === "DebateRoundCompleted" && x.agentId === e.agent.id);
       expect(done).toBeGreaterThan(started);
       for (const r of rounds) expect(events.indexOf(r)).toBeGreaterThan(started);

@@ -20,6 +20,30 @@ const toEntry = (r: ApiKeyRecord): KeyFileEntry => ({
   revokedAt: r.revokedAt?.toISOString() ?? null,
 });
 
+/** The entries of the key file's text; a file that is not a JSON array of keys is STORE_UNAVAILABLE naming it. */
+const parseKeyFile = (text: string, path: string): KeyFileEntry[] => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw corruptKeyFile(path, e);
+  }
+  if (
+    !Array.isArray(value) ||
+    value.some((e) => typeof e !== "object" || e === null || typeof e.hash !== "string")
+  ) {
+    throw corruptKeyFile(path);
+  }
+  return value as KeyFileEntry[];
+};
+
+const corruptKeyFile = (path: string, cause?: unknown) =>
+  new AppError(
+    ErrorCode.StoreUnavailable,
+    `The API key file ${path} is not a JSON array of keys; restore it or recreate the keys with \`vex keys\`.`,
+    { cause },
+  );
+
 /**
  * API keys of the embedded deployment, in one JSON file that the server and the `vex keys` CLI
  * share. Writes replace the file atomically (temp file + rename); reads reload it whenever its
@@ -45,7 +69,7 @@ export const createApiKeyFileStore = async (path: string): Promise<ApiKeyStore> 
       throw new AppError(ErrorCode.StoreUnavailable, `Cannot read the API key file ${path}.`, { cause: e });
     }
     if (current === version) return;
-    const entries = JSON.parse(await readFile(path, "utf8")) as KeyFileEntry[];
+    const entries = parseKeyFile(await readFile(path, "utf8"), path);
     byHash = new Map(entries.map((e) => [e.hash, toRecord(e)]));
     version = current;
   };

@@ -1,212 +1,225 @@
-import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
-import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
-import { afterCursor, toPage } from "../shared/cursor.js";
-import { guardFor, insertEventsOrConflict, insertOrConflict, unavailable } from "../shared/guard.js";
+import type { AgentStore, EventStore, RunStore, Store } from "../../ports/stores.js";
+import { currentEventShape } from "../shared/documents.js";
+import { insertEventsOrConflict, insertOrConflict, notFound, unavailable } from "../shared/guard.js";
 import {
-  type Datastore,
+  databaseOf,
+  decodeDoc,
+  type EmbeddedOptions,
+  encodeDoc,
+  guardFor,
   isUniqueViolation,
-  type NedbOptions,
-  openNedbFiles,
-  ownedById,
-  refusedKey,
-} from "./nedb.js";
+} from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
+import { placeholders, readPage, statementCache } from "./statements.js";
 
-/** Where the embedded store keeps its data files (`<collection>.db`). */
-export type EmbeddedStoreOptions = NedbOptions;
-
-type WithId<T> = Omit<T, "id"> & { _id: string };
-type RunDoc = WithId<Run>;
-type AgentDoc = WithId<Agent>;
-type EventDoc = RunEvent & { _id: string };
-
-/**
- * The domain record of a document NeDB returned (already its own copy): the same fields in the same
- * order, `_id` renamed `id`. Copied in a loop rather than with `{ _id, ...rest }` and a spread, which V8
- * runs through a generic slow path: on a page of agents that was 5–10× slower (the read path,
- * bench/PROFILING.md, benchmark 5).
- */
-const toDomain = <T extends { id: string }>(doc: WithId<T>): T => {
-  const record: Record<string, unknown> = {};
-  for (const key in doc) if (key !== "_id") record[key] = doc[key as keyof typeof doc];
-  record.id = doc._id;
-  return record as T;
-};
-const toDoc = <T extends { id: string }>(value: T): WithId<T> => {
-  const { id, ...rest } = value;
-  return { ...rest, _id: id } as WithId<T>;
-};
+export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
 
 const STORE = "embedded store";
-/** Runs an operation, turning file-system failures into STORE_UNAVAILABLE and keeping AppErrors as they are. */
 const guard = guardFor(STORE);
 
-/** Keyset page over a collection ordered by (createdAt desc, _id desc). */
-const findPage = async <T extends { id: string; createdAt: Date }>(
-  ds: Datastore<WithId<T>>,
-  query: Record<string, unknown>,
-  page: PageRequest,
-): Promise<Page<T>> => {
-  const q: Record<string, unknown> = { ...query };
-  if (page.after !== undefined) q.$or = afterCursor(page.after, "createdAt", "_id");
-  const docs = (await ds
-    .findAsync(q)
-    .sort({ createdAt: -1, _id: -1 })
-    .limit(page.first + 1)
-    .execAsync()) as unknown as WithId<T>[];
-  return toPage(
-    docs,
-    page.first,
-    (d) => toDomain<T>(d),
-    (i) => ({ createdAt: i.createdAt, id: i.id }),
-  );
+/** The record with the patch's defined fields applied: `undefined` leaves a field, `null` clears it. */
+const applyPatch = <T extends object>(record: T, patch: object): T => {
+  const next: Record<string, unknown> = { ...(record as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) next[key] = value;
+  return next as T;
 };
 
-/** A $set of the patch's defined fields: `undefined` leaves a field as it is, `null` clears it. */
-const setPatch = (patch: object) => ({
-  $set: Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
-});
-
-/** Updates one document of the tenant, or throws NOT_FOUND (another tenant's id is not found either). */
-const updateOwned = async <D extends object>(
-  ds: Datastore<D>,
-  tenantId: string,
-  id: string,
-  patch: object,
-  what: string,
-) => {
-  const { numAffected } = await ds.updateAsync(ownedById(tenantId, id), setPatch(patch), {});
-  if (numAffected === 0) throw new AppError(ErrorCode.NotFound, `No ${what} with id ${id}.`);
-};
+type Row = { doc: StoredDoc };
 
 /**
- * The default store: @seald-io/nedb, an embedded document database with a MongoDB-like query
- * language, keeping an append-only file per collection in `dataDir`. It needs no server, so
- * `npm start` works on a fresh machine; MongoDB is the production store.
+ * The default store, on the embedded SQLite database (see sqlite.ts). Runs and agents are a JSON
+ * document each with indexed columns for tenant, status, run, role and creation time; events are
+ * keyed by (run, seq). Every read but `runs.findByStatus` is scoped by tenant: another tenant's id
+ * behaves exactly like a missing one.
  */
-export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promise<Store> => {
-  const files = await openNedbFiles(options);
-  const runsDs = await files.open<RunDoc>("runs");
-  const agentsDs = await files.open<AgentDoc>("agents");
-  const eventsDs = await files.open<EventDoc>("events");
-  await guard(async () => {
-    await runsDs.ensureIndexAsync({ fieldName: "tenantId" });
-    await runsDs.ensureIndexAsync({ fieldName: "status" });
-    await agentsDs.ensureIndexAsync({ fieldName: "tenantId" });
-    await agentsDs.ensureIndexAsync({ fieldName: "runId" });
-    await eventsDs.ensureIndexAsync({ fieldName: "runId" });
+export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Store> => {
+  const { database, release } = await guard(() => databaseOf(options));
+  const { db } = database;
+  const sql = statementCache(db);
+
+  const insertRun = (run: Run) => {
+    const { id, tenantId, status, createdAt } = run;
+    sql("INSERT INTO runs (id, tenant_id, status, created_at, doc) VALUES (?, ?, ?, ?, ?)").run(
+      id,
+      tenantId,
+      status,
+      createdAt.getTime(),
+      encodeDoc(run),
+    );
+  };
+  const readRun = (tenantId: string, id: string): Run | null => {
+    const row = sql("SELECT doc FROM runs WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
+      | Row
+      | undefined;
+    return row === undefined ? null : decodeDoc<Run>(row.doc);
+  };
+  const writeRun = (run: Run) =>
+    sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeDoc(run), run.id);
+  // Read, merge and write in one immediate transaction: atomic against every other connection.
+  const patchRun = db.transaction((tenantId: string, id: string, patch: object, from?: readonly string[]) => {
+    const run = readRun(tenantId, id);
+    if (run === null || (from !== undefined && !from.includes(run.status))) return null;
+    const next = applyPatch(run, patch);
+    writeRun(next);
+    return next;
   });
 
   const runs: RunStore = {
     create: (run) =>
-      guard(() => insertOrConflict(() => runsDs.insertAsync(toDoc(run)), isUniqueViolation, "Run", run.id)),
-    update: (tenantId, id, patch) => guard(() => updateOwned(runsDs, tenantId, id, patch, "run")),
-    transition: (tenantId, id, from, patch) =>
-      guard(async () => {
-        const { affectedDocuments } = await runsDs.updateAsync(
-          ownedById(tenantId, id, { status: { $in: [...from] } }),
-          setPatch(patch),
-          { returnUpdatedDocs: true },
-        );
-        return affectedDocuments ? toDomain<Run>(affectedDocuments as unknown as RunDoc) : null;
+      guard(() => insertOrConflict(async () => insertRun(run), isUniqueViolation, "Run", run.id)),
+    update: (tenantId, id, patch) =>
+      guard(() => {
+        if (patchRun.immediate(tenantId, id, patch) === null) throw notFound("Run", id);
       }),
-    get: (tenantId, id) =>
-      guard(async () => {
-        const doc = (await runsDs
-          .findOneAsync(ownedById(tenantId, id))
-          .execAsync()) as unknown as RunDoc | null;
-        return doc ? toDomain<Run>(doc) : null;
-      }),
+    transition: (tenantId, id, from, patch) => guard(() => patchRun.immediate(tenantId, id, patch, from)),
+    get: (tenantId, id) => guard(() => readRun(tenantId, id)),
     list: (tenantId, page, filter) =>
-      guard(() =>
-        findPage<Run>(runsDs, { tenantId, ...(filter?.status ? { status: filter.status } : {}) }, page),
-      ),
+      guard(() => {
+        const status = filter?.status;
+        return readPage<Run>(
+          sql,
+          {
+            table: "runs",
+            where: status === undefined ? "tenant_id = ?" : "tenant_id = ? AND status = ?",
+            params: status === undefined ? [tenantId] : [tenantId, status],
+            timeColumn: "created_at",
+            idColumn: "id",
+          },
+          page,
+          (r) => r.createdAt,
+        );
+      }),
+    // A system operation (startup recovery), deliberately not scoped by tenant.
     findByStatus: (statuses) =>
-      guard(async () => {
-        const docs = (await runsDs
-          .findAsync({ status: { $in: [...statuses] } })
-          .execAsync()) as unknown as RunDoc[];
-        return docs.map((d) => toDomain<Run>(d));
+      guard(() => {
+        if (statuses.length === 0) return [];
+        const rows = sql(
+          `SELECT doc FROM runs WHERE status IN (${placeholders(statuses.length)}) ORDER BY created_at, id`,
+        ).all(...statuses) as Row[];
+        return rows.map((r) => decodeDoc<Run>(r.doc));
       }),
   };
 
+  const insertAgent = (agent: Agent) => {
+    const { id, tenantId, runId, role, ordinal, createdAt } = agent;
+    sql(
+      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(id, tenantId, runId, role, ordinal, createdAt.getTime(), encodeDoc(agent));
+  };
+  const readAgent = (tenantId: string, id: string): Agent | null => {
+    const row = sql("SELECT doc FROM agents WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
+      | Row
+      | undefined;
+    return row === undefined ? null : decodeDoc<Agent>(row.doc);
+  };
+  const patchAgent = db.transaction((tenantId: string, id: string, patch: object) => {
+    const agent = readAgent(tenantId, id);
+    if (agent === null) return false;
+    sql("UPDATE agents SET doc = ? WHERE id = ?").run(encodeDoc(applyPatch(agent, patch)), id);
+    return true;
+  });
+
   const agents: AgentStore = {
     create: (agent) =>
-      guard(() =>
-        insertOrConflict(() => agentsDs.insertAsync(toDoc(agent)), isUniqueViolation, "Agent", agent.id),
-      ),
-    update: (tenantId, id, patch) => guard(() => updateOwned(agentsDs, tenantId, id, patch, "agent")),
-    get: (tenantId, id) =>
-      guard(async () => {
-        const doc = (await agentsDs
-          .findOneAsync(ownedById(tenantId, id))
-          .execAsync()) as unknown as AgentDoc | null;
-        return doc ? toDomain<Agent>(doc) : null;
+      guard(() => insertOrConflict(async () => insertAgent(agent), isUniqueViolation, "Agent", agent.id)),
+    update: (tenantId, id, patch) =>
+      guard(() => {
+        if (!patchAgent.immediate(tenantId, id, patch)) throw notFound("Agent", id);
       }),
+    get: (tenantId, id) => guard(() => readAgent(tenantId, id)),
     getMany: (tenantId, ids) =>
-      guard(async () => {
-        const docs = (await agentsDs
-          .findAsync({ _id: { $in: [...ids] }, tenantId })
-          .execAsync()) as unknown as AgentDoc[];
-        return docs.map((d) => toDomain<Agent>(d));
+      guard(() => {
+        const unique = [...new Set(ids)];
+        if (unique.length === 0) return [];
+        const rows = sql(
+          `SELECT id, doc FROM agents WHERE tenant_id = ? AND id IN (${placeholders(unique.length)})`,
+        ).all(tenantId, ...unique) as (Row & { id: string })[];
+        const byId = new Map(rows.map((r) => [r.id, r.doc]));
+        // In the order asked for, so callers (DataLoader) can zip ids with results.
+        return unique.flatMap((id) => {
+          const doc = byId.get(id);
+          return doc === undefined ? [] : [decodeDoc<Agent>(doc)];
+        });
       }),
     listByRun: (tenantId, runId) =>
-      guard(async () => {
-        const docs = (await agentsDs
-          .findAsync({ tenantId, runId })
-          .sort({ ordinal: 1 })
-          .execAsync()) as unknown as AgentDoc[];
-        return docs.map((d) => toDomain<Agent>(d));
+      guard(() => {
+        const rows = sql(
+          "SELECT doc FROM agents WHERE tenant_id = ? AND run_id = ? ORDER BY ordinal, id",
+        ).all(tenantId, runId) as Row[];
+        return rows.map((r) => decodeDoc<Agent>(r.doc));
       }),
     listByRuns: (tenantId, runIds) =>
-      guard(async () => {
-        const docs = (await agentsDs
-          .findAsync({ tenantId, runId: { $in: [...new Set(runIds)] } })
-          .sort({ runId: 1, ordinal: 1 })
-          .execAsync()) as unknown as AgentDoc[];
-        return docs.map((d) => toDomain<Agent>(d));
+      guard(() => {
+        const unique = [...new Set(runIds)];
+        if (unique.length === 0) return [];
+        const rows = sql(
+          `SELECT doc FROM agents WHERE tenant_id = ? AND run_id IN (${placeholders(unique.length)})
+           ORDER BY run_id, ordinal, id`,
+        ).all(tenantId, ...unique) as Row[];
+        return rows.map((r) => decodeDoc<Agent>(r.doc));
       }),
     list: (tenantId, page, filter) =>
-      guard(() =>
-        findPage<Agent>(
-          agentsDs,
-          {
-            tenantId,
-            ...(filter?.role ? { role: filter.role } : {}),
-            ...(filter?.runId ? { runId: filter.runId } : {}),
-          },
-          page,
-        ),
-      ),
+      guard(() => {
+        const where = ["tenant_id = ?"];
+        const params: unknown[] = [tenantId];
+        if (filter?.role !== undefined) {
+          where.push("role = ?");
+          params.push(filter.role);
+        }
+        if (filter?.runId !== undefined) {
+          where.push("run_id = ?");
+          params.push(filter.runId);
+        }
+        const q = {
+          table: "agents",
+          where: where.join(" AND "),
+          params,
+          timeColumn: "created_at",
+          idColumn: "id",
+        };
+        return readPage<Agent>(sql, q, page, (a) => a.createdAt);
+      }),
   };
+
+  // One transaction per batch: every event of it is stored, or (on a duplicate seq) none.
+  const insertEvents = db.transaction((batch: readonly RunEvent[]) => {
+    const insert = sql("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
+    batch.forEach((event, at) => {
+      try {
+        insert.run(event.runId, event.seq, event.tenantId, encodeDoc(event));
+      } catch (e) {
+        throw isUniqueViolation(e) ? new RefusedEvent(at, e) : e;
+      }
+    });
+  });
 
   const events: EventStore = {
     append: (batch) =>
       guard(async () => {
         if (batch.length === 0) return;
-        const docs = batch.map((event) => ({ ...event, _id: `${event.runId}:${event.seq}` }));
-        // NeDB's unique-key error names the key it refused.
-        const refusedAt = (e: unknown) =>
-          isUniqueViolation(e) ? docs.findIndex((d) => d._id === refusedKey(e)) : null;
-        // One insert of the array: NeDB checks every key first and writes all lines or none.
-        await insertEventsOrConflict(batch, () => eventsDs.insertAsync(docs), refusedAt);
+        await insertEventsOrConflict(
+          batch,
+          async () => insertEvents.immediate(batch),
+          (e) => (e instanceof RefusedEvent ? e.at : null),
+        );
       }),
     list: (tenantId, runId, afterSeq, limit) =>
-      guard(async () => {
-        let cursor = eventsDs.findAsync({ tenantId, runId, seq: { $gt: afterSeq } }).sort({ seq: 1 });
-        if (limit !== undefined) cursor = cursor.limit(limit);
-        const docs = (await cursor.execAsync()) as unknown as EventDoc[];
-        return docs.map(({ _id, ...e }) => e as RunEvent);
+      guard(() => {
+        if (limit !== undefined && limit <= 0) return [];
+        const rows = sql(
+          "SELECT doc FROM events WHERE run_id = ? AND seq > ? AND tenant_id = ? ORDER BY seq LIMIT ?",
+        ).all(runId, afterSeq, tenantId, limit ?? -1) as Row[];
+        return rows.map((r) => currentEventShape(decodeDoc<RunEvent>(r.doc)));
       }),
     lastSeq: (tenantId, runId) =>
-      guard(async () => {
-        const docs = (await eventsDs
-          .findAsync({ tenantId, runId })
-          .sort({ seq: -1 })
-          .limit(1)
-          .execAsync()) as unknown as EventDoc[];
-        return docs[0]?.seq ?? 0;
+      guard(() => {
+        const row = sql("SELECT max(seq) AS seq FROM events WHERE run_id = ? AND tenant_id = ?").get(
+          runId,
+          tenantId,
+        ) as { seq: number | null };
+        return row.seq ?? 0;
       }),
   };
 
@@ -216,11 +229,21 @@ export const createEmbeddedStore = async (options: EmbeddedStoreOptions): Promis
     agents,
     events,
     ping: async () => {
-      if (closed) throw unavailable(STORE, new Error("store closed"));
+      if (closed || !db.open) throw unavailable(STORE, new Error("store closed"));
     },
     close: async () => {
       closed = true;
-      await files.close();
+      release();
     },
   };
 };
+
+/** The position in a batch of the event SQLite refused as a duplicate (runId, seq). */
+class RefusedEvent extends Error {
+  constructor(
+    readonly at: number,
+    cause: unknown,
+  ) {
+    super("duplicate event", { cause });
+  }
+}

@@ -1,176 +1,236 @@
-import type { EvolutionRecord, GenePool, PoolMember, TenantExperiment } from "../../domain/evolution.js";
+import {
+  type EvolutionRecord,
+  type GenePool,
+  normalizeRuleText,
+  type OptimizationRule,
+  type PoolMember,
+  type TenantExperiment,
+} from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
-import type { Page, PageRequest } from "../../ports/stores.js";
-import { afterCursor, toPage } from "../shared/cursor.js";
-import { strip } from "../shared/documents.js";
-import { addNewRules, type RuleDoc } from "../shared/evolution-records.js";
-import { guardFor, insertOrConflict } from "../shared/guard.js";
-import { assertTenant, tenantKey } from "../shared/tenant-guard.js";
-import { type Datastore, isUniqueViolation, type NedbOptions, openNedbFiles } from "./nedb.js";
+import { conflict } from "../shared/guard.js";
+import { assertTenant } from "../shared/tenant-guard.js";
+import {
+  databaseOf,
+  decodeDoc,
+  type EmbeddedOptions,
+  encodeDoc,
+  guardFor,
+  isUniqueViolation,
+} from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
+import { placeholders, readPage, statementCache } from "./statements.js";
 
-/** The data files' folder is shared with the embedded store (`evolution-<collection>.db`). */
-export type EmbeddedEvolutionStoreOptions = NedbOptions;
-
-type Keyed<T> = T & { _id: string };
-type MemberDoc = Keyed<PoolMember>;
-type PoolDoc = Keyed<GenePool>;
-type ExperimentDoc = Keyed<TenantExperiment>;
-type RecordDoc = Keyed<EvolutionRecord>;
+export type { EmbeddedOptions as EmbeddedEvolutionStoreOptions } from "./sqlite.js";
 
 const guard = guardFor("embedded evolution store");
 
-/** One keyset page, newest first on (timeField desc, id desc). */
-const findPage = async <D extends { id: string }>(
-  ds: Datastore<D>,
-  tenantId: string,
-  timeField: keyof D & string,
-  page: PageRequest,
-): Promise<Page<Omit<D, "_id">>> => {
-  const q: Record<string, unknown> = { tenantId };
-  if (page.after !== undefined) q.$or = afterCursor(page.after, timeField, "id");
-  const docs = (await ds
-    .findAsync(q)
-    .sort({ [timeField]: -1, id: -1 })
-    .limit(page.first + 1)
-    .execAsync()) as unknown as Keyed<D>[];
-  return toPage(
-    docs,
-    page.first,
-    (d) => strip(d) as Omit<D, "_id">,
-    (i) => ({ createdAt: (i as Record<string, unknown>)[timeField] as Date, id: i.id }),
-  );
-};
+type Row = { doc: StoredDoc };
+const docs = <T>(rows: readonly unknown[]): T[] => (rows as Row[]).map((r) => decodeDoc<T>(r.doc));
 
 /**
- * The evolution store on @seald-io/nedb, beside the embedded store's files (`evolution-*.db`).
- * Document ids are (tenant, id) pairs, so equal ids of two tenants never collide; rules are unique
- * per (tenantId, normalised text) by a compound unique index.
+ * The evolution store on the embedded SQLite database (see sqlite.ts). Every table's key starts with
+ * the tenant id, so equal ids of two tenants never collide; rules are unique per (tenant, normalised
+ * text) by a unique index.
  */
-export const createEmbeddedEvolutionStore = async (
-  options: EmbeddedEvolutionStoreOptions,
-): Promise<EvolutionStore> => {
-  const files = await openNedbFiles(options, "evolution-");
-  const membersDs = await guard(() => files.open<MemberDoc>("genomes"));
-  const poolsDs = await guard(() => files.open<PoolDoc>("pools"));
-  const experimentsDs = await guard(() => files.open<ExperimentDoc>("experiments"));
-  const rulesDs = await guard(() => files.open<RuleDoc>("rules"));
-  const recordsDs = await guard(() => files.open<RecordDoc>("records"));
-  await guard(async () => {
-    for (const ds of [membersDs, poolsDs, experimentsDs, rulesDs, recordsDs] as Datastore<object>[]) {
-      await ds.ensureIndexAsync({ fieldName: "tenantId" });
+export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Promise<EvolutionStore> => {
+  const { database, release } = await guard(() => databaseOf(options));
+  const { db } = database;
+  const sql = statementCache(db);
+
+  const insertExperiments = db.transaction((tenantId: string, experiments: readonly TenantExperiment[]) => {
+    for (const e of experiments) {
+      insertOrConflictSync(
+        () =>
+          sql("INSERT INTO evolution_experiments (tenant_id, id, recorded_at, doc) VALUES (?, ?, ?, ?)").run(
+            tenantId,
+            e.id,
+            e.recordedAt.getTime(),
+            encodeDoc(e),
+          ),
+        "Experiment",
+        e.id,
+      );
     }
-    await rulesDs.ensureIndexAsync({ fieldName: ["tenantId", "key"], unique: true });
+  });
+  const removeExperiments = db.transaction((tenantId: string, ids: readonly string[]) => {
+    const remove = sql("DELETE FROM evolution_experiments WHERE tenant_id = ? AND id = ?");
+    let removed = 0;
+    for (const id of new Set(ids)) removed += remove.run(tenantId, id).changes;
+    return removed;
+  });
+  const addRules = db.transaction((tenantId: string, rules: readonly OptimizationRule[]) => {
+    const insert = sql(
+      `INSERT INTO evolution_rules (tenant_id, id, key, confidence, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    return rules.filter(
+      (rule) =>
+        insert.run(
+          tenantId,
+          rule.id,
+          normalizeRuleText(rule.description),
+          rule.confidence,
+          rule.createdAt.getTime(),
+          encodeDoc(rule),
+        ).changes > 0,
+    );
   });
 
   return {
     pools: {
       load: (tenantId) =>
-        guard(async () => {
-          const pools = (await poolsDs
-            .findAsync({ tenantId })
-            .sort({ role: 1 })
-            .execAsync()) as unknown as PoolDoc[];
-          const members = (await membersDs
-            .findAsync({ tenantId })
-            .sort({ createdAt: 1, _id: 1 })
-            .execAsync()) as unknown as MemberDoc[];
-          return { pools: pools.map((d) => strip(d)), members: members.map((d) => strip(d)) };
-        }),
+        guard(() => ({
+          pools: docs<GenePool>(
+            sql("SELECT doc FROM evolution_pools WHERE tenant_id = ? ORDER BY role").all(tenantId),
+          ),
+          members: docs<PoolMember>(
+            sql("SELECT doc FROM evolution_members WHERE tenant_id = ? ORDER BY created_at, genome_id").all(
+              tenantId,
+            ),
+          ),
+        })),
       saveMember: (tenantId, member) =>
-        guard(async () => {
+        guard(() => {
           assertTenant(tenantId, [member]);
-          const _id = tenantKey(tenantId, member.genome.id);
-          await membersDs.updateAsync({ _id }, { ...member, _id }, { upsert: true });
+          sql(
+            `INSERT INTO evolution_members (tenant_id, genome_id, created_at, doc) VALUES (?, ?, ?, ?)
+             ON CONFLICT (tenant_id, genome_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc`,
+          ).run(tenantId, member.genome.id, member.createdAt.getTime(), encodeDoc(member));
         }),
       removeMembers: (tenantId, genomeIds) =>
-        guard(async () => {
+        guard(() => {
           if (genomeIds.length === 0) return;
-          const keys = genomeIds.map((id) => tenantKey(tenantId, id));
-          await membersDs.removeAsync({ _id: { $in: keys }, tenantId }, { multi: true });
+          sql(
+            `DELETE FROM evolution_members WHERE tenant_id = ? AND genome_id IN (${placeholders(genomeIds.length)})`,
+          ).run(tenantId, ...genomeIds);
         }),
       savePool: (tenantId, pool) =>
-        guard(async () => {
+        guard(() => {
           assertTenant(tenantId, [pool]);
-          const _id = tenantKey(tenantId, pool.role);
-          await poolsDs.updateAsync({ _id }, { ...pool, _id }, { upsert: true });
+          sql(
+            `INSERT INTO evolution_pools (tenant_id, role, doc) VALUES (?, ?, ?)
+             ON CONFLICT (tenant_id, role) DO UPDATE SET doc = excluded.doc`,
+          ).run(tenantId, pool.role, encodeDoc(pool));
         }),
     },
 
     experiments: {
       append: (tenantId, experiments) =>
-        guard(async () => {
+        guard(() => {
           assertTenant(tenantId, experiments);
-          for (const e of experiments) {
-            const doc = { ...e, _id: tenantKey(tenantId, e.id) };
-            await insertOrConflict(
-              () => experimentsDs.insertAsync(doc),
-              isUniqueViolation,
-              "Experiment",
-              e.id,
-            );
-          }
+          insertExperiments.immediate(tenantId, experiments);
         }),
       oldest: (tenantId, n) =>
-        guard(async () => {
+        guard(() => {
           if (n <= 0) return [];
-          const docs = (await experimentsDs
-            .findAsync({ tenantId })
-            .sort({ recordedAt: 1, id: 1 })
-            .limit(n)
-            .execAsync()) as unknown as ExperimentDoc[];
-          return docs.map((d) => strip(d));
+          return docs<TenantExperiment>(
+            sql(
+              "SELECT doc FROM evolution_experiments WHERE tenant_id = ? ORDER BY recorded_at, id LIMIT ?",
+            ).all(tenantId, n),
+          );
         }),
       removeExactly: (tenantId, ids) =>
-        guard(async () => {
-          if (ids.length === 0) return 0;
-          const keys = ids.map((id) => tenantKey(tenantId, id));
-          return experimentsDs.removeAsync({ _id: { $in: keys }, tenantId }, { multi: true });
-        }),
-      list: (tenantId, page) => guard(() => findPage(experimentsDs, tenantId, "recordedAt", page)),
+        guard(() => (ids.length === 0 ? 0 : removeExperiments.immediate(tenantId, ids))),
+      list: (tenantId, page) =>
+        guard(() =>
+          readPage<TenantExperiment>(
+            sql,
+            {
+              table: "evolution_experiments",
+              where: "tenant_id = ?",
+              params: [tenantId],
+              timeColumn: "recorded_at",
+              idColumn: "id",
+            },
+            page,
+            (e) => e.recordedAt,
+          ),
+        ),
       listAll: (tenantId) =>
-        guard(async () => {
-          const docs = (await experimentsDs
-            .findAsync({ tenantId })
-            .sort({ recordedAt: 1, id: 1 })
-            .execAsync()) as unknown as ExperimentDoc[];
-          return docs.map((d) => strip(d));
-        }),
+        guard(() =>
+          docs<TenantExperiment>(
+            sql("SELECT doc FROM evolution_experiments WHERE tenant_id = ? ORDER BY recorded_at, id").all(
+              tenantId,
+            ),
+          ),
+        ),
     },
 
     rules: {
       add: (tenantId, rules) =>
-        guard(() => addNewRules(tenantId, rules, (doc) => rulesDs.insertAsync(doc), isUniqueViolation)),
-      list: async (tenantId, page) => {
-        const p = await guard(() => findPage(rulesDs, tenantId, "createdAt", page));
-        return { ...p, items: p.items.map(({ key, ...rule }) => rule) };
-      },
+        guard(() => {
+          assertTenant(tenantId, rules);
+          return addRules.immediate(tenantId, rules);
+        }),
+      list: (tenantId, page) =>
+        guard(() =>
+          readPage<OptimizationRule>(
+            sql,
+            {
+              table: "evolution_rules",
+              where: "tenant_id = ?",
+              params: [tenantId],
+              timeColumn: "created_at",
+              idColumn: "id",
+            },
+            page,
+            (r) => r.createdAt,
+          ),
+        ),
       top: (tenantId, n) =>
-        guard(async () => {
+        guard(() => {
           if (n <= 0) return [];
-          const docs = (await rulesDs
-            .findAsync({ tenantId })
-            .sort({ confidence: -1, createdAt: -1, id: -1 })
-            .limit(n)
-            .execAsync()) as unknown as RuleDoc[];
-          return docs.map(({ _id, key, ...rule }) => rule);
+          return docs<OptimizationRule>(
+            sql(
+              `SELECT doc FROM evolution_rules WHERE tenant_id = ?
+               ORDER BY confidence DESC, created_at DESC, id DESC LIMIT ?`,
+            ).all(tenantId, n),
+          );
         }),
     },
 
     records: {
       append: (tenantId, record) =>
-        guard(async () => {
+        guard(() => {
           assertTenant(tenantId, [record]);
-          const doc = { ...record, _id: tenantKey(tenantId, record.id) };
-          await insertOrConflict(
-            () => recordsDs.insertAsync(doc),
-            isUniqueViolation,
+          insertOrConflictSync(
+            () =>
+              sql("INSERT INTO evolution_records (tenant_id, id, at, doc) VALUES (?, ?, ?, ?)").run(
+                tenantId,
+                record.id,
+                record.at.getTime(),
+                encodeDoc(record),
+              ),
             "Evolution record",
             record.id,
           );
         }),
-      list: (tenantId, page) => guard(() => findPage(recordsDs, tenantId, "at", page)),
+      list: (tenantId, page) =>
+        guard(() =>
+          readPage<EvolutionRecord>(
+            sql,
+            {
+              table: "evolution_records",
+              where: "tenant_id = ?",
+              params: [tenantId],
+              timeColumn: "at",
+              idColumn: "id",
+            },
+            page,
+            (r) => r.at,
+          ),
+        ),
     },
 
-    close: files.close,
+    close: async () => release(),
   };
+};
+
+/** Runs a synchronous insert (inside a transaction); a duplicate key becomes CONFLICT. */
+const insertOrConflictSync = (insert: () => unknown, what: string, id: string): void => {
+  try {
+    insert();
+  } catch (e) {
+    throw isUniqueViolation(e) ? conflict(what, id, e) : e;
+  }
 };

@@ -1,3 +1,5 @@
+import type { AnchorReceipt } from "../../domain/anchor.js";
+import type { LedgerEntry } from "../../domain/ledger.js";
 import type {
   CheckpointStore,
   LedgerRecord,
@@ -8,152 +10,154 @@ import type {
   StoredCheckpoint,
   StoredSigningKey,
 } from "../../ports/provenance-store.js";
-import { strip } from "../shared/documents.js";
-import { guardFor, insertUnlessDuplicate } from "../shared/guard.js";
 import {
-  appendAtNextIndex,
-  type CheckpointDoc,
-  checkpointDocId,
   getOrCreateKey,
-  type KeyDoc,
-  type LedgerDoc,
   leafHashesOfRange,
-  ledgerDocId,
   putCheckpointOnce,
-  type ReceiptDoc,
-  receiptDocId,
   SIGNING_KEY_ID,
 } from "../shared/provenance-records.js";
-import { isUniqueViolation, type NedbOptions, openNedbFiles, ownedById } from "./nedb.js";
+import {
+  databaseOf,
+  decodeDoc,
+  type EmbeddedOptions,
+  encodeDoc,
+  guardFor,
+  isUniqueViolation,
+} from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
+import { statementCache } from "./statements.js";
 
 export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
-
-/** Options of {@link createEmbeddedProvenanceStore}: the folder is shared with the embedded store. */
-export type EmbeddedProvenanceStoreOptions = NedbOptions;
+export type { EmbeddedOptions as EmbeddedProvenanceStoreOptions } from "./sqlite.js";
 
 const guard = guardFor("embedded provenance store");
 
+type LedgerRow = { tenant_id: string; idx: number; leaf_hash: string; entry: StoredDoc };
+const toRecord = (r: LedgerRow): LedgerRecord => ({
+  tenantId: r.tenant_id,
+  index: r.idx,
+  entry: decodeDoc<LedgerEntry>(r.entry),
+  leafHash: r.leaf_hash,
+});
+
 /**
- * The provenance records on @seald-io/nedb, beside the embedded store's files (`provenance-*.db`).
- * Document ids make the invariants hold (see shared/provenance-records.ts): unique ledger indexes, one
- * checkpoint per tree size.
+ * The provenance records on the embedded SQLite database (see sqlite.ts). A ledger append takes the
+ * next index and inserts in one immediate transaction, so concurrent appends (of any connection) get
+ * distinct, gap-free indexes; keys make the other invariants hold (one checkpoint per tree size, one
+ * signing key).
  */
-export const createEmbeddedProvenanceStore = async (
-  options: EmbeddedProvenanceStoreOptions,
-): Promise<ProvenanceStore> => {
-  const files = await openNedbFiles(options, "provenance-");
-  const ledgerDs = await files.open<LedgerDoc>("ledger");
-  const checkpointsDs = await files.open<CheckpointDoc>("checkpoints");
-  const receiptsDs = await files.open<ReceiptDoc>("receipts");
-  const keysDs = await files.open<KeyDoc>("keys");
-  await guard(async () => {
-    await ledgerDs.ensureIndexAsync({ fieldName: "tenantId" });
-    await ledgerDs.ensureIndexAsync({ fieldName: "entry.runId" });
-    await checkpointsDs.ensureIndexAsync({ fieldName: "tenantId" });
-    await receiptsDs.ensureIndexAsync({ fieldName: "runId" });
+export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): Promise<ProvenanceStore> => {
+  const { database, release } = await guard(() => databaseOf(options));
+  const { db } = database;
+  const sql = statementCache(db);
+
+  const size = (tenantId: string): number =>
+    (
+      sql("SELECT coalesce(max(idx) + 1, 0) AS n FROM ledger WHERE tenant_id = ?").get(tenantId) as {
+        n: number;
+      }
+    ).n;
+  const appendLedger = db.transaction((tenantId: string, entry: LedgerEntry, leafHash: string) => {
+    const record: LedgerRecord = { tenantId, index: size(tenantId), entry, leafHash };
+    sql("INSERT INTO ledger (tenant_id, idx, run_id, leaf_hash, entry) VALUES (?, ?, ?, ?, ?)").run(
+      tenantId,
+      record.index,
+      entry.runId,
+      leafHash,
+      encodeDoc(entry),
+    );
+    return record;
   });
 
-  const countLedger = async (tenantId: string): Promise<number> =>
-    (await ledgerDs.countAsync({ tenantId }).execAsync()) as unknown as number;
-
   const ledger: LedgerStore = {
-    append: (tenantId, entry, leafHash) =>
-      guard(() =>
-        appendAtNextIndex(tenantId, entry, leafHash, {
-          size: () => countLedger(tenantId),
-          insert: (record) => ledgerDs.insertAsync({ ...record, _id: ledgerDocId(tenantId, record.index) }),
-          isDuplicate: isUniqueViolation,
-        }),
-      ),
-    size: (tenantId) => guard(() => countLedger(tenantId)),
+    append: (tenantId, entry, leafHash) => guard(() => appendLedger.immediate(tenantId, entry, leafHash)),
+    size: (tenantId) => guard(() => size(tenantId)),
     leafHashes: (tenantId, count, from = 0) =>
-      guard(async () => {
-        // By `_id` (tenant and index), so that NeDB looks up just these entries through its `_id`
-        // index rather than matching every entry of the tenant (see ownedById).
-        const ids = Array.from({ length: Math.max(0, count - from) }, (_, i) =>
-          ledgerDocId(tenantId, from + i),
-        );
-        const docs = (await ledgerDs
-          .findAsync({ _id: { $in: ids } })
-          .sort({ index: 1 })
-          .execAsync()) as unknown as LedgerDoc[];
-        return leafHashesOfRange(count, docs, from);
+      guard(() => {
+        const rows = sql(
+          "SELECT leaf_hash AS leafHash FROM ledger WHERE tenant_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        ).all(tenantId, from, count) as { leafHash: string }[];
+        return leafHashesOfRange(count, rows, from);
       }),
     findByRun: (tenantId, runId) =>
-      guard(async () => {
-        const doc = (await ledgerDs
-          .findOneAsync({ tenantId, "entry.runId": runId })
-          .execAsync()) as unknown as LedgerDoc | null;
-        return doc && (strip(doc) as LedgerRecord);
+      guard(() => {
+        const row = sql(
+          "SELECT tenant_id, idx, leaf_hash, entry FROM ledger WHERE tenant_id = ? AND run_id = ? LIMIT 1",
+        ).get(tenantId, runId) as LedgerRow | undefined;
+        return row === undefined ? null : toRecord(row);
       }),
   };
 
+  const readCheckpoint = (sqlText: string, ...params: unknown[]): StoredCheckpoint | null => {
+    const row = sql(sqlText).get(...params) as { doc: StoredDoc } | undefined;
+    return row === undefined ? null : decodeDoc<StoredCheckpoint>(row.doc);
+  };
   const checkpoints: CheckpointStore = {
     put: (checkpoint) =>
       guard(() =>
         putCheckpointOnce(checkpoint, {
-          insert: () =>
-            checkpointsDs.insertAsync({
-              ...checkpoint,
-              _id: checkpointDocId(checkpoint.tenantId, checkpoint.treeSize),
-            }),
+          insert: async () =>
+            sql("INSERT INTO checkpoints (tenant_id, tree_size, doc) VALUES (?, ?, ?)").run(
+              checkpoint.tenantId,
+              checkpoint.treeSize,
+              encodeDoc(checkpoint),
+            ),
           stored: () => checkpoints.get(checkpoint.tenantId, checkpoint.treeSize),
           isDuplicate: isUniqueViolation,
         }),
       ),
     get: (tenantId, treeSize) =>
-      guard(async () => {
-        const doc = (await checkpointsDs
-          .findOneAsync(ownedById(tenantId, checkpointDocId(tenantId, treeSize)))
-          .execAsync()) as unknown as CheckpointDoc | null;
-        return doc && (strip(doc) as StoredCheckpoint);
-      }),
+      guard(() =>
+        readCheckpoint(
+          "SELECT doc FROM checkpoints WHERE tenant_id = ? AND tree_size = ?",
+          tenantId,
+          treeSize,
+        ),
+      ),
     latest: (tenantId) =>
-      guard(async () => {
-        const docs = (await checkpointsDs
-          .findAsync({ tenantId })
-          .sort({ treeSize: -1 })
-          .limit(1)
-          .execAsync()) as unknown as CheckpointDoc[];
-        return docs[0] ? (strip(docs[0]) as StoredCheckpoint) : null;
-      }),
+      guard(() =>
+        readCheckpoint(
+          "SELECT doc FROM checkpoints WHERE tenant_id = ? ORDER BY tree_size DESC LIMIT 1",
+          tenantId,
+        ),
+      ),
   };
 
   const receipts: ReceiptStore = {
     add: (tenantId, runId, receipt) =>
-      guard(async () => {
-        const _id = receiptDocId(tenantId, runId, receipt);
-        // The same receipt stored twice is a no-op.
-        await insertUnlessDuplicate(
-          () => receiptsDs.insertAsync({ _id, tenantId, runId, receipt }),
-          isUniqueViolation,
-        );
+      guard(() => {
+        // The same receipt of the same run stored twice is a no-op.
+        sql(
+          `INSERT INTO receipts (tenant_id, run_id, backend, anchor_id, anchored_at, doc) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+        ).run(tenantId, runId, receipt.backend, receipt.anchorId, receipt.anchoredAt, encodeDoc(receipt));
       }),
     listByRun: (tenantId, runId) =>
-      guard(async () => {
-        const docs = (await receiptsDs
-          .findAsync({ tenantId, runId })
-          .sort({ "receipt.anchoredAt": 1, "receipt.backend": 1 })
-          .execAsync()) as unknown as ReceiptDoc[];
-        return docs.map((d) => d.receipt);
+      guard(() => {
+        const rows = sql(
+          "SELECT doc FROM receipts WHERE tenant_id = ? AND run_id = ? ORDER BY anchored_at, backend",
+        ).all(tenantId, runId) as { doc: StoredDoc }[];
+        return rows.map((r) => decodeDoc<AnchorReceipt>(r.doc));
       }),
   };
 
+  const storedKey = (): StoredSigningKey | null => {
+    const row = sql("SELECT doc FROM signing_keys WHERE id = ?").get(SIGNING_KEY_ID) as
+      | { doc: StoredDoc }
+      | undefined;
+    return row === undefined ? null : decodeDoc<StoredSigningKey>(row.doc);
+  };
   const signingKey: SigningKeyStore = {
     getOrCreate: (candidate) =>
       guard(() =>
         getOrCreateKey(candidate, {
-          insert: () => keysDs.insertAsync({ ...candidate, _id: SIGNING_KEY_ID }),
-          stored: async () => {
-            const doc = (await keysDs
-              .findOneAsync({ _id: SIGNING_KEY_ID })
-              .execAsync()) as unknown as KeyDoc | null;
-            return doc && (strip(doc) as StoredSigningKey);
-          },
+          insert: async () =>
+            sql("INSERT INTO signing_keys (id, doc) VALUES (?, ?)").run(SIGNING_KEY_ID, encodeDoc(candidate)),
+          stored: async () => storedKey(),
           isDuplicate: isUniqueViolation,
         }),
       ),
   };
 
-  return { ledger, checkpoints, receipts, signingKey, close: files.close };
+  return { ledger, checkpoints, receipts, signingKey, close: async () => release() };
 };

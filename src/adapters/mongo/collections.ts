@@ -15,6 +15,7 @@ import type {
 } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { AgentPatch, RunPatch } from "../../ports/stores.js";
+import { currentEventShape } from "../shared/documents.js";
 
 /**
  * The stored shape of every record, and the only place that knows it. Our string ids are the `_id`
@@ -199,7 +200,7 @@ export const eventToDoc = (event: RunEvent): EventDoc => ({
 
 export const eventFromDoc = (doc: EventDoc): RunEvent => {
   const { _id, ...event } = doc;
-  return event as RunEvent;
+  return currentEventShape(event as RunEvent);
 };
 
 /**

@@ -1,9 +1,8 @@
 import type { Collection, Filter, MongoClient } from "mongodb";
-import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { Agent, Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, Page, PageRequest, RunStore, Store } from "../../ports/stores.js";
 import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
-import { insertEventsOrConflict } from "../shared/guard.js";
+import { insertEventsOrConflict, notFound } from "../shared/guard.js";
 import {
   type AgentDoc,
   agentFromDoc,
@@ -188,7 +187,7 @@ const updateOne = async <D extends Keyed>(
     Object.keys(set).length === 0
       ? (await collection.findOne(filter, { projection: { _id: 1 } })) !== null
       : (await collection.updateOne(filter, { $set: set as Partial<D> })).matchedCount > 0;
-  if (!found) throw new AppError(ErrorCode.NotFound, `${kind} ${id} not found.`, { details: { id } });
+  if (!found) throw notFound(kind, id);
 };
 
 /** One keyset page, newest first on (createdAt desc, _id desc): stable while documents are added. */

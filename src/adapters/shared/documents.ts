@@ -1,5 +1,17 @@
+import type { RunEvent } from "../../domain/events.js";
+
 /** A stored document without its `_id`: the domain record it holds. */
 export const strip = <T extends { _id: unknown }>(doc: T): Omit<T, "_id"> => {
   const { _id, ...rest } = doc;
   return rest;
+};
+
+/**
+ * A stored event in today's shape. An AgentCompleted stored before events stopped repeating the
+ * agent carried `agent` and `result` (copies of the stored agent); it now names the agent only.
+ */
+export const currentEventShape = (stored: RunEvent): RunEvent => {
+  if (stored.type !== "AgentCompleted" || typeof stored.agentId === "string") return stored;
+  const { agent, result, ...rest } = stored as RunEvent & { agent: { id: string }; result?: unknown };
+  return { ...rest, agentId: agent.id } as RunEvent;
 };

@@ -19,6 +19,10 @@ export const guardFor =
     }
   };
 
+/** NOT_FOUND for an update of a record that is missing (or another tenant's): the same on every store. */
+export const notFound = (kind: string, id: string): AppError =>
+  new AppError(ErrorCode.NotFound, `${kind} ${id} not found.`, { details: { id } });
+
 /**
  * Runs an insert; a duplicate key (as `isDuplicate` recognises it) rejects as CONFLICT
  * "`what` `id` already exists." with the id in the details.
@@ -32,12 +36,13 @@ export const insertOrConflict = async (
   try {
     await insert();
   } catch (e) {
-    if (isDuplicate(e)) {
-      throw new AppError(ErrorCode.Conflict, `${what} ${id} already exists.`, { cause: e, details: { id } });
-    }
-    throw e;
+    throw isDuplicate(e) ? conflict(what, id, e) : e;
   }
 };
+
+/** CONFLICT "`what` `id` already exists." with the id in the details: the same on every store. */
+export const conflict = (what: string, id: string, cause?: unknown): AppError =>
+  new AppError(ErrorCode.Conflict, `${what} ${id} already exists.`, { cause, details: { id } });
 
 /**
  * Runs an insert; resolves true when it inserted and false when the key existed already (a duplicate

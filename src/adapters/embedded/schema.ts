@@ -1,0 +1,81 @@
+import type Database from "better-sqlite3";
+
+/**
+ * The embedded database's tables, one migration per schema version (`PRAGMA user_version`): a
+ * database is brought to the latest version at open, in one transaction per step, and a newer
+ * database than this code knows is refused. Each table keeps its record as a JSON document (`doc`)
+ * plus real columns for what is filtered or sorted on, each query backed by an index.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL,
+    created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+  CREATE INDEX runs_by_tenant ON runs (tenant_id, created_at DESC, id DESC);
+  CREATE INDEX runs_by_tenant_status ON runs (tenant_id, status, created_at DESC, id DESC);
+  CREATE INDEX runs_by_status ON runs (status);
+
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, run_id TEXT NOT NULL, role TEXT NOT NULL,
+    ordinal INTEGER NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL);
+  CREATE INDEX agents_by_tenant ON agents (tenant_id, created_at DESC, id DESC);
+  CREATE INDEX agents_by_run ON agents (tenant_id, run_id, ordinal);
+  CREATE INDEX agents_by_role ON agents (tenant_id, role, created_at DESC, id DESC);
+
+  CREATE TABLE events (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, tenant_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq));
+
+  CREATE TABLE evolution_members (
+    tenant_id TEXT NOT NULL, genome_id TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, genome_id));
+  CREATE TABLE evolution_pools (
+    tenant_id TEXT NOT NULL, role TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, role));
+  CREATE TABLE evolution_experiments (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, recorded_at INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id));
+  CREATE INDEX evolution_experiments_by_time ON evolution_experiments (tenant_id, recorded_at, id);
+  CREATE TABLE evolution_rules (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, confidence REAL NOT NULL,
+    created_at INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, key));
+  CREATE INDEX evolution_rules_by_time ON evolution_rules (tenant_id, created_at DESC, id DESC);
+  CREATE INDEX evolution_rules_by_confidence
+    ON evolution_rules (tenant_id, confidence DESC, created_at DESC, id DESC);
+  CREATE TABLE evolution_records (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id));
+  CREATE INDEX evolution_records_by_time ON evolution_records (tenant_id, at DESC, id DESC);
+
+  CREATE TABLE ledger (
+    tenant_id TEXT NOT NULL, idx INTEGER NOT NULL, run_id TEXT NOT NULL, leaf_hash TEXT NOT NULL,
+    entry TEXT NOT NULL, PRIMARY KEY (tenant_id, idx));
+  CREATE INDEX ledger_by_run ON ledger (tenant_id, run_id);
+  CREATE TABLE checkpoints (
+    tenant_id TEXT NOT NULL, tree_size INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, tree_size));
+  CREATE TABLE receipts (
+    tenant_id TEXT NOT NULL, run_id TEXT NOT NULL, backend TEXT NOT NULL, anchor_id TEXT NOT NULL,
+    anchored_at TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, run_id, backend, anchor_id));
+  CREATE TABLE signing_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION; refuses a database written by a newer version. */
+export const migrate = (db: Database.Database): void => {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `The embedded database has schema version ${current}; this server knows up to ${SCHEMA_VERSION}.`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+};
