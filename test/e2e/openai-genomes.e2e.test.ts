@@ -155,20 +155,27 @@ describe.each(LLM_MODES)("different genomes per role against $name", (mode) => {
         }
       }
     }
-    // Different genomes really differ on the wire: the roles' requests are not all alike.
-    const answers = requests.filter((r) => r.tag?.kind === "ANSWER" || r.tag?.kind === "SYNTHESIS");
-    const distinct = new Set(
-      answers.map((r) =>
-        JSON.stringify([
-          r.body?.temperature,
-          r.body?.verbosity,
-          r.body?.max_tokens,
-          r.body?.max_completion_tokens,
-          systemOf(r),
-        ]),
-      ),
-    );
-    expect(distinct.size).toBeGreaterThanOrEqual(2);
+    // The transcript records what was sent, text levels included, and still verifies against the trace root.
+    const { orchestration } = await request(server.url, RunProvenanceDocument, { id: run?.id ?? "" });
+    for (const agent of orchestration?.agents ?? []) {
+      const texts = agent.transcript.flatMap((e) => e.request.params.filter((p) => p.text !== null));
+      expect(texts.length > 0).toBe(mode.profile === "reasoning");
+      expect(transcriptRoot(agent.transcript.map(transcriptEntryOf))).toBe(agent.result?.traceRoot);
+    }
+    // The three genomes differ on the wire: in sampling, or in effort, verbosity and stated style.
+    const byAgent = requests.filter((r) => r.tag?.kind !== "REFLECTION");
+    if (mode.profile === "reasoning") {
+      expect(new Set(byAgent.map((r) => r.body?.reasoning_effort))).toEqual(
+        new Set(["low", "medium", "high"]),
+      );
+      expect(new Set(byAgent.map((r) => r.body?.verbosity))).toEqual(new Set(["low", "medium", "high"]));
+      const answers = byAgent.filter((r) => r.tag?.kind === "ANSWER" || r.tag?.kind === "SYNTHESIS");
+      const styleOf = (r: RecordedRequest) => systemOf(r).split(PROMPTS.traitStyle.split("{{")[0] ?? "")[1];
+      expect(answers.every((r) => styleOf(r) !== undefined)).toBe(true);
+      expect(new Set(answers.map(styleOf)).size).toBe(3);
+    } else {
+      expect(new Set(byAgent.map((r) => r.body?.temperature)).size).toBe(3);
+    }
   });
 });
 
