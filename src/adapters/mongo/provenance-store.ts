@@ -1,4 +1,5 @@
 import type { Db, IndexDescription, MongoClient } from "mongodb";
+import { type NodeKey, nodeKeyId } from "../../domain/merkle-nodes.js";
 import type {
   CheckpointStore,
   LedgerRecord,
@@ -11,6 +12,7 @@ import type {
 } from "../../ports/provenance-store.js";
 import { strip } from "../shared/documents.js";
 import { insertUnlessDuplicate } from "../shared/guard.js";
+import { type NodeIo, readNodes } from "../shared/merkle-nodes.js";
 import {
   appendAtNextIndex,
   type CheckpointDoc,
@@ -30,12 +32,16 @@ import { guard, isDuplicateKey } from "./errors.js";
 
 export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
 
+/** The document id of a ledger node; ids end in two numbers, so no two (tenant, node) pairs share one. */
+const nodeDocId = (tenantId: string, k: NodeKey): string => `${tenantId}:${k.level}:${k.index}`;
+
 /** Collection names of the provenance records. */
 export const PROVENANCE_COLLECTIONS = {
   ledger: "provenance_ledger",
   checkpoints: "provenance_checkpoints",
   receipts: "provenance_receipts",
   keys: "provenance_keys",
+  nodes: "provenance_ledger_nodes",
 } as const;
 
 /** The unique indexes are what keep ledger indexes and checkpoint sizes unique across processes. */
@@ -46,6 +52,8 @@ export const PROVENANCE_INDEXES: Readonly<
   checkpoints: [{ key: { tenantId: 1, treeSize: 1 }, unique: true }],
   receipts: [{ key: { tenantId: 1, runId: 1 } }],
   keys: [],
+  // Read by `_id` only (`<tenant>:<level>:<index>`), which FerretDB answers from its primary key.
+  nodes: [],
 };
 
 /** Creates the provenance collections' indexes; idempotent. One index per command (see collections.ts). */
@@ -71,6 +79,41 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
   const receiptsC = db.collection<ReceiptDoc>(PROVENANCE_COLLECTIONS.receipts);
   const keysC = db.collection<KeyDoc>(PROVENANCE_COLLECTIONS.keys);
 
+  const nodesC = db.collection<{ _id: string; hash: string }>(PROVENANCE_COLLECTIONS.nodes);
+  const nodeIo = (tenantId: string): NodeIo => ({
+    // One `_id` equality per document, in parallel: the lookup FerretDB and MongoDB both serve from an index.
+    leaves: async (indexes) => {
+      const docs = await Promise.all(
+        indexes.map((i) =>
+          ledgerC.findOne({ _id: ledgerDocId(tenantId, i) }, { projection: { leafHash: 1 } }),
+        ),
+      );
+      const found = new Map<number, string>();
+      docs.forEach((doc, i) => {
+        if (doc !== null) found.set(indexes[i] as number, doc.leafHash);
+      });
+      return found;
+    },
+    stored: async (keys) => {
+      const docs = await Promise.all(keys.map((k) => nodesC.findOne({ _id: nodeDocId(tenantId, k) })));
+      const found = new Map<string, string>();
+      docs.forEach((doc, i) => {
+        if (doc !== null) found.set(nodeKeyId(keys[i] as NodeKey), doc.hash);
+      });
+      return found;
+    },
+    keep: async (nodes) => {
+      await Promise.all(
+        nodes.map(({ key, hash }) =>
+          insertUnlessDuplicate(
+            () => nodesC.insertOne({ _id: nodeDocId(tenantId, key), hash }),
+            isDuplicateKey,
+          ),
+        ),
+      );
+    },
+  });
+
   const ledger: LedgerStore = {
     append: (tenantId, entry, leafHash) =>
       guard(() =>
@@ -89,6 +132,7 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
           .toArray();
         return leafHashesOfRange(count, docs, from);
       }),
+    nodes: (tenantId, keys) => guard(() => readNodes(keys, nodeIo(tenantId))),
     findByRun: (tenantId, runId) =>
       guard(async () => {
         const doc = await ledgerC.findOne({ tenantId, "entry.runId": runId });
