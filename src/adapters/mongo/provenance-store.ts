@@ -1,4 +1,4 @@
-import type { Db, IndexDescription, MongoClient } from "mongodb";
+import type { Db, IndexDescription } from "mongodb";
 import { type NodeKey, nodeKeyId } from "../../domain/merkle-nodes.js";
 import type {
   CheckpointStore,
@@ -29,6 +29,7 @@ import {
 } from "../shared/provenance-records.js";
 import { ensureCollectionIndexes } from "./collections.js";
 import { guard, isDuplicateKey } from "./errors.js";
+import type { MongoStoreOptions } from "./mongo-store.js";
 
 export { MAX_LEDGER_APPEND_ATTEMPTS } from "../shared/provenance-records.js";
 
@@ -60,12 +61,8 @@ export const PROVENANCE_INDEXES: Readonly<
 export const ensureProvenanceIndexes = (db: Db): Promise<void> =>
   ensureCollectionIndexes(db, PROVENANCE_COLLECTIONS, PROVENANCE_INDEXES);
 
-/** Options of {@link createMongoProvenanceStore}. */
-export interface MongoProvenanceStoreOptions {
-  /** A client built and owned by the caller. */
-  readonly client: MongoClient;
-  readonly dbName: string;
-}
+/** Options of {@link createMongoProvenanceStore}: the same as every MongoDB store's. */
+export type MongoProvenanceStoreOptions = MongoStoreOptions;
 
 /**
  * The provenance records on MongoDB (FerretDB v1 compatible: single-document writes and plain finds).
@@ -199,5 +196,8 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
       ),
   };
 
-  return { ledger, checkpoints, receipts, signingKey, close: async () => {} };
+  const close = async () => {
+    if (options.ownsClient) await options.client.close();
+  };
+  return { ledger, checkpoints, receipts, signingKey, close };
 };
