@@ -152,7 +152,8 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
       ),
     get: (tenantId, treeSize) =>
       guard(async () => {
-        const doc = await checkpointsC.findOne({ tenantId, treeSize });
+        // By `_id` alone (it holds the tenant and size): answered from the primary key on FerretDB too.
+        const doc = await checkpointsC.findOne({ _id: checkpointDocId(tenantId, treeSize) });
         return doc && (strip(doc) as StoredCheckpoint);
       }),
     latest: (tenantId) =>
