@@ -111,16 +111,47 @@ export const createMongoProvenanceStore = (options: MongoProvenanceStoreOptions)
     },
   });
 
+  /**
+   * A ledger's size from lookups of its entries by `_id` (`<tenant>:<index>`, answered from the primary
+   * key, where a count scans the collection on FerretDB). Indexes are gap-free and never removed, so
+   * the size last seen here is a lower bound: usually one lookup (the next index is free) tells the size;
+   * otherwise the end is found by doubling steps and bisection, O(log n) lookups.
+   */
+  const knownSizes = new Map<string, number>();
+  const exists = async (tenantId: string, index: number) =>
+    (await ledgerC.findOne({ _id: ledgerDocId(tenantId, index) }, { projection: { _id: 1 } })) !== null;
+  const sizeOf = async (tenantId: string): Promise<number> => {
+    let low = knownSizes.get(tenantId) ?? 0;
+    if (!(await exists(tenantId, low))) return low;
+    // exists(low); find a free index above it, then the first free one between.
+    let step = 1;
+    let high = low + step;
+    while (await exists(tenantId, high)) {
+      low = high;
+      step *= 2;
+      high = low + step;
+    }
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (await exists(tenantId, mid)) low = mid;
+      else high = mid;
+    }
+    knownSizes.set(tenantId, high);
+    return high;
+  };
+
   const ledger: LedgerStore = {
     append: (tenantId, entry, leafHash) =>
-      guard(() =>
-        appendAtNextIndex(tenantId, entry, leafHash, {
-          size: () => ledgerC.countDocuments({ tenantId }),
-          insert: (record) => ledgerC.insertOne({ ...record, _id: ledgerDocId(tenantId, record.index) }),
+      guard(async () => {
+        const record = await appendAtNextIndex(tenantId, entry, leafHash, {
+          size: () => sizeOf(tenantId),
+          insert: (r) => ledgerC.insertOne({ ...r, _id: ledgerDocId(tenantId, r.index) }),
           isDuplicate: isDuplicateKey,
-        }),
-      ),
-    size: (tenantId) => guard(() => ledgerC.countDocuments({ tenantId })),
+        });
+        knownSizes.set(tenantId, Math.max(knownSizes.get(tenantId) ?? 0, record.index + 1));
+        return record;
+      }),
+    size: (tenantId) => guard(() => sizeOf(tenantId)),
     leafHashes: (tenantId, count, from = 0) =>
       guard(async () => {
         const docs = await ledgerC
