@@ -127,7 +127,7 @@ export const openBackends = async (config: Config, clock: Clock, log?: StartupLo
   const anchors = anchorsFor(config, clock, { client, dbName });
   return {
     store: createMongoStore({ client, dbName }),
-    keys: createMongoApiKeyStore(db),
+    keys: createMongoApiKeyStore({ client, dbName }),
     evolution: createMongoEvolutionStore({ client, dbName }),
     provenance: createMongoProvenanceStore({ client, dbName }),
     anchors,
@@ -143,8 +143,7 @@ export const openApiKeyStore = async (config: Config): Promise<ApiKeyStore> => {
   if (config.store.kind === "embedded")
     return createApiKeyFileStore(join(config.store.dataDir, API_KEY_FILE));
   const client = await connectMongo(config.store.uri, config.store.timeoutMs);
-  const db = client.db(mongoDbName(config.store.uri));
-  await ensureApiKeyIndexes(db);
-  const keys = createMongoApiKeyStore(db);
-  return { ...keys, close: () => client.close() };
+  const dbName = mongoDbName(config.store.uri);
+  await ensureApiKeyIndexes(client.db(dbName));
+  return createMongoApiKeyStore({ client, dbName, ownsClient: true });
 };

@@ -4,7 +4,8 @@ import { checkpointText, ledgerOrigin } from "../domain/checkpoint.js";
 import type { Ed25519Signer } from "../domain/ed25519.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { type LedgerEntry, ledgerLeafHash } from "../domain/ledger.js";
-import { hashFromHex, MerkleFrontier, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
+import { hashFromHex, toHex } from "../domain/merkle.js";
+import { nodeKeyId, nodesNeededBy, type RangeRoot, rangeRootFrom } from "../domain/merkle-nodes.js";
 import { signNote } from "../domain/signed-note.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { Clock } from "../ports/clock.js";
@@ -29,11 +30,27 @@ export const PROVENANCE_HOOK_NAME = "provenance";
 /** Computes the root of a tenant's ledger at a tree size. */
 export type LedgerRootAt = (tenantId: string, treeSize: number) => Promise<Uint8Array>;
 
-/** The root from all of the ledger's first `treeSize` leaves. */
-const rootFromAllLeaves =
+/**
+ * A computation over ranges of a tenant's ledger (proofs, roots), from the O(log n) stored subtree
+ * roots it needs: one read of the ledger's nodes (domain/merkle-nodes.ts).
+ */
+export const overLedgerNodes = async <T>(
+  deps: Pick<ProvenanceDeps, "provenance">,
+  tenantId: string,
+  compute: (rangeRoot: RangeRoot) => T,
+): Promise<T> => {
+  const keys = nodesNeededBy(compute);
+  const hashes = await deps.provenance.ledger.nodes(tenantId, keys);
+  return compute(
+    rangeRootFrom(new Map(keys.map((k, i) => [nodeKeyId(k), hashFromHex(hashes[i] as string)]))),
+  );
+};
+
+/** The root of the ledger's first `treeSize` leaves, from its stored subtree roots. */
+const rootFromNodes =
   (deps: ProvenanceDeps): LedgerRootAt =>
-  async (tenantId, treeSize) =>
-    merkleRootFromLeafHashes((await deps.provenance.ledger.leafHashes(tenantId, treeSize)).map(hashFromHex));
+  (tenantId, treeSize) =>
+    overLedgerNodes(deps, tenantId, (rangeRoot) => rangeRoot(0, treeSize));
 
 /**
  * The signed checkpoint of the tenant's ledger at `treeSize`, made and stored when missing. Leaves never
@@ -43,7 +60,7 @@ export const checkpointAt = async (
   deps: ProvenanceDeps,
   tenantId: string,
   treeSize: number,
-  rootAt: LedgerRootAt = rootFromAllLeaves(deps),
+  rootAt: LedgerRootAt = rootFromNodes(deps),
 ): Promise<StoredCheckpoint> => {
   const existing = await deps.provenance.checkpoints.get(tenantId, treeSize);
   if (existing !== null) return existing;
@@ -61,26 +78,6 @@ export const checkpointAt = async (
 };
 
 /**
- * Ledger roots kept incrementally: each tenant's frontier as this process last extended it, so that a
- * run's checkpoint reads only the entries appended since (normally just its own) instead of the whole
- * ledger. Entries appended by other instances are read in on the way (leaves never change, so a
- * frontier stays valid for its prefix); a size below the frontier's is computed from all its leaves.
- * One frontier per tenant: at most one hash per bit of the ledger's size.
- */
-const incrementalRoots = (deps: ProvenanceDeps): LedgerRootAt => {
-  const frontiers = new Map<string, MerkleFrontier>();
-  const fromScratch = rootFromAllLeaves(deps);
-  return async (tenantId, treeSize) => {
-    const frontier = frontiers.get(tenantId) ?? new MerkleFrontier();
-    if (frontier.size > treeSize) return fromScratch(tenantId, treeSize);
-    const added = await deps.provenance.ledger.leafHashes(tenantId, treeSize, frontier.size);
-    for (const hash of added) frontier.append(hashFromHex(hash));
-    frontiers.set(tenantId, frontier);
-    return frontier.root();
-  };
-};
-
-/**
  * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt} to the tenant's
  * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
  * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
@@ -89,7 +86,7 @@ const incrementalRoots = (deps: ProvenanceDeps): LedgerRootAt => {
 export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
   // Appends of one tenant are serialised here; the store still resolves races between processes.
   const tails = new Map<string, Promise<unknown>>();
-  const rootAt = incrementalRoots(deps);
+  const rootAt = rootFromNodes(deps);
   const serialised = <T>(tenantId: string, step: () => Promise<T>): Promise<T> => {
     const run = (tails.get(tenantId) ?? Promise.resolve()).then(step);
     const tail = run.catch(() => undefined);

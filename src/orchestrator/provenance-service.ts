@@ -2,17 +2,12 @@ import { type AnchorReceipt, type AnchorVerification, invalid } from "../domain/
 import { ledgerOrigin } from "../domain/checkpoint.js";
 import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { LedgerEntry } from "../domain/ledger.js";
-import {
-  consistencyProof,
-  hashFromHex,
-  inclusionProof,
-  merkleRootFromLeafHashes,
-  toHex,
-} from "../domain/merkle.js";
+import { hashFromHex, inclusionProof, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
+import { consistencyPath, inclusionPath } from "../domain/merkle-nodes.js";
 import { keyIdHex, noteKeyId, noteVerifierKey, toBase64 } from "../domain/signed-note.js";
 import type { StoredCheckpoint } from "../ports/provenance-store.js";
 import type { Store } from "../ports/stores.js";
-import { checkpointAt, type ProvenanceDeps } from "./provenance-hook.js";
+import { checkpointAt, overLedgerNodes, type ProvenanceDeps } from "./provenance-hook.js";
 
 /** An RFC 9162 inclusion proof with every hash in hex. */
 export interface InclusionProofView {
@@ -135,14 +130,17 @@ export const createProvenanceService = (
         argument: "treeSize",
       });
     }
-    const leaves = (await deps.provenance.ledger.leafHashes(tenantId, size)).map(hashFromHex);
+    const { auditPath, root } = await overLedgerNodes(deps, tenantId, (rangeRoot) => ({
+      auditPath: inclusionPath(record.index, size, rangeRoot).map(toHex),
+      root: toHex(rangeRoot(0, size)),
+    }));
     return {
       entry: record.entry,
       leafIndex: record.index,
       treeSize: size,
       leafHash: record.leafHash,
-      auditPath: inclusionProof(record.index, leaves).map(toHex),
-      root: rootOf(leaves),
+      auditPath,
+      root,
       checkpoint: await checkpointAt(deps, tenantId, size),
     };
   },
@@ -163,14 +161,13 @@ export const createProvenanceService = (
         `Need firstSize ≤ secondSize ≤ ${ledgerSize} (the ledger's size); got ${firstSize}, ${secondSize}.`,
       );
     }
-    const leaves = (await deps.provenance.ledger.leafHashes(tenantId, secondSize)).map(hashFromHex);
-    return {
+    return overLedgerNodes(deps, tenantId, (rangeRoot) => ({
       firstSize,
       secondSize,
-      firstRoot: rootOf(leaves.slice(0, firstSize)),
-      secondRoot: rootOf(leaves),
-      proof: consistencyProof(firstSize, leaves).map(toHex),
-    };
+      firstRoot: toHex(rangeRoot(0, firstSize)),
+      secondRoot: toHex(rangeRoot(0, secondSize)),
+      proof: consistencyPath(firstSize, secondSize, rangeRoot).map(toHex),
+    }));
   },
 
   publicKey(tenantId) {

@@ -1,5 +1,6 @@
 import type { AnchorReceipt } from "../domain/anchor.js";
 import type { LedgerEntry } from "../domain/ledger.js";
+import type { NodeKey } from "../domain/merkle-nodes.js";
 
 /** One stored ledger leaf. */
 export interface LedgerRecord {
@@ -47,6 +48,12 @@ export interface LedgerStore {
   leafHashes(tenantId: string, count: number, from?: number): Promise<string[]>;
   /** The entry of a run, or null. */
   findByRun(tenantId: string, runId: string): Promise<LedgerRecord | null>;
+  /**
+   * Roots (hex) of perfect subtrees of the ledger, in the order asked for (level 0: leaf hashes; see
+   * domain/merkle-nodes.ts): what a proof or root needs, O(log n) of them. Rejects NOT_FOUND for a
+   * node whose last leaf the ledger does not hold yet.
+   */
+  nodes(tenantId: string, keys: readonly NodeKey[]): Promise<string[]>;
 }
 
 /** Signed checkpoints of each tenant's ledger, one per tree size. */

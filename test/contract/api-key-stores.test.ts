@@ -15,8 +15,8 @@ const mongo = await mongoDatabases("vex_keys");
 afterAll(mongo.cleanup);
 apiKeyStoreContract({
   name: `mongo (${mongo.source})`,
-  ...perDatabase(mongo, async ({ db }) => {
+  ...perDatabase(mongo, async ({ client, dbName, db }) => {
     await ensureApiKeyIndexes(db);
-    return createMongoApiKeyStore(db);
+    return createMongoApiKeyStore({ client, dbName });
   }),
 });

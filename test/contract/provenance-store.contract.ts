@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashFromHex, merkleRootFromLeafHashes, toHex } from "../../src/domain/merkle.js";
 import type { ProvenanceStore } from "../../src/ports/provenance-store.js";
 import {
   aCheckpoint,
@@ -65,6 +66,29 @@ export const provenanceStoreContract = (init: ProvenanceStoreContractInit): void
         expect(records.map((r) => r.index).sort((x, y) => x - y)).toStrictEqual(entries.map((_, i) => i));
         const hashes = await store.ledger.leafHashes(A, CONCURRENT_APPENDS);
         for (const r of records) expect(hashes[r.index]).toBe(r.leafHash);
+      });
+
+      it("serves the roots of perfect subtrees, computed once, within the tenant", async () => {
+        const entries = Array.from({ length: 13 }, () => aLedgerEntry());
+        for (const e of entries) await store.ledger.append(A, e, leafHashOf(e));
+        const leaves = entries.map((e) => hashFromHex(leafHashOf(e)));
+        const rootOf = (level: number, index: number) =>
+          toHex(merkleRootFromLeafHashes(leaves.slice(index * 2 ** level, (index + 1) * 2 ** level)));
+        const keys = [
+          { level: 0, index: 5 },
+          { level: 2, index: 1 },
+          { level: 3, index: 0 },
+          { level: 1, index: 5 },
+        ];
+        const expected = keys.map((k) => rootOf(k.level, k.index));
+        expect(await store.ledger.nodes(A, keys)).toStrictEqual(expected);
+        // Kept now: the same answer again, and for the nodes computed on the way.
+        expect(await store.ledger.nodes(A, keys)).toStrictEqual(expected);
+        expect(await store.ledger.nodes(A, [{ level: 1, index: 0 }])).toStrictEqual([rootOf(1, 0)]);
+        // Leaves 12…15: the ledger holds only 12; another tenant's ledger is empty.
+        await expectAppError(store.ledger.nodes(A, [{ level: 2, index: 3 }]), "NOT_FOUND");
+        await expectAppError(store.ledger.nodes(B, [{ level: 0, index: 0 }]), "NOT_FOUND");
+        await expectAppError(store.ledger.nodes(B, [{ level: 1, index: 0 }]), "NOT_FOUND");
       });
 
       it("rejects reading more leaves than the ledger holds with NOT_FOUND", async () => {

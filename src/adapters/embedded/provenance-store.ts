@@ -1,5 +1,6 @@
 import type { AnchorReceipt } from "../../domain/anchor.js";
 import type { LedgerEntry } from "../../domain/ledger.js";
+import { type NodeKey, nodeKeyId } from "../../domain/merkle-nodes.js";
 import type {
   CheckpointStore,
   LedgerRecord,
@@ -10,6 +11,7 @@ import type {
   StoredCheckpoint,
   StoredSigningKey,
 } from "../../ports/provenance-store.js";
+import { type NodeIo, readNodes } from "../shared/merkle-nodes.js";
 import {
   getOrCreateKey,
   leafHashesOfRange,
@@ -69,6 +71,34 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
     return record;
   });
 
+  const keepNodes = db.transaction((tenantId: string, nodes: readonly { key: NodeKey; hash: string }[]) => {
+    const insert = sql(
+      "INSERT OR IGNORE INTO ledger_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)",
+    );
+    for (const { key, hash } of nodes) insert.run(tenantId, key.level, key.index, hash);
+  });
+  const nodeIo = (tenantId: string): NodeIo => ({
+    leaves: async (indexes) => {
+      const read = sql("SELECT leaf_hash AS hash FROM ledger WHERE tenant_id = ? AND idx = ?");
+      const found = new Map<number, string>();
+      for (const index of indexes) {
+        const row = read.get(tenantId, index) as { hash: string } | undefined;
+        if (row !== undefined) found.set(index, row.hash);
+      }
+      return found;
+    },
+    stored: async (keys) => {
+      const read = sql("SELECT hash FROM ledger_nodes WHERE tenant_id = ? AND level = ? AND idx = ?");
+      const found = new Map<string, string>();
+      for (const key of keys) {
+        const row = read.get(tenantId, key.level, key.index) as { hash: string } | undefined;
+        if (row !== undefined) found.set(nodeKeyId(key), row.hash);
+      }
+      return found;
+    },
+    keep: async (nodes) => keepNodes.immediate(tenantId, nodes),
+  });
+
   const ledger: LedgerStore = {
     append: (tenantId, entry, leafHash) => guard(() => appendLedger.immediate(tenantId, entry, leafHash)),
     size: (tenantId) => guard(() => size(tenantId)),
@@ -79,6 +109,7 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
         ).all(tenantId, from, count) as { leafHash: string }[];
         return leafHashesOfRange(count, rows, from);
       }),
+    nodes: (tenantId, keys) => guard(() => readNodes(keys, nodeIo(tenantId))),
     findByRun: (tenantId, runId) =>
       guard(() => {
         const row = sql(

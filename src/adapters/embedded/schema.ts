@@ -59,6 +59,12 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tenant_id, run_id, backend, anchor_id));
   CREATE TABLE signing_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   `,
+  // Roots of the ledgers' perfect subtrees, filled in as proofs need them (adapters/shared/merkle-nodes.ts).
+  `
+  CREATE TABLE ledger_nodes (
+    tenant_id TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, level, idx)) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes. */

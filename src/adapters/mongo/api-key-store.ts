@@ -3,6 +3,7 @@ import type { ApiKeyRecord } from "../../domain/api-key.js";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import type { ApiKeyStore } from "../../ports/api-keys.js";
 import { guard, toAppError } from "./errors.js";
+import type { MongoStoreOptions } from "./mongo-store.js";
 
 /** Collection of API keys (hashes only). */
 export const API_KEYS_COLLECTION = "api_keys";
@@ -19,9 +20,13 @@ export const ensureApiKeyIndexes = async (db: Db): Promise<void> => {
   await keys.createIndex({ tenantId: 1, createdAt: -1 }, { name: "tenant_created" });
 };
 
-/** API keys in MongoDB, shared by every server instance and the `vex keys` CLI. */
-export const createMongoApiKeyStore = (db: Db): ApiKeyStore => {
-  const keys = db.collection<ApiKeyDoc>(API_KEYS_COLLECTION);
+/**
+ * API keys in MongoDB, shared by every server instance and the `vex keys` CLI. Takes the options every
+ * MongoDB store takes; `close()` closes the client only when it owns it.
+ */
+export const createMongoApiKeyStore = (options: MongoStoreOptions): ApiKeyStore => {
+  const { client, dbName, ownsClient = false } = options;
+  const keys = client.db(dbName).collection<ApiKeyDoc>(API_KEYS_COLLECTION);
   return {
     create: (record) =>
       guard(async () => {
@@ -56,6 +61,8 @@ export const createMongoApiKeyStore = (db: Db): ApiKeyStore => {
       }),
     hasActiveKeys: () =>
       guard(async () => (await keys.findOne({ revokedAt: null }, { projection: { _id: 1 } })) !== null),
-    close: async () => {},
+    close: async () => {
+      if (ownsClient) await client.close();
+    },
   };
 };

@@ -1,4 +1,4 @@
-import type { Collection, Db, Filter, IndexDescription, MongoClient } from "mongodb";
+import type { Collection, Db, Filter, IndexDescription } from "mongodb";
 import type { EvolutionRecord, GenePool, PoolMember, TenantExperiment } from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
 import type { Page, PageRequest } from "../../ports/stores.js";
@@ -9,6 +9,7 @@ import { insertOrConflict } from "../shared/guard.js";
 import { assertTenant, tenantKey } from "../shared/tenant-guard.js";
 import { ensureCollectionIndexes } from "./collections.js";
 import { guard, isDuplicateKey } from "./errors.js";
+import type { MongoStoreOptions } from "./mongo-store.js";
 
 /** Collections of the evolution store. Document `_id`s are (tenant, id) pairs (see `tenantKey`). */
 export const EVOLUTION_COLLECTIONS = {
@@ -46,13 +47,7 @@ export const EVOLUTION_INDEXES: Readonly<
 export const ensureEvolutionIndexes = (db: Db): Promise<void> =>
   ensureCollectionIndexes(db, EVOLUTION_COLLECTIONS, EVOLUTION_INDEXES);
 
-export interface MongoEvolutionStoreOptions {
-  /** A client built by the caller; it connects lazily. */
-  readonly client: MongoClient;
-  readonly dbName: string;
-  /** When true, `close()` closes the client too. @default false */
-  readonly ownsClient?: boolean;
-}
+export type MongoEvolutionStoreOptions = MongoStoreOptions;
 
 /** One keyset page, newest first on (timeField desc, id desc). */
 const findPage = async <D extends { _id: string; id: string; tenantId: string }>(

@@ -62,7 +62,7 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
       }),
     get: (tenantId, id) =>
       guard(async () => {
-        const doc = await runsC.findOne({ _id: id, tenantId });
+        const doc = await findOwned(runsC, tenantId, id);
         return doc === null ? null : runFromDoc(doc);
       }),
     list: (tenantId, page, filter) =>
@@ -92,7 +92,7 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
       guard(() => updateOne(agentsC, "Agent", tenantId, id, patchToSet(patch))),
     get: (tenantId, id) =>
       guard(async () => {
-        const doc = await agentsC.findOne({ _id: id, tenantId });
+        const doc = await findOwned(agentsC, tenantId, id);
         return doc === null ? null : agentFromDoc(doc);
       }),
     getMany: (tenantId, ids) =>
@@ -174,6 +174,28 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
 
 type Keyed = { _id: string; tenantId: string; createdAt: Date };
 
+/**
+ * The tenant's document with this id, or null (another tenant's is null too). Looked up by `_id` alone,
+ * the one filter FerretDB answers from its primary key (a filter with more fields scans the
+ * collection), and the tenant checked here: a document's tenant never changes.
+ */
+const findOwned = async <D extends Keyed>(
+  collection: Collection<D>,
+  tenantId: string,
+  id: string,
+  projection?: Record<string, 1>,
+): Promise<D | null> => {
+  const doc = (await collection.findOne(
+    { _id: id } as Filter<D>,
+    projection ? { projection } : {},
+  )) as D | null;
+  return doc !== null && doc.tenantId === tenantId ? doc : null;
+};
+
+/**
+ * Updates the tenant's document or throws NOT_FOUND: the owner is checked by `_id` (see findOwned),
+ * then the update matches the `_id` alone, both answered from the primary key.
+ */
 const updateOne = async <D extends Keyed>(
   collection: Collection<D>,
   kind: string,
@@ -181,13 +203,11 @@ const updateOne = async <D extends Keyed>(
   id: string,
   set: Record<string, unknown>,
 ): Promise<void> => {
-  const filter = { _id: id, tenantId } as Filter<D>;
-  // `$set` may not be empty; an empty patch still reports a missing record.
-  const found =
-    Object.keys(set).length === 0
-      ? (await collection.findOne(filter, { projection: { _id: 1 } })) !== null
-      : (await collection.updateOne(filter, { $set: set as Partial<D> })).matchedCount > 0;
-  if (!found) throw notFound(kind, id);
+  if ((await findOwned(collection, tenantId, id, { tenantId: 1 })) === null) throw notFound(kind, id);
+  // `$set` may not be empty; an empty patch only checks that the record exists.
+  if (Object.keys(set).length === 0) return;
+  const { matchedCount } = await collection.updateOne({ _id: id } as Filter<D>, { $set: set as Partial<D> });
+  if (matchedCount === 0) throw notFound(kind, id);
 };
 
 /** One keyset page, newest first on (createdAt desc, _id desc): stable while documents are added. */
