@@ -94,6 +94,21 @@ export const createEmbeddedEvolutionStore = async (
           const _id = tenantKey(tenantId, pool.role);
           await poolsDs.updateAsync({ _id }, { ...pool, _id }, { upsert: true });
         }),
+      swapPool: (tenantId, pool, expected) =>
+        guard(async () => {
+          assertTenant(tenantId, [pool]);
+          const _id = tenantKey(tenantId, pool.role);
+          const { numAffected } = await poolsDs.updateAsync({ _id, evolutions: expected }, { ...pool, _id });
+          if (numAffected === 1 || expected !== 0) return numAffected === 1;
+          // No pointer yet: the first writer's insert wins, a second one hits the unique _id.
+          return poolsDs.insertAsync({ ...pool, _id }).then(
+            () => true,
+            (e: unknown) => {
+              if (isUniqueViolation(e)) return false;
+              throw e;
+            },
+          );
+        }),
     },
 
     experiments: {
