@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
+import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  AgentTokensDocument,
+  type AgentTokensSubscription,
   CancelOrchestrationDocument,
   type EventFieldsFragment,
+  EvolutionEventsDocument,
+  type EvolutionEventsSubscription,
   LedgerConsistencyDocument,
   OrchestrationDocument,
   OrchestrationEventLogDocument,
@@ -16,7 +21,7 @@ import {
   type FakeReply,
   startFakeOpenAi,
 } from "../fakes/fake-openai-server.js";
-import { execute, request } from "../support/graphql.js";
+import { execute, request, wsClient } from "../support/graphql.js";
 import { startMongo } from "../support/mongo.js";
 import { gauge, type ServerProcess, spawnServer } from "../support/processes.js";
 import { connectRedis, redisUrl } from "../support/redis.js";
@@ -31,6 +36,8 @@ const mongo = await startMongo();
 
 /** Queries whose LLM calls never answer (until the test lets them). */
 const hanging = new Set<string>();
+/** Queries whose Critic's answer never comes (until the test lets it). */
+const hangingCritic = new Set<string>();
 let fake: FakeOpenAi;
 const processes: ServerProcess[] = [];
 
@@ -63,6 +70,8 @@ beforeAll(async () => {
     script: (req): FakeReply => {
       const query = JSON.stringify(req.body?.messages ?? []);
       if ([...hanging].some((q) => query.includes(q))) return { hang: true };
+      const critic = req.tag?.role === "CRITIC" && req.tag.kind === "ANSWER";
+      if (critic && [...hangingCritic].some((q) => query.includes(q))) return { hang: true };
       return { ...defaultFakeReply(req), latencyMs: CALL_LATENCY_MS } as FakeReply;
     },
   });
@@ -214,5 +223,79 @@ describe("one API instance and two workers on one MongoDB and one Redis", () => 
     // Once they ended, their slots are free again on every instance.
     const next = await request(b.url, StartOrchestrationDocument, { input: { query: "after the cap" } });
     expect(next.startOrchestration.status).toBe("PENDING");
+  }, 90_000);
+
+  it("hands a worker's runs back on SIGTERM; another resumes them, streaming to the API's subscribers", async () => {
+    const env = clusterEnv();
+    const api = await start(env, "api");
+    const w1 = await start(env, "worker", { VEX_SHUTDOWN_TIMEOUT_MS: "100" });
+    const query = `handed back ${randomUUID()}`;
+    hangingCritic.add(query);
+    const { startOrchestration: run } = await request(api.url, StartOrchestrationDocument, {
+      input: { query, evolution: "GENETIC" },
+    });
+    const client = wsClient(api.wsUrl);
+    const tokens: AgentTokensSubscription["agentTokens"][] = [];
+    const records: EvolutionEventsSubscription["evolutionEvents"][] = [];
+    const reading = Promise.all([
+      (async () => {
+        for await (const r of client.iterate({
+          query: print(AgentTokensDocument),
+          variables: { orchestrationId: run.id },
+        })) {
+          tokens.push((r.data as AgentTokensSubscription).agentTokens);
+        }
+      })(),
+      (async () => {
+        for await (const r of client.iterate({ query: print(EvolutionEventsDocument) })) {
+          const record = (r.data as EvolutionEventsSubscription).evolutionEvents;
+          records.push(record);
+          if (record.orchestrationId === run.id) return;
+        }
+      })(),
+    ]).catch(() => undefined);
+    try {
+      // The Researcher finished on w1 and the Critic's call is open: then w1 is told to stop.
+      await waitFor(
+        async () =>
+          fake.requests.some(
+            (r) => r.tag?.runId === run.id && r.tag.role === "CRITIC" && r.outcome === "open",
+          ) &&
+          fake.requests.some(
+            (r) =>
+              r.tag?.runId === run.id &&
+              r.tag.role === "RESEARCHER" &&
+              r.tag.kind === "CHALLENGE" &&
+              r.outcome === "answered",
+          ),
+        { timeoutMs: 30_000 },
+      );
+      const researcherCalls = () =>
+        fake.requests.filter((r) => r.tag?.runId === run.id && r.tag.role === "RESEARCHER").length;
+      const researcherBefore = researcherCalls();
+      expect(await w1.stop()).toBe(0);
+      hangingCritic.delete(query);
+      await start(env, "worker");
+      await waitFor(
+        async () =>
+          (await request(api.url, OrchestrationDocument, { id: run.id })).orchestration?.status ===
+          "SUCCEEDED",
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      const events = await eventsOf(api.url, run.id);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.__typename === "RunFinished")).toHaveLength(1);
+      expect(events.find((e) => e.__typename === "RunResumed")).toMatchObject({ reason: "WORKER_SHUTDOWN" });
+      const researcher = events.find(
+        (e) => e.__typename === "AgentCompleted" && e.agent.role === "RESEARCHER",
+      );
+      expect(researcher?.__typename === "AgentCompleted" && researcher.agent.id).toBeTruthy();
+      await waitFor(async () => records.some((r) => r.orchestrationId === run.id), { timeoutMs: 10_000 });
+      expect(tokens.length).toBeGreaterThan(0);
+      expect(new Set(tokens.map((t) => t.agentId)).size).toBeGreaterThan(1);
+    } finally {
+      await client.dispose();
+      await reading;
+    }
   }, 90_000);
 });
