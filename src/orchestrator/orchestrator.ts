@@ -168,6 +168,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     const controller = new AbortController();
     const onCancel = () => controller.abort(new AppError(ErrorCode.Cancelled, CANCELLED_ERROR.message));
     delivery.cancelled.addEventListener("abort", onCancel, { once: true });
+    // Cancelled while the run was being taken (the listener would not hear it any more).
+    if (delivery.cancelled.aborted) onCancel();
     const done = execute(taken, controller, existing, resumed);
     active.set(runId, { tenantId, controller, done });
     // Shutdown began while this run was being taken: it goes back unfinished with the others.
