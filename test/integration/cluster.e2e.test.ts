@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { print } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   AgentTokensDocument,
   type AgentTokensSubscription,
@@ -78,9 +78,13 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
+// Each test's cluster stops with it, so that the next test has the machine to itself.
+afterEach(async () => {
   if (process.env.VEX_TEST_DEBUG) for (const p of processes) console.log(p.pid, p.output());
-  await Promise.all(processes.map((p) => p.kill()));
+  await Promise.all(processes.splice(0).map((p) => p.kill()));
+});
+
+afterAll(async () => {
   await fake.close();
   await mongo.stop();
 });
@@ -229,7 +233,7 @@ describe("one API instance and two workers on one MongoDB and one Redis", () => 
         }
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      { timeoutMs: 60_000, intervalMs: 100 },
     );
     // Once they ended, their slots are free again on every instance.
     const next = await request(b.url, StartOrchestrationDocument, { input: { query: "after the cap" } });
