@@ -164,6 +164,10 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       startedAt: run.startedAt ?? now,
     });
     if (taken === null) return "done" as const;
+    // A resumed run keeps its slot (taken again where slots did not outlive a restart; its age renewed).
+    if (startedBefore && deps.maxConcurrentRunsPerTenant !== undefined) {
+      await deps.slots.acquire(tenantId, runId, Number.MAX_SAFE_INTEGER);
+    }
     const existing = startedBefore ? await store.agents.listByRun(tenantId, runId) : [];
     const controller = new AbortController();
     const onCancel = () => controller.abort(new AppError(ErrorCode.Cancelled, CANCELLED_ERROR.message));
