@@ -42,10 +42,13 @@ const hangingCritic = new Set<string>();
 let fake: FakeOpenAi;
 const processes: ServerProcess[] = [];
 
+/** Redis prefixes of the clusters started, whose keys are deleted at the end. */
+const prefixes: string[] = [];
+
 const clusterEnv = () => ({
   MONGODB_URI: `${mongo.uri.replace(/\/?(\?.*)?$/, "")}/vex_cluster_${randomUUID().slice(0, 8)}`,
   REDIS_URL: redisUrl(),
-  VEX_REDIS_PREFIX: `vex-test-${randomUUID().slice(0, 8)}`,
+  VEX_REDIS_PREFIX: prefixes[prefixes.push(`vex-test-${randomUUID()}`) - 1] as string,
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: "sk-test",
   VEX_RATE_LIMIT_PER_MINUTE: "1000",
@@ -85,6 +88,12 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  const redis = await connectRedis();
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
   await fake.close();
   await mongo.stop();
 });
