@@ -61,4 +61,11 @@ export const BENCHMARKS: readonly BenchEntry[] = [
     target: "GENETIC and SELF_CORRECTING end above OFF (mean of last 10 of 50 runs)",
     timeoutMs: { quick: 2 * MINUTE, full: 5 * MINUTE },
   },
+  {
+    id: "dispatch",
+    title: "8. Dispatch through the run queue",
+    file: "dispatch.js",
+    target: "the queue adds ≤ 3 ms p50 per run",
+    timeoutMs: { quick: 2 * MINUTE, full: 5 * MINUTE },
+  },
 ];

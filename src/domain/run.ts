@@ -106,9 +106,9 @@ export interface Run {
   readonly model: string | null;
   readonly tokensUsed: TokenUsage;
   readonly error: RunError | null;
-  /** Instance executing the run while it is RUNNING; it renews heartbeatAt until the run ends. */
+  /** The worker that last took the run (for operators; the run queue's lock is the lease). */
   readonly ownerId: string | null;
-  /** Last renewal of the owner's lease; a RUNNING run whose lease lapsed is INTERRUPTED by recovery. */
+  /** When that worker took the run. */
   readonly heartbeatAt: Date | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;

@@ -169,10 +169,16 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       startedAt: run.startedAt ?? now,
     });
     if (taken === null) return "done" as const;
+    // A resumed run keeps its slot (taken again where slots did not outlive a restart; its age renewed).
+    if (startedBefore && deps.maxConcurrentRunsPerTenant !== undefined) {
+      await deps.slots.acquire(tenantId, runId, Number.MAX_SAFE_INTEGER);
+    }
     const existing = startedBefore ? await store.agents.listByRun(tenantId, runId) : [];
     const controller = new AbortController();
     const onCancel = () => controller.abort(new AppError(ErrorCode.Cancelled, CANCELLED_ERROR.message));
     delivery.cancelled.addEventListener("abort", onCancel, { once: true });
+    // Cancelled while the run was being taken (the listener would not hear it any more).
+    if (delivery.cancelled.aborted) onCancel();
     const done = execute(taken, controller, existing, resumed);
     active.set(runId, { tenantId, controller, done });
     // Shutdown began while this run was being taken: it goes back unfinished with the others.

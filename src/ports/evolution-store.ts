@@ -24,6 +24,12 @@ export interface GenePoolStore {
   removeMembers(tenantId: string, genomeIds: readonly string[]): Promise<void>;
   /** Inserts or replaces the role's pointer. */
   savePool(tenantId: string, pool: GenePool): Promise<void>;
+  /**
+   * Compare-and-set of the role's pointer, for workers evolving one tenant at once: stores `pool`
+   * only while the stored pointer's `evolutions` is `expectedEvolutions` (no pointer stored counts
+   * as 0). Returns false, changing nothing, when another writer moved it first.
+   */
+  swapPool(tenantId: string, pool: GenePool, expectedEvolutions: number): Promise<boolean>;
 }
 
 /** Self-correction's experiments: append-only apart from eviction and consolidation. */

@@ -91,6 +91,28 @@ export const evolutionStoreContract = (init: EvolutionStoreContractInit): void =
         expect((await store.pools.load(A)).members[0]?.stats.evaluations).toBe(4);
       });
 
+      it("moves a pointer by compare-and-set: of two writers from one version, exactly one wins", async () => {
+        const first = await Promise.all([
+          store.pools.swapPool(A, aGenePool({ role: "CRITIC", evolutions: 1 }), 0),
+          store.pools.swapPool(A, aGenePool({ role: "CRITIC", evolutions: 1 }), 0),
+        ]);
+        expect(first.filter(Boolean)).toHaveLength(1);
+        const next = aGenePool({ role: "CRITIC", evolutions: 2 });
+        const second = await Promise.all([
+          store.pools.swapPool(A, next, 1),
+          store.pools.swapPool(A, aGenePool({ role: "CRITIC", evolutions: 2 }), 1),
+        ]);
+        expect(second.filter(Boolean)).toHaveLength(1);
+        // A writer that read an older version changes nothing.
+        expect(await store.pools.swapPool(A, aGenePool({ role: "CRITIC", evolutions: 2 }), 0)).toBe(false);
+        const { pools } = await store.pools.load(A);
+        expect(pools.filter((p) => p.role === "CRITIC").map((p) => p.evolutions)).toEqual([2]);
+        // Another tenant's pointer of the same role is its own.
+        expect(
+          await store.pools.swapPool(B, aGenePool({ tenantId: B, role: "CRITIC", evolutions: 1 }), 0),
+        ).toBe(true);
+      });
+
       it("rejects a record of another tenant", async () => {
         await expectAppError(
           store.pools.saveMember(A, aPoolMember({ tenantId: B })),

@@ -1,11 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { print } from "graphql";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  AgentTokensDocument,
+  type AgentTokensSubscription,
   CancelOrchestrationDocument,
   type EventFieldsFragment,
+  EvolutionEventsDocument,
+  type EvolutionEventsSubscription,
   LedgerConsistencyDocument,
   OrchestrationDocument,
   OrchestrationEventLogDocument,
+  OrchestrationsDocument,
   RunProvenanceDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
@@ -16,7 +22,7 @@ import {
   type FakeReply,
   startFakeOpenAi,
 } from "../fakes/fake-openai-server.js";
-import { execute, request } from "../support/graphql.js";
+import { execute, request, wsClient } from "../support/graphql.js";
 import { startMongo } from "../support/mongo.js";
 import { gauge, type ServerProcess, spawnServer } from "../support/processes.js";
 import { connectRedis, redisUrl } from "../support/redis.js";
@@ -31,13 +37,18 @@ const mongo = await startMongo();
 
 /** Queries whose LLM calls never answer (until the test lets them). */
 const hanging = new Set<string>();
+/** Queries whose Critic's answer never comes (until the test lets it). */
+const hangingCritic = new Set<string>();
 let fake: FakeOpenAi;
 const processes: ServerProcess[] = [];
+
+/** Redis prefixes of the clusters started, whose keys are deleted at the end. */
+const prefixes: string[] = [];
 
 const clusterEnv = () => ({
   MONGODB_URI: `${mongo.uri.replace(/\/?(\?.*)?$/, "")}/vex_cluster_${randomUUID().slice(0, 8)}`,
   REDIS_URL: redisUrl(),
-  VEX_REDIS_PREFIX: `vex-test-${randomUUID().slice(0, 8)}`,
+  VEX_REDIS_PREFIX: prefixes[prefixes.push(`vex-test-${randomUUID()}`) - 1] as string,
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: "sk-test",
   VEX_RATE_LIMIT_PER_MINUTE: "1000",
@@ -63,14 +74,26 @@ beforeAll(async () => {
     script: (req): FakeReply => {
       const query = JSON.stringify(req.body?.messages ?? []);
       if ([...hanging].some((q) => query.includes(q))) return { hang: true };
+      const critic = req.tag?.role === "CRITIC" && req.tag.kind === "ANSWER";
+      if (critic && [...hangingCritic].some((q) => query.includes(q))) return { hang: true };
       return { ...defaultFakeReply(req), latencyMs: CALL_LATENCY_MS } as FakeReply;
     },
   });
 });
 
-afterAll(async () => {
+// Each test's cluster stops with it, so that the next test has the machine to itself.
+afterEach(async () => {
   if (process.env.VEX_TEST_DEBUG) for (const p of processes) console.log(p.pid, p.output());
-  await Promise.all(processes.map((p) => p.kill()));
+  await Promise.all(processes.splice(0).map((p) => p.kill()));
+});
+
+afterAll(async () => {
+  const redis = await connectRedis();
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
   await fake.close();
   await mongo.stop();
 });
@@ -125,15 +148,16 @@ describe("one API instance and two workers on one MongoDB and one Redis", () => 
     }
 
     // No client call after the kill: the runs end by themselves.
+    // One list query per poll: the runs' own reads (with their proofs) come once, after.
     await waitFor(
       async () => {
-        for (const id of ids) {
-          const { orchestration } = await request(api.url, OrchestrationDocument, { id });
-          if (orchestration?.status !== "SUCCEEDED") return false;
-        }
-        return true;
+        const { orchestrations } = await request(api.url, OrchestrationsDocument, {
+          first: RUNS,
+          status: "SUCCEEDED",
+        });
+        return orchestrations.edges.length === RUNS;
       },
-      { timeoutMs: 60_000, intervalMs: 250 },
+      { timeoutMs: 120_000, intervalMs: 250 },
     );
     for (const [agentId, calls] of completedAtKill) {
       expect(fake.requests.filter((r) => r.tag?.agentId === agentId).length, agentId).toBe(calls);
@@ -157,8 +181,17 @@ describe("one API instance and two workers on one MongoDB and one Redis", () => 
       }
     }
     expect(resumed).toBeGreaterThan(0);
-    expect(await gauge(w2.base, "vex_runs_resumed_total")).toBe(resumed);
-  }, 180_000);
+    // Stalled and recovered: every resumed run, and any the dead worker had taken but not yet begun.
+    const recovered = await gauge(w2.base, "vex_runs_resumed_total");
+    expect(recovered).toBeGreaterThanOrEqual(resumed);
+    expect(recovered).toBeLessThanOrEqual(RUNS);
+    expect(await gauge(w2.base, "vex_run_dispatch_seconds_count")).toBeGreaterThanOrEqual(resumed);
+    expect(await gauge(api.base, "vex_run_queue_jobs")).toBe(0);
+    // A worker serves health and metrics, and no GraphQL.
+    expect((await fetch(`${w2.base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${w2.base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${w2.base}/graphql`, { method: "POST" })).status).toBe(404);
+  }, 300_000);
 
   it("cancels through a second API instance a run executing on a worker, within 2 s", async () => {
     const env = clusterEnv();
@@ -209,10 +242,82 @@ describe("one API instance and two workers on one MongoDB and one Redis", () => 
         }
         return true;
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      { timeoutMs: 60_000, intervalMs: 100 },
     );
     // Once they ended, their slots are free again on every instance.
     const next = await request(b.url, StartOrchestrationDocument, { input: { query: "after the cap" } });
     expect(next.startOrchestration.status).toBe("PENDING");
+  }, 90_000);
+
+  it("hands a worker's runs back on SIGTERM; another resumes them, streaming to the API's subscribers", async () => {
+    const env = clusterEnv();
+    const api = await start(env, "api");
+    const w1 = await start(env, "worker", { VEX_SHUTDOWN_TIMEOUT_MS: "100" });
+    const query = `handed back ${randomUUID()}`;
+    hangingCritic.add(query);
+    const { startOrchestration: run } = await request(api.url, StartOrchestrationDocument, {
+      input: { query, evolution: "GENETIC" },
+    });
+    const client = wsClient(api.wsUrl);
+    const tokens: AgentTokensSubscription["agentTokens"][] = [];
+    const records: EvolutionEventsSubscription["evolutionEvents"][] = [];
+    const reading = Promise.all([
+      (async () => {
+        for await (const r of client.iterate({
+          query: print(AgentTokensDocument),
+          variables: { orchestrationId: run.id },
+        })) {
+          tokens.push((r.data as AgentTokensSubscription).agentTokens);
+        }
+      })(),
+      (async () => {
+        for await (const r of client.iterate({ query: print(EvolutionEventsDocument) })) {
+          const record = (r.data as EvolutionEventsSubscription).evolutionEvents;
+          records.push(record);
+          if (record.orchestrationId === run.id) return;
+        }
+      })(),
+    ]).catch(() => undefined);
+    try {
+      // The Researcher finished on w1 and the Critic's call is open: then w1 is told to stop.
+      await waitFor(
+        async () =>
+          fake.requests.some(
+            (r) => r.tag?.runId === run.id && r.tag.role === "CRITIC" && r.outcome === "open",
+          ) &&
+          fake.requests.some(
+            (r) =>
+              r.tag?.runId === run.id &&
+              r.tag.role === "RESEARCHER" &&
+              r.tag.kind === "CHALLENGE" &&
+              r.outcome === "answered",
+          ),
+        { timeoutMs: 30_000 },
+      );
+      const researcherCalls = () =>
+        fake.requests.filter((r) => r.tag?.runId === run.id && r.tag.role === "RESEARCHER").length;
+      const researcherBefore = researcherCalls();
+      expect(await w1.stop()).toBe(0);
+      hangingCritic.delete(query);
+      await start(env, "worker");
+      await waitFor(
+        async () =>
+          (await request(api.url, OrchestrationDocument, { id: run.id })).orchestration?.status ===
+          "SUCCEEDED",
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      const events = await eventsOf(api.url, run.id);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.__typename === "RunFinished")).toHaveLength(1);
+      expect(events.find((e) => e.__typename === "RunResumed")).toMatchObject({ reason: "WORKER_SHUTDOWN" });
+      // The Researcher completed on w1: its calls are not made again.
+      expect(researcherCalls()).toBe(researcherBefore);
+      await waitFor(async () => records.some((r) => r.orchestrationId === run.id), { timeoutMs: 10_000 });
+      expect(tokens.length).toBeGreaterThan(0);
+      expect(new Set(tokens.map((t) => t.agentId)).size).toBeGreaterThan(1);
+    } finally {
+      await client.dispose();
+      await reading;
+    }
   }, 90_000);
 });

@@ -26,6 +26,45 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads the role and the worker's settings; api and worker need REDIS_URL", () => {
+    expect(loadConfig({})).toMatchObject({
+      role: "all",
+      worker: {
+        redisPrefix: "vex",
+        concurrency: 10,
+        lockMs: CONFIG_DEFAULTS.workerLockMs,
+        stalledIntervalMs: CONFIG_DEFAULTS.workerStalledIntervalMs,
+        maxWorkersLost: CONFIG_DEFAULTS.runMaxWorkersLost,
+      },
+    });
+    const worker = loadConfig({
+      VEX_ROLE: "worker",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      VEX_WORKER_CONCURRENCY: "3",
+      VEX_WORKER_LOCK_MS: "2000",
+      VEX_WORKER_STALLED_INTERVAL_MS: "1000",
+      VEX_RUN_MAX_WORKERS_LOST: "0",
+    });
+    expect(worker).toMatchObject({
+      role: "worker",
+      worker: { concurrency: 3, lockMs: 2_000, stalledIntervalMs: 1_000, maxWorkersLost: 0 },
+    });
+    for (const role of ["api", "worker"]) {
+      expect(() => loadConfig({ VEX_ROLE: role })).toThrow(ConfigError);
+      expect(() => loadConfig({ VEX_ROLE: role })).toThrow(/VEX_ROLE: the .* role needs REDIS_URL/);
+    }
+    expect(() => loadConfig({ VEX_ROLE: "both" })).toThrow(/VEX_ROLE/);
+    expect(() => loadConfig({ VEX_WORKER_CONCURRENCY: "0" })).toThrow(/VEX_WORKER_CONCURRENCY/);
+  });
+
+  it("anchors in MongoDB by default when MONGODB_URI is set, in the file otherwise", () => {
+    expect(loadConfig({}).provenance.anchors).toEqual(["file"]);
+    expect(loadConfig({ MONGODB_URI: "mongodb://db/vex" }).provenance.anchors).toEqual(["mongo"]);
+    expect(loadConfig({ MONGODB_URI: "mongodb://db/vex", VEX_ANCHORS: "file" }).provenance.anchors).toEqual([
+      "file",
+    ]);
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ MONGODB_URI: "", PORT: "" }).store.kind).toBe("embedded");
   });

@@ -112,6 +112,21 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
              ON CONFLICT (tenant_id, role) DO UPDATE SET doc = excluded.doc`,
           ).run(tenantId, pool.role, encodeDoc(pool));
         }),
+      swapPool: (tenantId, pool, expected) =>
+        guard(async () => {
+          assertTenant(tenantId, [pool]);
+          const _id = tenantKey(tenantId, pool.role);
+          const { numAffected } = await poolsDs.updateAsync({ _id, evolutions: expected }, { ...pool, _id });
+          if (numAffected === 1 || expected !== 0) return numAffected === 1;
+          // No pointer yet: the first writer's insert wins, a second one hits the unique _id.
+          return poolsDs.insertAsync({ ...pool, _id }).then(
+            () => true,
+            (e: unknown) => {
+              if (isUniqueViolation(e)) return false;
+              throw e;
+            },
+          );
+        }),
     },
 
     experiments: {

@@ -18,6 +18,8 @@ export const EVOLUTION_COLLECTIONS = {
   experiments: "experiments",
   rules: "rules",
   records: "evolution_records",
+  /** One document per pointer version taken (see swapPool): an insert is atomic on every server. */
+  poolVersions: "gene_pool_versions",
 } as const;
 
 type Keyed<T> = T & { _id: string };
@@ -34,6 +36,7 @@ export const EVOLUTION_INDEXES: Readonly<
 > = {
   genomes: [{ key: { tenantId: 1, createdAt: 1, _id: 1 } }],
   genePools: [{ key: { tenantId: 1, role: 1 } }],
+  poolVersions: [{ key: { tenantId: 1 } }],
   experiments: [{ key: { tenantId: 1, recordedAt: -1, id: -1 } }],
   rules: [
     { key: { tenantId: 1, key: 1 }, unique: true },
@@ -85,6 +88,9 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
   const experiments = db.collection<ExperimentDoc>(EVOLUTION_COLLECTIONS.experiments);
   const rules = db.collection<RuleDoc>(EVOLUTION_COLLECTIONS.rules);
   const records = db.collection<EvolutionRecordDoc>(EVOLUTION_COLLECTIONS.records);
+  const poolVersions = db.collection<{ _id: string; tenantId: string; at: Date }>(
+    EVOLUTION_COLLECTIONS.poolVersions,
+  );
 
   return {
     pools: {
@@ -113,6 +119,31 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
           assertTenant(tenantId, [pool]);
           const _id = tenantKey(tenantId, pool.role);
           await pools.replaceOne({ _id }, { ...pool }, { upsert: true });
+        }),
+      swapPool: (tenantId, pool, expected) =>
+        guard(async () => {
+          assertTenant(tenantId, [pool]);
+          const _id = tenantKey(tenantId, pool.role);
+          // Writers from one version race to insert the next version's claim; only one insert succeeds
+          // (a filtered replace alone is not atomic on every server this store supports).
+          const claim = { _id: `${_id}:${expected}`, tenantId, at: pool.updatedAt };
+          const claimed = await poolVersions.insertOne(claim).then(
+            () => true,
+            (e: unknown) => {
+              if (isDuplicateKey(e)) return false;
+              throw e;
+            },
+          );
+          if (!claimed) return false;
+          // Pointers moved without claims (by savePool) are caught here: the stored version must match.
+          if (expected === 0) {
+            const stored = await pools.findOne({ _id });
+            if (stored !== null && stored.evolutions !== 0) return false;
+            await pools.replaceOne({ _id }, { ...pool }, { upsert: true });
+            return true;
+          }
+          const { matchedCount } = await pools.replaceOne({ _id, evolutions: expected }, { ...pool });
+          return matchedCount === 1;
         }),
     },
 

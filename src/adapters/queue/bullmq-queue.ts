@@ -66,7 +66,11 @@ export const createBullRunQueue = async (options: BullRunQueueOptions): Promise<
     const cancel = new AbortController();
     local.set(runId, cancel);
     try {
-      if ((await options.commands.exists(cancelMark(runId))) === 1) cancel.abort();
+      // A cancel that came before this worker took the run; checked alongside the run's start.
+      void options.commands.exists(cancelMark(runId)).then(
+        (marked) => marked === 1 && cancel.abort(),
+        (e: unknown) => options.onError(e),
+      );
       const outcome = await handler({ job: job.data, ...redeliveryOf(job), cancelled: cancel.signal });
       if (outcome === "handBack") {
         await job.updateData({ ...job.data, handedBack: true, stallsSeen: job.stalledCounter });

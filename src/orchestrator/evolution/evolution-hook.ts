@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from "../../domain/errors.js";
 import type {
   AppliedAdjustment,
   EvolutionKind,
@@ -15,7 +16,14 @@ import type { RunCompletion, RunHook } from "../hooks.js";
 import { maybeConsolidate } from "./consolidation.js";
 import type { EvolutionContext } from "./context.js";
 import { MAX_REASON_REASONING_CHARS } from "./defaults.js";
-import { adoptOffspring, currentGenome, type RolePool, recordFitness, rolePool } from "./gene-pool.js";
+import {
+  adoptOffspring,
+  buildPools,
+  currentGenome,
+  type RolePool,
+  recordFitness,
+  rolePool,
+} from "./gene-pool.js";
 import { geneticStep } from "./genetic-step.js";
 import { reflect } from "./reflection-llm.js";
 import { roleSampleSize, selfCorrectingStep } from "./self-correcting-step.js";
@@ -169,7 +177,14 @@ const trySelfCorrect = async (
   };
 };
 
-/** Stores the offspring, moves the role's pointer, stores the record, then emits and publishes it. */
+/** Times a change is rebased onto a pool another worker moved meanwhile before the step gives up. */
+export const MAX_POOL_SWAP_ATTEMPTS = 5;
+
+/**
+ * Stores the offspring and moves the role's pointer by compare-and-set on its `evolutions`: when
+ * another worker moved it first, the pools are reloaded from the store and the offspring is adopted
+ * onto them again, so neither worker's update is lost. Then it stores the record, emits and publishes it.
+ */
 const applyChange = async (
   ctx: EvolutionContext,
   state: TenantState,
@@ -179,7 +194,6 @@ const applyChange = async (
   now: Date,
 ) => {
   const tenantId = state.tenantId;
-  const before = currentGenome(poolOf(state, role));
   const genome: Genome = {
     id: ctx.ids.next(),
     traits: change.traits,
@@ -187,35 +201,43 @@ const applyChange = async (
     generation: change.generation,
   };
   const member: PoolMember = { tenantId, role, genome, stats: NO_FITNESS, createdAt: now };
-  const { pool, evicted } = adoptOffspring(
-    poolOf(state, role),
-    tenantId,
-    member,
-    ctx.settings.maxPoolSize,
-    now,
-  );
-  const record: EvolutionRecord = {
-    id: ctx.ids.next(),
-    tenantId,
-    runId: completion.run.id,
-    kind: change.kind,
-    role,
-    before: before.traits,
-    after: genome.traits,
-    parentGenomeIds: change.parentIds,
-    offspringGenomeId: genome.id,
-    generation: genome.generation,
-    reason: change.reason,
-    adjustments: change.adjustments,
-    at: now,
-  };
   await ctx.store.pools.saveMember(tenantId, member);
-  await ctx.store.pools.removeMembers(tenantId, evicted);
-  if (pool.pointer !== null) await ctx.store.pools.savePool(tenantId, pool.pointer);
-  await ctx.store.records.append(tenantId, record);
-  setPool(state, pool);
-  await completion.emit({ type: "EvolutionApplied", record });
-  await ctx.bus.publish("evolution", tenantId, record);
+  for (let attempt = 1; ; attempt++) {
+    const current = poolOf(state, role);
+    const before = currentGenome(current);
+    const { pool, evicted } = adoptOffspring(current, tenantId, member, ctx.settings.maxPoolSize, now);
+    const pointer = pool.pointer as NonNullable<RolePool["pointer"]>;
+    if (await ctx.store.pools.swapPool(tenantId, pointer, current.pointer?.evolutions ?? 0)) {
+      await ctx.store.pools.removeMembers(tenantId, evicted);
+      const record: EvolutionRecord = {
+        id: ctx.ids.next(),
+        tenantId,
+        runId: completion.run.id,
+        kind: change.kind,
+        role,
+        before: before.traits,
+        after: genome.traits,
+        parentGenomeIds: change.parentIds,
+        offspringGenomeId: genome.id,
+        generation: genome.generation,
+        reason: change.reason,
+        adjustments: change.adjustments,
+        at: now,
+      };
+      await ctx.store.records.append(tenantId, record);
+      setPool(state, pool);
+      await completion.emit({ type: "EvolutionApplied", record });
+      await ctx.bus.publish("evolution", tenantId, record);
+      return;
+    }
+    if (attempt >= MAX_POOL_SWAP_ATTEMPTS) {
+      throw new AppError(
+        ErrorCode.Conflict,
+        `The ${role} gene pool of tenant ${tenantId} kept changing under this step; gave up after ${attempt} attempts.`,
+      );
+    }
+    state.pools = buildPools(await ctx.store.pools.load(tenantId));
+  }
 };
 
 /**
