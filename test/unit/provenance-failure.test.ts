@@ -11,8 +11,8 @@ import { createProvenanceHook } from "../../src/orchestrator/provenance-hook.js"
 import { createProvenanceService } from "../../src/orchestrator/provenance-service.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import type { ProvenanceStore } from "../../src/ports/provenance-store.js";
+import type { GraphQLContext } from "../../src/resolvers/context.type.js";
 import { createLoaders } from "../../src/resolvers/loaders.js";
-import type { GraphQLContext } from "../../src/server/context.js";
 import { buildVexSchema } from "../../src/server/schema.js";
 import { createTestOrchestrator, drain, steppingClock } from "../support/orchestrator.js";
 import { makeDataDir } from "../support/server.js";

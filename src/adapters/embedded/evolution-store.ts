@@ -76,6 +76,21 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
     );
   });
 
+  /** Replaces a role's pool pointer only if it is still at `expected` evolutions (0: none stored yet). */
+  const swapPool = db.transaction((tenantId: string, pool: GenePool, expected: number) => {
+    const row = sql("SELECT doc FROM evolution_pools WHERE tenant_id = ? AND role = ?").get(
+      tenantId,
+      pool.role,
+    ) as Row | undefined;
+    const current = row === undefined ? 0 : decodeDoc<GenePool>(row.doc).evolutions;
+    if (current !== expected) return false;
+    sql(
+      `INSERT INTO evolution_pools (tenant_id, role, doc) VALUES (?, ?, ?)
+       ON CONFLICT (tenant_id, role) DO UPDATE SET doc = excluded.doc`,
+    ).run(tenantId, pool.role, encodeDoc(pool));
+    return true;
+  });
+
   return {
     pools: {
       load: (tenantId) =>
@@ -113,19 +128,9 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
           ).run(tenantId, pool.role, encodeDoc(pool));
         }),
       swapPool: (tenantId, pool, expected) =>
-        guard(async () => {
+        guard(() => {
           assertTenant(tenantId, [pool]);
-          const _id = tenantKey(tenantId, pool.role);
-          const { numAffected } = await poolsDs.updateAsync({ _id, evolutions: expected }, { ...pool, _id });
-          if (numAffected === 1 || expected !== 0) return numAffected === 1;
-          // No pointer yet: the first writer's insert wins, a second one hits the unique _id.
-          return poolsDs.insertAsync({ ...pool, _id }).then(
-            () => true,
-            (e: unknown) => {
-              if (isUniqueViolation(e)) return false;
-              throw e;
-            },
-          );
+          return swapPool.immediate(tenantId, pool, expected);
         }),
     },
 
