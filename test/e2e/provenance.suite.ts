@@ -72,7 +72,7 @@ export const provenanceSuite = (backend: ServerBackend) => {
       expect(first.types.at(-1)).toBe("RunFinished");
 
       const p = await provenanceOf(first.id);
-      expect(p.run.anchorReceipts.map((r) => r.backend)).toEqual(["file"]);
+      expect(p.run.anchorReceipts.map((r) => r.backend)).toEqual([backend.defaultAnchor]);
       expect(p.publicKey).toMatchObject({ keyName: "vex.localhost/ledger/default", algorithm: "Ed25519" });
       const checks = verifyRunProvenance(p);
       expect(failures(checks)).toEqual([]);
@@ -153,7 +153,9 @@ export const provenanceSuite = (backend: ServerBackend) => {
       lines.length = 0;
       expect(await verify()).toBe(0);
 
-      // One character of an earlier line of the anchor file changes.
+      // One character of an earlier line of the anchor file changes. (A tampered MongoDB anchor is
+      // proven to fail re-verification in test/contract/anchor-backend.contract.ts, on FerretDB.)
+      if (backend.defaultAnchor !== "file") return;
       const file = join(server.dataDir, "anchors.jsonl");
       const text = await readFile(file, "utf8");
       await writeFile(file, text.replace('"treeSize":1', '"treeSize":7'));

@@ -12,6 +12,8 @@ import { connectRedis, redisUrl } from "./redis.js";
  */
 export interface ServerBackend {
   readonly name: string;
+  /** Where a server on this backend anchors its checkpoints by default (VEX_ANCHORS unset). */
+  readonly defaultAnchor: "file" | "mongo";
   /** Environment of a server on a fresh database; every server given the same value shares it. */
   env(): Promise<Record<string, string>>;
   /** Drops what `env` created and releases the backend. */
@@ -21,6 +23,7 @@ export interface ServerBackend {
 /** The embedded store in the server's data dir, and the in-process bus. */
 export const embeddedBackend = (): ServerBackend => ({
   name: "embedded store, in-process bus",
+  defaultAnchor: "file",
   env: async () => ({}),
   cleanup: async () => {},
 });
@@ -44,6 +47,7 @@ export const mongoRedisBackend = async (prefix: string): Promise<ServerBackend> 
   const databases = await mongoDatabases(prefix);
   return {
     name: `MongoDB (${databases.source}), Redis bus`,
+    defaultAnchor: "mongo",
     env: async () => ({
       MONGODB_URI: withDatabase(databases.uri, (await databases.create()).dbName),
       REDIS_URL: redisUrl(),

@@ -108,6 +108,9 @@ describe.each(BUSES)("streamRunEvents on %s", (_name, env) => {
   it("gives a subscriber that fell behind every seq once: what the bus dropped is read back from the log", async () => {
     const { log, stream, fromBus, watcher } = await setUp(env);
     await log.emit(started("q"));
+    // Delivered before the stream subscribes, so seq 1 can only come from the log (on Redis a message
+    // still in flight would reach a subscription made after it was published).
+    await seen(watcher, 1);
     // seq 1 replayed from the log; seq 2 live: the stream is now in its live phase.
     expect((await stream.next()).value?.seq).toBe(1);
     const second = stream.next();
@@ -121,8 +124,12 @@ describe.each(BUSES)("streamRunEvents on %s", (_name, env) => {
     await seen(watcher, last);
 
     expect(await rest(stream)).toStrictEqual(Array.from({ length: last - 2 }, (_, i) => i + 3));
-    // The bus handed out seq 2 and the newest BUFFER; everything in between came from the log.
-    expect(fromBus).toStrictEqual([2, last - 1, last]);
+    // The bus handed out seq 2 and some of the newest (at most BUFFER held at once, plus what was
+    // in flight); everything else came from the log.
+    expect(fromBus[0]).toBe(2);
+    expect(fromBus.at(-1)).toBe(last);
+    expect(fromBus.length).toBeLessThanOrEqual(BUFFER + 2);
+    expect(fromBus.length).toBeLessThan(last - 1);
   });
 
   it("drops live messages the replay already gave, with nothing repeated", async () => {
