@@ -66,12 +66,17 @@ const probingLlm = () => {
   return { llm, state };
 };
 
-/** Two instances on one MongoDB database and one Redis; stopped (and their dirs removed) by the caller. */
-const twoInstances = async () => {
+/**
+ * Two instances on one MongoDB database and one Redis; stopped (and their dirs removed) by the
+ * caller. `apiOnly` serves the API without executing runs (VEX_ROLE=api), so every run executes on
+ * the other one and whatever `apiOnly` streams of it crossed Redis.
+ */
+const twoInstances = async (apiOnly: "A" | "B") => {
   const env = await backend.env();
   const probes = { A: probingLlm(), B: probingLlm() };
-  const A = await startTestServer({ env, llm: probes.A.llm });
-  const B = await startTestServer({ env, llm: probes.B.llm });
+  const roleOf = (name: "A" | "B"): Record<string, string> => (name === apiOnly ? { VEX_ROLE: "api" } : {});
+  const A = await startTestServer({ env: { ...env, ...roleOf("A") }, llm: probes.A.llm });
+  const B = await startTestServer({ env: { ...env, ...roleOf("B") }, llm: probes.B.llm });
   return {
     env,
     servers: { A, B },
@@ -92,7 +97,7 @@ describe("two instances on one MongoDB and one Redis", () => {
   ] as const)(
     "streams a run started on %s live to %s: its tokens through Redis, its events complete and in order",
     async (from, to) => {
-      const { servers, probes, stop } = await twoInstances();
+      const { servers, probes, stop } = await twoInstances(to);
       try {
         const origin = servers[from];
         const other = servers[to];
@@ -122,7 +127,7 @@ describe("two instances on one MongoDB and one Redis", () => {
             .map((t) => t.text)
             .sort(),
         ).toEqual(["CRITIC answer", "RESEARCHER answer"]);
-        // The other instance's LLM was never called: the run executed on the origin only.
+        // The other instance (API only) never called its LLM: the run executed on the origin.
         expect(probes[to].state.heard).toBe(false);
 
         const onOther = await events(other.wsUrl, run.id);
@@ -139,7 +144,7 @@ describe("two instances on one MongoDB and one Redis", () => {
   );
 
   it("delivers evolution records of runs on A to evolutionEvents subscribers on B", async () => {
-    const { env, servers, probes, stop } = await twoInstances();
+    const { env, servers, probes, stop } = await twoInstances("B");
     probes.A.state.heard = true;
     // A tenant of its own: its evolution channel is this test's alone on a shared Redis.
     const { key } = await createKeyFor(env, servers.A.dataDir, `scale-${randomUUID().slice(0, 8)}`);

@@ -51,6 +51,8 @@ export const mongoRedisBackend = async (prefix: string): Promise<ServerBackend> 
     env: async () => ({
       MONGODB_URI: withDatabase(databases.uri, (await databases.create()).dbName),
       REDIS_URL: redisUrl(),
+      // A queue, run slots and rate counters of its own on a Redis other test runs share.
+      VEX_REDIS_PREFIX: `${prefix}-${randomUUID().slice(0, 8)}`,
     }),
     cleanup: () => databases.cleanup(),
   };
