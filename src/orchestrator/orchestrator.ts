@@ -10,7 +10,7 @@ import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { ResumeReason, RunDelivery, RunQueue } from "../ports/run-queue.js";
 import type { RunSlots } from "../ports/run-slots.js";
 import type { Store } from "../ports/stores.js";
-import type { Tracer } from "../ports/tracing.js";
+import { activeTraceCarrier, type Tracer, withTraceCarrier } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
 import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST } from "./defaults.js";
 import type { RunHook } from "./hooks.js";
@@ -128,13 +128,16 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   const release = (run: Pick<Run, "tenantId" | "id">) =>
     deps.slots.release(run.tenantId, run.id).catch((e) => deps.onBackgroundError?.(e, { runId: run.id }));
 
-  const enqueue = async (run: Run, resumeReason?: ResumeReason) =>
-    queue.enqueue({
+  const enqueue = async (run: Run, resumeReason?: ResumeReason) => {
+    const trace = activeTraceCarrier();
+    await queue.enqueue({
       runId: run.id,
       tenantId: run.tenantId,
       enqueuedAt: clock.now().getTime(),
       ...(resumeReason === undefined ? {} : { resumeReason }),
+      ...(trace === undefined ? {} : { trace }),
     });
+  };
 
   /** Ends a run no worker is executing, and gives its slot back. */
   const endHere = async (run: Run, status: "CANCELLED" | "FAILED", error: Run["error"] & {}) => {
@@ -179,7 +182,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     delivery.cancelled.addEventListener("abort", onCancel, { once: true });
     // Cancelled while the run was being taken (the listener would not hear it any more).
     if (delivery.cancelled.aborted) onCancel();
-    const done = execute(taken, controller, existing, resumed);
+    const done = withTraceCarrier(delivery.job.trace, () => execute(taken, controller, existing, resumed));
     active.set(runId, { tenantId, controller, done });
     // Shutdown began while this run was being taken: it goes back unfinished with the others.
     if (!accepting) controller.abort(new HandBack());

@@ -1,4 +1,5 @@
 import type { RunResumeReason } from "../domain/events.js";
+import type { TraceCarrier } from "./tracing.js";
 
 /** A run waiting to execute: what any worker needs to take it. */
 export interface RunJob {
@@ -8,6 +9,8 @@ export interface RunJob {
   readonly enqueuedAt: number;
   /** Why a run that already started is enqueued again (a restart, a client's resume). */
   readonly resumeReason?: ResumeReason;
+  /** Trace context of the request that queued the run: its spans join that trace on any worker. */
+  readonly trace?: TraceCarrier;
 }
 
 /** Why a run that had already started is taken again. */

@@ -2,7 +2,8 @@
  * Tracing is OpenTelemetry's API itself: it is a facade whose spans cost nothing until a provider
  * is configured (src/adapters/telemetry). These are the attribute names our spans share.
  */
-import { type Tracer, trace } from "@opentelemetry/api";
+import { context, defaultTextMapGetter, defaultTextMapSetter, type Tracer, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 
 export type { Tracer };
 
@@ -52,3 +53,20 @@ export const VEX_ATTRIBUTES = {
  * server never registers a global provider (each server's own provider is passed explicitly).
  */
 export const untraced: Tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
+
+/** W3C trace context (`traceparent`, `tracestate`) as it travels with a queued run. */
+export type TraceCarrier = Readonly<Record<string, string>>;
+const propagator = new W3CTraceContextPropagator();
+
+/** The active span's W3C trace context, or undefined when nothing is traced. */
+export const activeTraceCarrier = (): TraceCarrier | undefined => {
+  const carrier: Record<string, string> = {};
+  propagator.inject(context.active(), carrier, defaultTextMapSetter);
+  return Object.keys(carrier).length > 0 ? carrier : undefined;
+};
+
+/** Runs `fn` with `carrier`'s span as the parent of the spans it starts (in this or another process). */
+export const withTraceCarrier = <T>(carrier: TraceCarrier | undefined, fn: () => T): T =>
+  carrier === undefined
+    ? fn()
+    : context.with(propagator.extract(context.active(), carrier, defaultTextMapGetter), fn);
