@@ -54,11 +54,28 @@ export const VEX_HEADERS = {
   attempt: "X-Vex-Attempt",
 } as const;
 
+/**
+ * How a server is asked for JSON: strict structured output (`response_format: json_schema` with the
+ * request's schema), a JSON object (`json_object`), or not at all (the prompt alone asks for it).
+ */
+export const STRUCTURED_OUTPUT_MODES = ["json_schema", "json_object", "none"] as const;
+export type StructuredOutputMode = (typeof STRUCTURED_OUTPUT_MODES)[number];
+/**
+ * What a server is assumed to accept unless configured: JSON mode, which most OpenAI-compatible
+ * servers know (strict json_schema is newer and not everywhere).
+ * @default "json_object"
+ */
+export const DEFAULT_STRUCTURED_OUTPUT: StructuredOutputMode = "json_object";
+
 export interface OpenAiLlmClientOptions {
   /** The SDK client. The composition root owns it; build it with `maxRetries: 0` (this adapter retries). */
   readonly client: OpenAI;
   /** Model name sent with every request. */
   readonly model: string;
+  /** Configured name of the provider, reported on every response. @default none */
+  readonly provider?: string;
+  /** How JSON answers are asked for. @default DEFAULT_STRUCTURED_OUTPUT */
+  readonly structuredOutput?: StructuredOutputMode;
   /** Deadline of a whole call (see DEFAULT_LLM_TIMEOUT_MS). @default DEFAULT_LLM_TIMEOUT_MS (60_000) */
   readonly timeoutMs?: number;
   /**
@@ -100,7 +117,31 @@ export interface OpenAiLlmClientOptions {
   readonly stream?: boolean;
   /** Clock, sleep and randomness of the retry loop; tests inject instant, recorded sleeps. */
   readonly timing?: Partial<RetryTiming>;
+  /**
+   * Request slots shared with other clients of the same provider (one per model it serves), so the
+   * provider's caps hold across them. @default own slots from maxConcurrency(PerTenant)
+   */
+  readonly slots?: ConcurrencySlots;
 }
+
+/** The process-wide and per-tenant caps on requests in flight to one provider. */
+export interface ConcurrencySlots {
+  readonly global: Semaphore;
+  readonly perTenant: KeyedSemaphore;
+}
+
+export const createConcurrencySlots = (caps: {
+  readonly maxConcurrency?: number;
+  readonly maxConcurrencyPerTenant?: number;
+}): ConcurrencySlots => ({
+  global: new Semaphore(positiveInt("maxConcurrency", caps.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY)),
+  perTenant: new KeyedSemaphore(
+    positiveInt(
+      "maxConcurrencyPerTenant",
+      caps.maxConcurrencyPerTenant ?? DEFAULT_MAX_CONCURRENCY_PER_TENANT,
+    ),
+  ),
+});
 
 /**
  * An LlmClient over any OpenAI-compatible chat-completions server.
@@ -135,19 +176,12 @@ export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClien
   );
   const policy = resolveRetryPolicy(options.retry);
   const timing: RetryTiming = { ...defaultRetryTiming, ...options.timing };
-  const global = new Semaphore(
-    positiveInt("maxConcurrency", options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
-  );
-  const perTenant = new KeyedSemaphore(
-    positiveInt(
-      "maxConcurrencyPerTenant",
-      options.maxConcurrencyPerTenant ?? DEFAULT_MAX_CONCURRENCY_PER_TENANT,
-    ),
-  );
+  const { global, perTenant } = options.slots ?? createConcurrencySlots(options);
   const call: CallSettings = {
     ...options,
     params,
     contextHeaders: options.contextHeaders ?? false,
+    structuredOutput: options.structuredOutput ?? DEFAULT_STRUCTURED_OUTPUT,
     stream: options.stream ?? false,
     timeoutMs,
     attemptTimeoutMs,
@@ -184,6 +218,8 @@ interface CallSettings {
   readonly model: string;
   readonly params: ModelParams;
   readonly contextHeaders: boolean;
+  readonly provider?: string;
+  readonly structuredOutput: StructuredOutputMode;
   readonly attribution?: OpenAiLlmClientOptions["attribution"];
   readonly onParamChange?: OpenAiLlmClientOptions["onParamChange"];
   readonly stream: boolean;
@@ -299,7 +335,7 @@ const attemptOnce = async (
     ...(s.attribution
       ? { [s.attribution.field]: tenantAttribution(s.attribution.salt, request.tag.tenantId) }
       : {}),
-    ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+    ...responseFormat(s.structuredOutput, request),
   };
   // maxRetries: 0 per request as well, so the SDK never retries (its waits ignore our signal).
   const requestOptions = {
@@ -314,7 +350,7 @@ const attemptOnce = async (
     );
     const response = parseCompletion(completion, s.model);
     emit(opts, response.content, progress);
-    return { ...response, params: sent };
+    return { ...response, ...providerOf(s), params: sent };
   }
   const stream = await s.client.chat.completions.create(
     { ...body, stream: true, stream_options: { include_usage: true } },
@@ -324,7 +360,19 @@ const attemptOnce = async (
   const response = await readCompletionStream(stream, s.model, signal, (piece) =>
     emit(opts, piece, progress),
   );
-  return { ...response, params: sent };
+  return { ...response, ...providerOf(s), params: sent };
+};
+
+const providerOf = (s: CallSettings) => (s.provider === undefined ? {} : { provider: s.provider });
+
+/** The response_format a JSON request carries under the provider's structured-output mode. */
+const responseFormat = (mode: StructuredOutputMode, request: LlmRequest) => {
+  if (mode === "none" || !(request.json || request.schema)) return {};
+  if (mode === "json_schema" && request.schema) {
+    const { name, schema } = request.schema;
+    return { response_format: { type: "json_schema" as const, json_schema: { name, strict: true, schema } } };
+  }
+  return { response_format: { type: "json_object" as const } };
 };
 
 const tagHeaders = (tag: LlmCallTag, httpRequest: number): Record<string, string> => ({

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { LlmClient } from "../../ports/llm.js";
+import type { LlmClient, LlmRoute } from "../../ports/llm.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, VEX_ATTRIBUTES } from "../../ports/tracing.js";
 
 export interface TracedLlmOptions {
@@ -19,16 +19,19 @@ const codeOf = (e: unknown) =>
  * child of the agent's `invoke_agent` span. Prompts and answers only with `content`.
  */
 export const traceLlm = (llm: LlmClient, options: TracedLlmOptions): LlmClient => ({
-  model: llm.model,
-  complete: (request, callOptions) =>
-    options.tracer.startActiveSpan(
-      `${GEN_AI_OPERATIONS.chat} ${llm.model}`,
+  ...passThrough(llm),
+  complete: (request, callOptions) => {
+    const route = llm.routeFor?.(request.tag.role, request.tag.kind);
+    const model = route?.model ?? llm.model;
+    return options.tracer.startActiveSpan(
+      `${GEN_AI_OPERATIONS.chat} ${model}`,
       {
         kind: SpanKind.CLIENT,
         attributes: {
           [GEN_AI.operation]: GEN_AI_OPERATIONS.chat,
           [GEN_AI.provider]: options.provider,
-          [GEN_AI.requestModel]: llm.model,
+          [GEN_AI.requestModel]: model,
+          ...(route ? { [VEX_ATTRIBUTES.llmProvider]: route.provider } : {}),
           [GEN_AI.temperature]: request.params.temperature,
           [GEN_AI.topP]: request.params.topP,
           [GEN_AI.maxTokens]: request.params.maxTokens,
@@ -70,5 +73,16 @@ export const traceLlm = (llm: LlmClient, options: TracedLlmOptions): LlmClient =
           span.end();
         }
       },
-    ),
+    );
+  },
+});
+
+/** What a decorator of the LLM port forwards unchanged: model, profile, parameters and routes. */
+export const passThrough = (llm: LlmClient): Omit<LlmClient, "complete"> => ({
+  model: llm.model,
+  ...(llm.profile === undefined ? {} : { profile: llm.profile }),
+  ...(llm.effectiveParams === undefined
+    ? {}
+    : { effectiveParams: (params) => llm.effectiveParams?.(params) ?? params }),
+  ...(llm.routeFor === undefined ? {} : { routeFor: (role, kind) => llm.routeFor?.(role, kind) as LlmRoute }),
 });
