@@ -13,6 +13,7 @@ import { openProvenance } from "./app/provenance.js";
 import { traced } from "./app/tracing.js";
 import { createWorkerHttpServer } from "./app/worker-http.js";
 import type { Config } from "./config.js";
+import { debateChangedAnswers } from "./domain/answer-change.js";
 import { ErrorCode } from "./domain/errors.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
@@ -120,6 +121,10 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
     // Both are part of a run's success; the ledger and anchors are retried while their store is down.
     hooks: [
+      {
+        name: "debate-metrics",
+        afterRun: async ({ agents }) => metrics.debateChangedAnswers.inc(debateChangedAnswers(agents)),
+      },
       { ...evolution.hook, failureCode: ErrorCode.EvolutionFailed },
       { ...provenance.hook, failureCode: ErrorCode.ProvenanceFailed, retryable: true },
     ],
