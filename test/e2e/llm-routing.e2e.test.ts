@@ -10,6 +10,8 @@ import { DEFAULT_TRAITS } from "../../src/domain/genome.js";
 import { consolidate, reflect } from "../../src/orchestrator/evolution/reflection-llm.js";
 import {
   agreeVerdictJson,
+  defaultFakeReply,
+  type FakeContentReply,
   type FakeOpenAi,
   type FakeScript,
   startFakeOpenAi,
@@ -146,6 +148,35 @@ describe("several providers routed by role and call kind", () => {
       ["ANSWER", 2],
     ]);
     expect(judge.requests.map((r) => [r.tag?.kind, r.attempt])).toEqual([["CHALLENGE", 1]]);
+  });
+
+  it("gives each provider its own concurrency cap", async () => {
+    // The two children's answers each wait for the other: they complete only if the default
+    // provider lets both be in flight at once.
+    let arrived = 0;
+    let release = () => {};
+    const bothArrived = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { main, judge, server } = await startTwoProviders(
+      {
+        default: async (req) => {
+          if (req.tag?.kind === "ANSWER" && req.tag.role !== "ROOT") {
+            if (++arrived === 2) release();
+            await bothArrived;
+          }
+          return defaultFakeReply(req);
+        },
+        // Slow verdicts: the children's challenges, sent together, would overlap without the cap.
+        judge: (req) => ({ ...(defaultFakeReply(req) as FakeContentReply), latencyMs: 100 }),
+      },
+      { maxConcurrency: 1 },
+    );
+    const run = await runToEnd(server, { query: "q", maxDepth: 2, agentsPerLevel: 2, maxDebateRounds: 1 });
+    expect(run?.status).toBe("SUCCEEDED");
+    expect(main.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(judge.requests.filter((r) => r.tag?.kind === "CHALLENGE")).toHaveLength(3);
+    expect(judge.maxInFlight).toBe(1);
   });
 
   it("counts the answers the debate changed, per agent, per run and in /metrics", async () => {
