@@ -1,7 +1,7 @@
 import type { BusTopics, EventBus } from "../../ports/event-bus.js";
 import type { LlmClient } from "../../ports/llm.js";
 import type { Store } from "../../ports/stores.js";
-import { passThrough } from "../telemetry/traced-llm.js";
+import { passThrough } from "../shared/llm-decorator.js";
 import type { Metrics } from "./metrics.js";
 
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;

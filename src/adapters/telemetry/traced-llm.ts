@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { LlmClient, LlmRoute } from "../../ports/llm.js";
+import type { LlmClient } from "../../ports/llm.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, VEX_ATTRIBUTES } from "../../ports/tracing.js";
+import { passThrough } from "../shared/llm-decorator.js";
 
 export interface TracedLlmOptions {
   readonly tracer: Tracer;
@@ -75,14 +76,4 @@ export const traceLlm = (llm: LlmClient, options: TracedLlmOptions): LlmClient =
       },
     );
   },
-});
-
-/** What a decorator of the LLM port forwards unchanged: model, profile, parameters and routes. */
-export const passThrough = (llm: LlmClient): Omit<LlmClient, "complete"> => ({
-  model: llm.model,
-  ...(llm.profile === undefined ? {} : { profile: llm.profile }),
-  ...(llm.effectiveParams === undefined
-    ? {}
-    : { effectiveParams: (params) => llm.effectiveParams?.(params) ?? params }),
-  ...(llm.routeFor === undefined ? {} : { routeFor: (role, kind) => llm.routeFor?.(role, kind) as LlmRoute }),
 });
