@@ -8,7 +8,7 @@ import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
 import { openExecution } from "./app/execution.js";
-import { checkLlm, openLlm, reportParamChanges } from "./app/llm.js";
+import { checkLlm, openLlm, reportParamChanges, routedTargets } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
 import { traced } from "./app/tracing.js";
 import { createWorkerHttpServer } from "./app/worker-http.js";
@@ -71,16 +71,10 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     queueDepth: () => sources.queueDepth(),
   });
   const tracing = openTracing(config.tracing);
-  const llm = traced(
-    instrumentLlm(
-      overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) }),
-      metrics,
-    ),
-    tracing,
-    config,
-  );
+  const opened = overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) });
+  const llm = traced(instrumentLlm(opened, metrics), tracing, config);
   // Before anything is opened, so a refused start leaves nothing to close.
-  await checkLlm(llm, config);
+  await checkLlm(llm, config, routedTargets(opened));
   const backends = await openBackends(config, clock, logger);
   const store = instrumentStore(backends.store, metrics);
   const busHandle = await openBus(config);

@@ -23,6 +23,8 @@ import {
 export interface ProviderConfig {
   readonly baseUrl: string | undefined;
   readonly apiKey: string;
+  /** The variable the key came from (OPENAI_API_KEY for the default); none: a placeholder key. */
+  readonly apiKeyEnv: string | undefined;
   readonly timeoutMs: number;
   readonly attemptTimeoutMs: number;
   readonly maxRetries: number;
@@ -42,7 +44,7 @@ export interface ProviderConfig {
  */
 export type InheritedSettings = Omit<
   ProviderConfig,
-  "baseUrl" | "apiKey" | "tokenLimitField" | "structuredOutput" | "attributionField"
+  "baseUrl" | "apiKey" | "apiKeyEnv" | "tokenLimitField" | "structuredOutput" | "attributionField"
 >;
 
 const providerSchema = z.strictObject({
@@ -129,6 +131,7 @@ export const resolveLlmRouting = (input: {
     providers[name] = {
       baseUrl: p.baseURL,
       apiKey: key,
+      apiKeyEnv: p.apiKeyEnv,
       timeoutMs,
       attemptTimeoutMs,
       maxRetries: p.maxRetries ?? input.inherited.maxRetries,

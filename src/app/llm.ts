@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import type { Logger } from "pino";
-import { createLlmRouter } from "../adapters/llm-router/llm-router.js";
+import { createLlmRouter, type LlmRouter, type LlmTarget } from "../adapters/llm-router/llm-router.js";
 import { DEFAULT_PROVIDER } from "../adapters/llm-router/routes.js";
 import type { Metrics } from "../adapters/metrics/metrics.js";
 import { createOfflineLlm } from "../adapters/offline-llm/offline-llm.js";
@@ -28,7 +28,10 @@ export const reportParamChanges =
   };
 
 /** The LLM the config selects: the offline provider, or OpenAI-compatible servers routed by role and kind. */
-export const openLlm = (config: Config, hooks: { onParamChange?: OnParamChange } = {}): LlmClient => {
+export const openLlm = (
+  config: Config,
+  hooks: { onParamChange?: OnParamChange } = {},
+): LlmClient | LlmRouter => {
   switch (config.llm.kind) {
     case "offline":
       return createOfflineLlm();
@@ -39,6 +42,7 @@ export const openLlm = (config: Config, hooks: { onParamChange?: OnParamChange }
         [DEFAULT_PROVIDER]: {
           baseUrl: llm.baseUrl,
           apiKey: llm.apiKey,
+          apiKeyEnv: "OPENAI_API_KEY",
           timeoutMs: llm.timeoutMs,
           attemptTimeoutMs: llm.attemptTimeoutMs,
           maxRetries: llm.maxRetries,
@@ -100,24 +104,43 @@ export const LLM_CHECK_MAX_TOKENS = 16;
 const CHECK_TENANT = "_startup-check";
 
 /**
- * VEX_LLM_CHECK: one tiny request, so a wrong key, base URL or model stops the start with a message
- * naming what to set instead of failing every run later. Throws StartupError.
+ * VEX_LLM_CHECK: one tiny request per provider and model calls are routed to, so a wrong key, base
+ * URL or model stops the start with a message naming what to set instead of failing every run
+ * later. `targets`: the router's (each checked through its own client); without them, `llm` is.
+ * Throws StartupError.
  */
-export const checkLlm = async (llm: LlmClient, config: Config): Promise<void> => {
+export const checkLlm = async (
+  llm: LlmClient,
+  config: Config,
+  targets?: readonly LlmTarget[],
+): Promise<void> => {
   if (config.llm.kind !== "openai" || !config.llm.check) return;
-  try {
-    await llm.complete({
-      system: PROMPTS.llmCheck,
-      messages: [{ role: "user", content: PROMPTS.llmCheck }],
-      params: { maxTokens: LLM_CHECK_MAX_TOKENS },
-      tag: { tenantId: CHECK_TENANT, runId: "", agentId: "", role: "ROOT", kind: "CHECK", round: 0 },
-    });
-  } catch (e) {
-    const where = config.llm.baseUrl ?? "the hosted OpenAI API";
-    const reason = isAppError(e) ? `${e.code}: ${e.message}` : String(e);
-    throw new StartupError(
-      `VEX_LLM_CHECK: the test request for model '${config.llm.model}' at ${where} failed. ${reason}`,
-      { cause: e },
-    );
+  const llmConfig = config.llm;
+  const checks =
+    targets === undefined ? [{ provider: DEFAULT_PROVIDER, model: llmConfig.model, client: llm }] : targets;
+  for (const { provider, model, client } of checks) {
+    try {
+      await client.complete({
+        system: PROMPTS.llmCheck,
+        messages: [{ role: "user", content: PROMPTS.llmCheck }],
+        params: { maxTokens: LLM_CHECK_MAX_TOKENS },
+        tag: { tenantId: CHECK_TENANT, runId: "", agentId: "", role: "ROOT", kind: "CHECK", round: 0 },
+      });
+    } catch (e) {
+      const named = llmConfig.providers[provider];
+      const baseUrl = named ? named.baseUrl : llmConfig.baseUrl;
+      const where = `${baseUrl ?? "the hosted OpenAI API"}${named ? ` (provider '${provider}', key from ${named.apiKeyEnv ?? "no variable"})` : ""}`;
+      const reason = isAppError(e) ? `${e.code}: ${e.message}` : String(e);
+      throw new StartupError(
+        `VEX_LLM_CHECK: the test request for model '${model}' at ${where} failed. ${reason}`,
+        {
+          cause: e,
+        },
+      );
+    }
   }
 };
+
+/** The router's targets, when `llm` is the router openLlm built. */
+export const routedTargets = (llm: LlmClient | LlmRouter): readonly LlmTarget[] | undefined =>
+  "targets" in llm ? llm.targets : undefined;

@@ -27,6 +27,8 @@ afterEach(async () => {
 
 const JUDGE_MODEL = "judge-model";
 const DEFAULT_MODEL = "fake-model";
+/** VEX_MODEL's default, which the startup check tests when VEX_MODEL is unset. */
+const DEFAULT_MODEL_CHECKED = "gpt-4o-mini";
 
 /** Two fake servers as two providers: the default one (OPENAI_*) and "judge" (VEX_LLM_PROVIDERS). */
 const startTwoProviders = async (
@@ -297,5 +299,42 @@ describe("startup refusals", () => {
     };
     expect(() => loadConfig(env)).toThrow(/JUDGE_KEY: unset/);
     expect(judge.requests).toHaveLength(0);
+  });
+  it("VEX_LLM_CHECK checks every routed provider and names the one whose key is wrong", async () => {
+    const main = await startFakeOpenAi();
+    const judge = await startFakeOpenAi({ hosted: { apiKey: "sk-judge-right" } });
+    cleanups.push(async () => {
+      await main.close();
+      await judge.close();
+    });
+    const env = (judgeKey: string) => ({
+      OPENAI_BASE_URL: main.url,
+      VEX_LLM_CHECK: "true",
+      JUDGE_KEY: judgeKey,
+      VEX_LLM_PROVIDERS: JSON.stringify({ judge: { baseURL: judge.url, apiKeyEnv: "JUDGE_KEY" } }),
+      VEX_MODEL_ROUTES: JSON.stringify({ CHALLENGE: `judge:${JUDGE_MODEL}` }),
+    });
+    const refused = await startTestServer({ env: env("sk-wrong") }).then(
+      async (s) => {
+        await s.stop();
+        return null;
+      },
+      (e: unknown) => e,
+    );
+    expect(String((refused as Error).message)).toMatch(
+      new RegExp(
+        `VEX_LLM_CHECK: the test request for model '${JUDGE_MODEL}' .*provider 'judge', key from JUDGE_KEY.*LLM_AUTH_FAILED`,
+        "s",
+      ),
+    );
+    expect(main.requests.map((r) => r.body?.model)).toEqual([DEFAULT_MODEL_CHECKED]);
+    expect(judge.requests.map((r) => r.refused?.status)).toEqual([401]);
+
+    const started = await startTestServer({ env: env("sk-judge-right") });
+    cleanups.push(async () => {
+      await started.stop();
+      await removeDir(started.dataDir);
+    });
+    expect(judge.requests.map((r) => r.refused?.status ?? 200)).toEqual([401, 200]);
   });
 });

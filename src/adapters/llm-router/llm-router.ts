@@ -15,7 +15,17 @@ export interface LlmRouterOptions {
  * model's profile). It reports the fallback's model and profile as its own, and every response
  * names the provider that answered.
  */
-export const createLlmRouter = (options: LlmRouterOptions): LlmClient => {
+/** A routed target with the client that serves it. */
+export interface LlmTarget extends ModelTarget {
+  readonly client: LlmClient;
+}
+
+/** The router: an LlmClient that also lists its distinct targets (for the startup check). */
+export interface LlmRouter extends LlmClient {
+  readonly targets: readonly LlmTarget[];
+}
+
+export const createLlmRouter = (options: LlmRouterOptions): LlmRouter => {
   const clients = new Map<string, { target: ModelTarget; client: LlmClient }>();
   for (const target of [options.fallback, ...Object.values(options.routes)]) {
     const key = targetKey(target);
@@ -35,6 +45,7 @@ export const createLlmRouter = (options: LlmRouterOptions): LlmClient => {
     kind: Parameters<NonNullable<LlmClient["routeFor"]>>[1],
   ) => entry(resolveRoute(options.routes, role, kind, options.fallback));
   return {
+    targets: [...clients.values()].map(({ target, client }) => ({ ...target, client })),
     model: fallback.model,
     ...(fallback.profile === undefined ? {} : { profile: fallback.profile }),
     effectiveParams: (params) => fallback.effectiveParams?.(params) ?? params,
