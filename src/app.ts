@@ -197,7 +197,16 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
         config.host,
       );
       logger.info(
-        { url: address.url, role: config.role, store: config.store.kind, model: llm.model },
+        {
+          url: address.url,
+          role: config.role,
+          store: config.store.kind,
+          model: llm.model,
+          // Where calls go besides the model (no keys: only names and models).
+          ...(config.llm.kind === "openai" && Object.keys(config.llm.routes).length > 0
+            ? { routes: config.llm.routes }
+            : {}),
+        },
         serves ? "VEX GraphQL listening" : "VEX worker listening",
       );
       return address;
