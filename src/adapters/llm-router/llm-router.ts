@@ -1,4 +1,5 @@
-import type { LlmClient, LlmRoute } from "../../ports/llm.js";
+import type { AgentRole } from "../../domain/run.js";
+import type { LlmCallKind, LlmClient, LlmRoute } from "../../ports/llm.js";
 import { type ModelRoutes, type ModelTarget, resolveRoute, targetKey } from "./routes.js";
 
 export interface LlmRouterOptions {
@@ -9,12 +10,6 @@ export interface LlmRouterOptions {
   readonly clientFor: (target: ModelTarget) => LlmClient;
 }
 
-/**
- * An LlmClient that sends each call to the provider and model its role and kind route to (see
- * resolveRoute), each target through its own client (its provider's retries, caps and timeouts, its
- * model's profile). It reports the fallback's model and profile as its own, and every response
- * names the provider that answered.
- */
 /** A routed target with the client that serves it. */
 export interface LlmTarget extends ModelTarget {
   readonly client: LlmClient;
@@ -25,6 +20,12 @@ export interface LlmRouter extends LlmClient {
   readonly targets: readonly LlmTarget[];
 }
 
+/**
+ * An LlmClient that sends each call to the provider and model its role and kind route to (see
+ * resolveRoute), each target through its own client (its provider's retries, caps and timeouts, its
+ * model's profile). It reports the fallback's model and profile as its own, and every response
+ * names the provider that answered.
+ */
 export const createLlmRouter = (options: LlmRouterOptions): LlmRouter => {
   const clients = new Map<string, { target: ModelTarget; client: LlmClient }>();
   for (const target of [options.fallback, ...Object.values(options.routes)]) {
@@ -40,10 +41,8 @@ export const createLlmRouter = (options: LlmRouterOptions): LlmRouter => {
     profile: client.profile ?? "classic",
     effectiveParams: (params) => client.effectiveParams?.(params) ?? params,
   });
-  const pick = (
-    role: Parameters<NonNullable<LlmClient["routeFor"]>>[0],
-    kind: Parameters<NonNullable<LlmClient["routeFor"]>>[1],
-  ) => entry(resolveRoute(options.routes, role, kind, options.fallback));
+  const pick = (role: AgentRole, kind: LlmCallKind) =>
+    entry(resolveRoute(options.routes, role, kind, options.fallback));
   return {
     targets: [...clients.values()].map(({ target, client }) => ({ ...target, client })),
     model: fallback.model,
