@@ -13,6 +13,7 @@ import {
   resolveRetryPolicy,
   retryDelayMs,
 } from "./retry.js";
+import { DEFAULT_STRUCTURED_OUTPUT, responseFormat, type StructuredOutputMode } from "./structured-output.js";
 
 /**
  * Deadline of one `complete()` call, from the moment it holds its concurrency slots until it has
@@ -54,18 +55,11 @@ export const VEX_HEADERS = {
   attempt: "X-Vex-Attempt",
 } as const;
 
-/**
- * How a server is asked for JSON: strict structured output (`response_format: json_schema` with the
- * request's schema), a JSON object (`json_object`), or not at all (the prompt alone asks for it).
- */
-export const STRUCTURED_OUTPUT_MODES = ["json_schema", "json_object", "none"] as const;
-export type StructuredOutputMode = (typeof STRUCTURED_OUTPUT_MODES)[number];
-/**
- * What a server is assumed to accept unless configured: JSON mode, which most OpenAI-compatible
- * servers know (strict json_schema is newer and not everywhere).
- * @default "json_object"
- */
-export const DEFAULT_STRUCTURED_OUTPUT: StructuredOutputMode = "json_object";
+export {
+  DEFAULT_STRUCTURED_OUTPUT,
+  STRUCTURED_OUTPUT_MODES,
+  type StructuredOutputMode,
+} from "./structured-output.js";
 
 export interface OpenAiLlmClientOptions {
   /** The SDK client. The composition root owns it; build it with `maxRetries: 0` (this adapter retries). */
@@ -364,16 +358,6 @@ const attemptOnce = async (
 };
 
 const providerOf = (s: CallSettings) => (s.provider === undefined ? {} : { provider: s.provider });
-
-/** The response_format a JSON request carries under the provider's structured-output mode. */
-const responseFormat = (mode: StructuredOutputMode, request: LlmRequest) => {
-  if (mode === "none" || !(request.json || request.schema)) return {};
-  if (mode === "json_schema" && request.schema) {
-    const { name, schema } = request.schema;
-    return { response_format: { type: "json_schema" as const, json_schema: { name, strict: true, schema } } };
-  }
-  return { response_format: { type: "json_object" as const } };
-};
 
 const tagHeaders = (tag: LlmCallTag, httpRequest: number): Record<string, string> => ({
   [VEX_HEADERS.tenant]: encodeURIComponent(tag.tenantId),
