@@ -119,7 +119,12 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
     params: Object.fromEntries(e.request.params.map((p) => [p.name, paramValue(p)])),
     json: e.request.json,
   },
-  response: { content: e.response.content, model: e.response.model },
+  // An entry recorded without a provider was hashed without the field.
+  response: {
+    content: e.response.content,
+    model: e.response.model,
+    ...(e.response.provider == null ? {} : { provider: e.response.provider }),
+  },
 });
 
 /** The trace root (hex) recomputed from an agent's transcript; null when it has no entries. */

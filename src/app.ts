@@ -8,11 +8,12 @@ import { anonymousPolicy } from "./app/auth-policy.js";
 import { openBackends } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
 import { openExecution } from "./app/execution.js";
-import { checkLlm, openLlm, reportParamChanges } from "./app/llm.js";
+import { checkLlm, openLlm, reportParamChanges, routedTargets } from "./app/llm.js";
 import { openProvenance } from "./app/provenance.js";
 import { traced } from "./app/tracing.js";
 import { createWorkerHttpServer } from "./app/worker-http.js";
 import type { Config } from "./config.js";
+import { debateChangedAnswers } from "./domain/answer-change.js";
 import { ErrorCode } from "./domain/errors.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
@@ -70,16 +71,10 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     queueDepth: () => sources.queueDepth(),
   });
   const tracing = openTracing(config.tracing);
-  const llm = traced(
-    instrumentLlm(
-      overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) }),
-      metrics,
-    ),
-    tracing,
-    config,
-  );
+  const opened = overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) });
+  const llm = traced(instrumentLlm(opened, metrics), tracing, config);
   // Before anything is opened, so a refused start leaves nothing to close.
-  await checkLlm(llm, config);
+  await checkLlm(llm, config, routedTargets(opened));
   const backends = await openBackends(config, clock, logger);
   const store = instrumentStore(backends.store, metrics);
   const busHandle = await openBus(config);
@@ -120,6 +115,10 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
     // Both are part of a run's success; the ledger and anchors are retried while their store is down.
     hooks: [
+      {
+        name: "debate-metrics",
+        afterRun: async ({ agents }) => metrics.debateChangedAnswers.inc(debateChangedAnswers(agents)),
+      },
       { ...evolution.hook, failureCode: ErrorCode.EvolutionFailed },
       { ...provenance.hook, failureCode: ErrorCode.ProvenanceFailed, retryable: true },
     ],
@@ -198,7 +197,16 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
         config.host,
       );
       logger.info(
-        { url: address.url, role: config.role, store: config.store.kind, model: llm.model },
+        {
+          url: address.url,
+          role: config.role,
+          store: config.store.kind,
+          model: llm.model,
+          // Where calls go besides the model (no keys: only names and models).
+          ...(config.llm.kind === "openai" && Object.keys(config.llm.routes).length > 0
+            ? { routes: config.llm.routes }
+            : {}),
+        },
         serves ? "VEX GraphQL listening" : "VEX worker listening",
       );
       return address;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import type { ModelRoutes } from "./adapters/llm-router/routes.js";
 import { TOKEN_LIMIT_FIELDS, type TokenLimitField } from "./adapters/openai/model-params.js";
 import {
   type AttributionField,
@@ -7,8 +8,11 @@ import {
   DEFAULT_LLM_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_CONCURRENCY_PER_TENANT,
+  DEFAULT_STRUCTURED_OUTPUT,
+  type StructuredOutputMode,
 } from "./adapters/openai/openai-llm-client.js";
 import { DEFAULT_MAX_RETRIES } from "./adapters/openai/retry.js";
+import { type LlmRouting, llmRoutingEnv, type ProviderConfig, resolveLlmRouting } from "./config-llm.js";
 import { ED25519_KEY_BYTES } from "./domain/ed25519.js";
 import {
   DEFAULT_BASE_MAX_TOKENS,
@@ -148,6 +152,7 @@ const envSchema = z.object({
   VEX_LLM_CONTEXT_HEADERS: z.enum(["true", "false"]).default("false"),
   VEX_LLM_ATTRIBUTION_SALT: z.string().min(16, "must be at least 16 characters").optional(),
   VEX_LLM_CHECK: z.enum(["true", "false"]).default("false"),
+  ...llmRoutingEnv,
   VEX_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.shutdownTimeoutMs),
   VEX_ROLE: z.enum(ROLES).default(CONFIG_DEFAULTS.role),
   VEX_REDIS_PREFIX: z
@@ -255,6 +260,12 @@ export interface Config {
         readonly attribution: { readonly field: AttributionField; readonly salt: string } | undefined;
         /** Make one tiny request at startup and refuse to start when it fails. */
         readonly check: boolean;
+        /** How the default provider is asked for JSON (VEX_LLM_STRUCTURED_OUTPUT). */
+        readonly structuredOutput: StructuredOutputMode;
+        /** Named providers besides the default one (VEX_LLM_PROVIDERS). */
+        readonly providers: Readonly<Record<string, ProviderConfig>>;
+        /** Provider and model by role and call kind (VEX_MODEL_ROUTES); VEX_MODEL on the default otherwise. */
+        readonly routes: ModelRoutes;
       };
   /** Redis for the cross-instance event bus; unset: the in-process bus. */
   readonly redisUrl: string | undefined;
@@ -333,6 +344,10 @@ const hostedDefaultTokenField = (baseUrl: string | undefined): TokenLimitField |
 const isHostedApi = (baseUrl: string | undefined): boolean =>
   baseUrl === undefined || new URL(baseUrl).hostname === HOSTED_API_HOST;
 
+/** The hosted API's own attribution field; other servers know the older `user`. */
+const attributionFieldOf = (baseUrl: string | undefined): AttributionField =>
+  isHostedApi(baseUrl) ? "safety_identifier" : "user";
+
 /** Parses the environment once into a frozen Config, or throws ConfigError naming the variables. */
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
   // An empty variable means "unset", as in most shells' `VAR= cmd`.
@@ -350,6 +365,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
       `Invalid configuration:\n  VEX_LLM_ATTEMPT_TIMEOUT_MS: must not exceed VEX_LLM_TIMEOUT_MS (${e.VEX_LLM_TIMEOUT_MS})`,
     );
   }
+  const routing = llmRoutingOf(e, env, useOpenAi);
   if (e.VEX_ANCHORS.includes("mongo") && e.MONGODB_URI === undefined) {
     throw new ConfigError("Invalid configuration:\n  VEX_ANCHORS: the mongo anchor needs MONGODB_URI");
   }
@@ -396,11 +412,13 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
             e.VEX_LLM_ATTRIBUTION_SALT === undefined
               ? undefined
               : {
-                  // The hosted API's own field; other servers know the older `user`.
-                  field: isHostedApi(e.OPENAI_BASE_URL) ? "safety_identifier" : "user",
+                  field: attributionFieldOf(e.OPENAI_BASE_URL),
                   salt: e.VEX_LLM_ATTRIBUTION_SALT,
                 },
           check: e.VEX_LLM_CHECK === "true",
+          structuredOutput: e.VEX_LLM_STRUCTURED_OUTPUT ?? DEFAULT_STRUCTURED_OUTPUT,
+          providers: routing.providers,
+          routes: routing.routes,
         }
       : {
           kind: "offline",
@@ -447,6 +465,44 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     },
     tracing: tracingOf(e),
   });
+};
+
+/**
+ * VEX_LLM_PROVIDERS and VEX_MODEL_ROUTES, read with the variables they name. They extend an
+ * OpenAI-compatible default provider; with the offline provider they are refused, not ignored.
+ */
+const llmRoutingOf = (
+  e: z.infer<typeof envSchema>,
+  env: Record<string, string | undefined>,
+  useOpenAi: boolean,
+): LlmRouting => {
+  if (!useOpenAi) {
+    const set = (["VEX_LLM_PROVIDERS", "VEX_MODEL_ROUTES"] as const).filter((n) => e[n] !== undefined);
+    if (set.length === 0) return { providers: {}, routes: {} };
+    throw new ConfigError(
+      `Invalid configuration:\n${set.map((n) => `  ${n}: needs an OpenAI-compatible default provider (set OPENAI_API_KEY or OPENAI_BASE_URL)`).join("\n")}`,
+    );
+  }
+  const timeoutMs = e.VEX_LLM_TIMEOUT_MS;
+  const routing = resolveLlmRouting({
+    providers: e.VEX_LLM_PROVIDERS,
+    routes: e.VEX_MODEL_ROUTES,
+    inherited: {
+      timeoutMs,
+      attemptTimeoutMs:
+        e.VEX_LLM_ATTEMPT_TIMEOUT_MS ?? Math.min(CONFIG_DEFAULTS.llmAttemptTimeoutMs, timeoutMs),
+      maxRetries: e.VEX_LLM_MAX_RETRIES,
+      maxConcurrency: e.VEX_LLM_MAX_CONCURRENCY,
+      maxConcurrencyPerTenant: e.VEX_LLM_MAX_CONCURRENCY_PER_TENANT,
+    },
+    env,
+    tokenLimitFieldFor: hostedDefaultTokenField,
+    attributionFieldFor: attributionFieldOf,
+    placeholderKey: PLACEHOLDER_API_KEY,
+  });
+  if ("problems" in routing)
+    throw new ConfigError(`Invalid configuration:\n${routing.problems.map((p) => `  ${p}`).join("\n")}`);
+  return routing;
 };
 
 /**

@@ -14,7 +14,11 @@ export interface TranscriptEntry {
     readonly params: Readonly<Record<string, number | string>>;
     readonly json: boolean;
   };
-  readonly response: { readonly content: string; readonly model: string };
+  /**
+   * `provider`: the configured provider that answered; absent on entries recorded before providers
+   * were, so their hashes (which cover exactly the fields present) still verify.
+   */
+  readonly response: { readonly content: string; readonly model: string; readonly provider?: string };
 }
 
 /** Leaf hash of one exchange: SHA-256(0x00 ‖ canonical JSON of the entry). */

@@ -23,7 +23,7 @@ import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
-import type { LlmClient, LlmMessage } from "../ports/llm.js";
+import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
 import type { Store } from "../ports/stores.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { runDebate } from "./debate.js";
@@ -143,7 +143,12 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   if (prior?.state === "COMPLETED") return prior;
   const genome = prior?.genome ?? (await genomes.current(ctx.tenantId, spec.role));
   // What this model takes of the genome's parameters; traits none of them expresses go in the prompt.
-  const params = llmParamsFor(ctx, genome.traits);
+  const params = llmParamsFor(
+    ctx,
+    genome.traits,
+    spec.role,
+    coordinatesAt(ctx, spec) ? "SYNTHESIS" : "ANSWER",
+  );
   let agent: Agent = {
     id: prior?.id ?? ids.next(),
     tenantId: ctx.tenantId,
@@ -192,14 +197,18 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     system: string;
     messages: LlmMessage[];
     json: boolean;
+    schema?: LlmJsonSchema;
   }) => {
     checkAborted(ctx.signal);
+    // A call routed to another model gets the genome as that model takes it.
+    const callParams = ctx.deps.llm.routeFor ? llmParamsFor(ctx, genome.traits, spec.role, c.kind) : params;
     const response = await ctx.deps.llm.complete(
       {
         system: c.system,
         messages: c.messages,
-        params,
+        params: callParams,
         json: c.json,
+        ...(c.schema ? { schema: c.schema } : {}),
         tag: {
           tenantId: ctx.tenantId,
           runId: ctx.runId,
@@ -223,19 +232,25 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     );
     usage = addUsage(usage, response.usage);
     ctx.usage = addUsage(ctx.usage, response.usage);
-    sent = response.params ?? params;
+    const carried = response.params ?? callParams;
+    // The agent's parameters are those of its own voice, not of the shadow judging it.
+    if (OWN_VOICE.has(c.kind)) sent = carried;
     transcript.push({
       index: transcript.length,
       kind: c.kind,
       round: c.round,
-      request: { system: c.system, messages: c.messages, params: { ...sent }, json: c.json },
-      response: { content: response.content, model: response.model },
+      request: { system: c.system, messages: c.messages, params: { ...carried }, json: c.json },
+      response: {
+        content: response.content,
+        model: response.model,
+        ...(response.provider === undefined ? {} : { provider: response.provider }),
+      },
     });
     return response;
   };
 
   try {
-    const coordinates = spec.depth < ctx.config.maxDepth - 1;
+    const coordinates = coordinatesAt(ctx, spec);
     const prompt = coordinates
       ? synthesisPrompt(ctx.query, await runChildren(ctx, agent))
       : render(PROMPTS.answer, { query: spotlight("user-query", ctx.query) });
@@ -319,14 +334,24 @@ const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => 
   return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
 };
 
-/** The genome's parameters as this run's model takes them (its profile, less refused parameters). */
-const llmParamsFor = (ctx: RunContext, traits: Traits): LlmParams => {
+/** Calls in the agent's own voice; the others (CHALLENGE, REPAIR) are its shadow's. */
+const OWN_VOICE: ReadonlySet<LlmCallKind> = new Set(["ANSWER", "SYNTHESIS", "REBUTTAL"]);
+
+/** Whether the agent at this spec coordinates children (and so synthesises) rather than answers. */
+const coordinatesAt = (ctx: RunContext, spec: AgentSpec): boolean => spec.depth < ctx.config.maxDepth - 1;
+
+/**
+ * The genome's parameters as the model serving this role's calls of `kind` takes them (its
+ * profile, less refused parameters).
+ */
+const llmParamsFor = (ctx: RunContext, traits: Traits, role: AgentRole, kind: LlmCallKind): LlmParams => {
   const llm = ctx.deps.llm;
-  const wanted = paramsForProfile(llm.profile ?? "classic", traits, {
+  const route = llm.routeFor?.(role, kind);
+  const wanted = paramsForProfile(route?.profile ?? llm.profile ?? "classic", traits, {
     classic: ctx.baseMaxTokens,
     reasoning: ctx.reasoningBaseMaxTokens ?? DEFAULT_REASONING_BASE_MAX_TOKENS,
   });
-  return llm.effectiveParams?.(wanted) ?? wanted;
+  return (route ? route.effectiveParams(wanted) : llm.effectiveParams?.(wanted)) ?? wanted;
 };
 
 /**

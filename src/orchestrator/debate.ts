@@ -1,9 +1,9 @@
 import { evaluateConsensus } from "../domain/consensus.js";
 import type { ConsensusProtocol, Debate, DebateRound, ShadowVerdict, Vote } from "../domain/run.js";
-import type { LlmCallKind } from "../ports/llm.js";
+import type { LlmCallKind, LlmJsonSchema } from "../ports/llm.js";
 import { AGENT_SELF_VOTE_WEIGHT, SHADOW_CHALLENGE_INTENSITY, UNVERIFIED_VOTE_WEIGHT } from "./defaults.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
-import { parseVerdict } from "./verdict.js";
+import { parseVerdict, VERDICT_JSON_SCHEMA } from "./verdict.js";
 
 /** One LLM call as the debate needs it; the agent runner supplies it with the agent's genome and signal. */
 export type DebateCall = (call: {
@@ -12,6 +12,8 @@ export type DebateCall = (call: {
   system: string;
   messages: { role: "user" | "assistant"; content: string }[];
   json: boolean;
+  /** The strict schema of a JSON answer, for providers that take one. */
+  schema?: LlmJsonSchema;
 }) => Promise<{ content: string }>;
 
 export interface DebateInput {
@@ -96,6 +98,7 @@ const challenge = async (
     system,
     messages: [{ role: "user", content: prompt }],
     json: true,
+    schema: VERDICT_JSON_SCHEMA,
   });
   const parsed = parseVerdict(first.content);
   if (parsed.ok) return { verdict: parsed.verdict, raw: first.content };
@@ -104,6 +107,7 @@ const challenge = async (
     round,
     system,
     json: true,
+    schema: VERDICT_JSON_SCHEMA,
     messages: [
       { role: "user", content: prompt },
       { role: "assistant", content: first.content },

@@ -1,5 +1,26 @@
 import { z } from "zod";
 import type { ShadowVerdict } from "../domain/run.js";
+import type { LlmJsonSchema } from "../ports/llm.js";
+
+/**
+ * The verdict as a strict JSON schema (OpenAI structured output: every property required, none
+ * extra, optional ones nullable), sent to providers configured for json_schema. It describes what
+ * `verdictSchema` below accepts; the reply is still parsed by it.
+ */
+export const VERDICT_JSON_SCHEMA: LlmJsonSchema = {
+  name: "shadow_verdict",
+  schema: {
+    type: "object",
+    properties: {
+      isChallenge: { type: "boolean" },
+      confidence: { type: "number", minimum: 0, maximum: 1 },
+      reasoning: { type: "string" },
+      suggestedRevision: { type: ["string", "null"] },
+    },
+    required: ["isChallenge", "confidence", "reasoning", "suggestedRevision"],
+    additionalProperties: false,
+  },
+};
 
 const verdictSchema = z.strictObject({
   isChallenge: z.boolean(),

@@ -41,11 +41,35 @@ export interface LlmRequest {
   readonly tag: LlmCallTag;
   /** Ask the server for a JSON object (OpenAI `response_format: json_object`). */
   readonly json?: boolean;
+  /**
+   * The JSON schema the answer must match, for providers configured for strict structured output
+   * (`response_format: json_schema`); others get `json` as above and the prompt's instructions.
+   */
+  readonly schema?: LlmJsonSchema;
+}
+
+/** A named JSON schema (OpenAI strict mode: every property required, no additional properties). */
+export interface LlmJsonSchema {
+  /** Letters, digits, '_' and '-' only. */
+  readonly name: string;
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+/** Which provider and model serve a call, and what that model takes. */
+export interface LlmRoute {
+  /** Configured provider name (VEX_LLM_PROVIDERS; the unnamed one is "default"). */
+  readonly provider: string;
+  readonly model: string;
+  readonly profile: ModelProfile;
+  /** The parameters a request with `params` carries on this model now. */
+  effectiveParams(params: LlmParams): LlmParams;
 }
 
 export interface LlmResponse {
   readonly content: string;
   readonly model: string;
+  /** The provider that answered (configured name); absent for adapters without providers. */
+  readonly provider?: string;
   readonly usage: TokenUsage;
   /**
    * The parameters the request actually carried: the request's, less those the model's profile
@@ -71,5 +95,10 @@ export interface LlmClient {
    * applied), so a caller can state in the prompt what no parameter expresses. Absent: `params`.
    */
   effectiveParams?(params: LlmParams): LlmParams;
+  /**
+   * Where calls of this role and kind go (a client that routes by role and kind). Absent: every
+   * call goes to `model` with `profile` and `effectiveParams`.
+   */
+  routeFor?(role: AgentRole, kind: LlmCallKind): LlmRoute;
   complete(request: LlmRequest, options?: LlmCallOptions): Promise<LlmResponse>;
 }

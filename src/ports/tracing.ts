@@ -46,6 +46,8 @@ export const VEX_ATTRIBUTES = {
   leafIndex: "vex.leaf.index",
   callKind: "vex.llm.call_kind",
   debateRound: "vex.debate.round",
+  /** The configured provider a call was routed to (VEX_LLM_PROVIDERS; "default" for OPENAI_*). */
+  llmProvider: "vex.llm.provider",
 } as const;
 
 /**

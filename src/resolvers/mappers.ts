@@ -1,6 +1,7 @@
+import { answerChanged, modelsCalled } from "../domain/answer-change.js";
 import type { RunEvent } from "../domain/events.js";
 import type { Genome, LlmParams } from "../domain/genome.js";
-import { type Agent, agentLlmParams, type Run } from "../domain/run.js";
+import { type Agent, type AgentResult, agentLlmParams, type Run } from "../domain/run.js";
 import { toEvolutionRecordView } from "./evolution.mappers.js";
 
 /** Domain → GraphQL shapes. Only renames and derived fields; no logic. */
@@ -18,8 +19,16 @@ export const toAgentView = (a: Agent) => ({
   ...a,
   orchestrationId: a.runId,
   genome: toGenomeView(a.genome, agentLlmParams(a)),
-  // The ids let AgentResult.inclusionProof find the result's run and leaf.
-  result: a.result && { ...a.result, agentId: a.id, runId: a.runId },
+  models: modelsCalled(a.transcript ?? []),
+  result: a.result && toResultView(a.result, a),
+});
+
+/** The ids let AgentResult.inclusionProof find the result's run and leaf. */
+const toResultView = (r: AgentResult, a: { readonly id: string; readonly runId: string }) => ({
+  ...r,
+  answerChanged: answerChanged(r),
+  agentId: a.id,
+  runId: a.runId,
 });
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
@@ -41,7 +50,7 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
       return {
         ...base,
         agent: toAgentView(completed),
-        result: { ...completed.result, agentId: completed.id, runId: e.runId },
+        result: toResultView(completed.result, { id: completed.id, runId: e.runId }),
       };
     }
     case "AnchorRecorded":

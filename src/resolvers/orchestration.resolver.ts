@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { debateChangedAnswers } from "../domain/answer-change.js";
 import { badInput, ErrorCode } from "../domain/errors.js";
 import { isTerminal, type RunStatus } from "../domain/run.js";
 import { Agent } from "../schema/agent.type.js";
@@ -76,6 +77,14 @@ export class OrchestrationResolver {
     if (run.status !== "SUCCEEDED") return "NONE";
     // A success includes its ledger entry; runs that succeeded before that rule may lack one.
     return (await ctx.provenance.ledgerProof(ctx.tenantId, run.id)) === null ? "FAILED" : "RECORDED";
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      "How many of the run's agents ended the debate with a different answer than they began with.",
+  })
+  async debateChangedAnswers(@Root() run: Orchestration, @Ctx() ctx: GraphQLContext) {
+    return debateChangedAnswers(await ctx.loaders.agentsByRun.load(run.id));
   }
 
   @FieldResolver(() => [Agent], { description: "The run's agents in leaf (spawn) order." })

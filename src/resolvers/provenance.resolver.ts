@@ -37,6 +37,7 @@ const toTranscriptView = (e: TranscriptEntryRecord) => ({
       typeof value === "number" ? { name, value, text: null } : { name, value: null, text: value },
     ),
   },
+  response: { ...e.response, provider: e.response.provider ?? null },
 });
 
 /** An agent's result as the API shows it: mappers add the ids its inclusionProof needs. */

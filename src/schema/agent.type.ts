@@ -111,6 +111,11 @@ export class AgentResult {
 
   @Field(() => Int)
   latencyMs!: number;
+
+  @Field({
+    description: "Whether the debate changed the answer: the final claim differs from the first answer.",
+  })
+  answerChanged!: boolean;
 }
 
 @ObjectType()
@@ -144,6 +149,12 @@ export class Agent {
 
   @Field(() => AgentResult, { nullable: true })
   result!: AgentResult | null;
+
+  @Field(() => [String], {
+    description:
+      "The distinct provider:model pairs the agent's LLM calls went to (its own and its shadow's), in first-use order; the model alone for calls recorded without a provider.",
+  })
+  models!: string[];
 
   @Field(() => ErrorInfo, { nullable: true })
   error!: ErrorInfo | null;

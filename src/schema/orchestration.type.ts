@@ -60,7 +60,11 @@ export class Orchestration {
   @Field(() => OrchestrationConfig)
   config!: OrchestrationConfig;
 
-  @Field(() => String, { nullable: true, description: "Model that answered; the offline provider says so." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "VEX_MODEL, which calls go to unless VEX_MODEL_ROUTES routes them elsewhere (Agent.models lists what each agent called); the offline provider says so.",
+  })
   model!: string | null;
 
   @Field(() => TokenUsage)

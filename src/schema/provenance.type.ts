@@ -67,11 +67,18 @@ export class TranscriptResponse {
 
   @Field()
   model!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The configured provider that answered (VEX_LLM_PROVIDERS; 'default' for OPENAI_*); null for calls recorded without one. Hashed only when set.",
+  })
+  provider!: string | null;
 }
 
 @ObjectType({
   description:
-    "One LLM exchange of an agent. Its leaf hash is SHA-256(0x00 ‖ RFC 8785 JSON of {index, kind, round, request: {system, messages, params (as an object), json}, response: {content, model}}).",
+    "One LLM exchange of an agent. Its leaf hash is SHA-256(0x00 ‖ RFC 8785 JSON of {index, kind, round, request: {system, messages, params (as an object), json}, response: {content, model, provider (only when set)}}).",
 })
 export class TranscriptEntry {
   @Field(() => Int, { description: "0-based position in the agent's call order." })

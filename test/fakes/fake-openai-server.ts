@@ -34,7 +34,14 @@ export interface FakeChatBody {
   readonly max_completion_tokens?: number;
   readonly reasoning_effort?: string;
   readonly verbosity?: string;
-  readonly response_format?: { readonly type: string };
+  readonly response_format?: {
+    readonly type: string;
+    readonly json_schema?: {
+      readonly name?: string;
+      readonly strict?: boolean;
+      readonly schema?: { readonly required?: readonly string[] };
+    };
+  };
   readonly stream?: boolean;
   readonly stream_options?: { readonly include_usage?: boolean };
   readonly [key: string]: unknown;
@@ -59,6 +66,11 @@ export interface RecordedRequest {
   readonly receivedAt: number;
   /** How the hosted checks refused this request before the script saw it (401, 404, 400 for a parameter). */
   refused: { readonly status: number; readonly param: string | null } | null;
+  /**
+   * Whether strict structured output replaced the scripted answer: the request carried
+   * `response_format: json_schema` and the script's content did not fit it (see honourSchema).
+   */
+  constrained: boolean;
   /** How the exchange ended: still open, answered in full, closed by the client, or cut by this server. */
   outcome: "open" | "answered" | "client-closed" | "server-closed";
 }
@@ -264,6 +276,7 @@ export const startFakeOpenAi = async (
       rawBody,
       receivedAt: Date.now(),
       refused: null,
+      constrained: false,
       outcome: res.destroyed ? "client-closed" : "open",
     };
     requests.push(record);
@@ -281,7 +294,7 @@ export const startFakeOpenAi = async (
       res.end(JSON.stringify(refused.body));
       return;
     }
-    const reply = await pickReply(script, record);
+    const reply = honourSchema(await pickReply(script, record), record);
     await respond(res, record, reply, hosted.reasoning === true);
   };
 
@@ -328,6 +341,29 @@ const pickReply = async (script: FakeScript, req: RecordedRequest): Promise<Fake
     }
   }
   return defaultFakeReply(req);
+};
+
+/**
+ * Strict structured output as a server does it: with `response_format: json_schema` the answer is
+ * decoded against the schema, so a scripted content reply that is not a JSON object with every
+ * required property becomes the kind's default (schema-shaped) answer, and the request records it.
+ */
+const honourSchema = (reply: FakeReply, req: RecordedRequest): FakeReply => {
+  const format = req.body?.response_format;
+  if (format?.type !== "json_schema" || !("content" in reply) || "dropStreamAfterChunks" in reply)
+    return reply;
+  if (hasProperties(reply.content, format.json_schema?.schema?.required ?? [])) return reply;
+  req.constrained = true;
+  return { ...reply, content: (defaultFakeReply(req) as FakeContentReply).content, chunks: undefined };
+};
+
+const hasProperties = (text: string, required: readonly string[]): boolean => {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && required.every((k) => k in value);
+  } catch {
+    return false;
+  }
 };
 
 const matches = (m: FakeMatch, req: RecordedRequest): boolean => {

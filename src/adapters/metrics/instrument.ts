@@ -1,6 +1,7 @@
 import type { BusTopics, EventBus } from "../../ports/event-bus.js";
 import type { LlmClient } from "../../ports/llm.js";
 import type { Store } from "../../ports/stores.js";
+import { passThrough } from "../shared/llm-decorator.js";
 import type { Metrics } from "./metrics.js";
 
 const seconds = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e9;
@@ -9,11 +10,7 @@ const outcomeOf = (e: unknown) =>
 
 /** The LLM port, counting calls and tokens and timing each call. */
 export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
-  model: llm.model,
-  ...(llm.profile === undefined ? {} : { profile: llm.profile }),
-  ...(llm.effectiveParams === undefined
-    ? {}
-    : { effectiveParams: (params) => llm.effectiveParams?.(params) ?? params }),
+  ...passThrough(llm),
   async complete(request, options) {
     const start = process.hrtime.bigint();
     const kind = request.tag.kind;

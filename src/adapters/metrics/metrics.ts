@@ -33,6 +33,11 @@ export const createMetrics = (gauges: MetricSources) => {
       labelNames: ["outcome"] as const,
       ...withRegistry,
     }),
+    debateChangedAnswers: new Counter({
+      name: "vex_debate_changed_answers_total",
+      help: "Agents of successful runs whose final claim is a revision the debate made (differs from their first answer)",
+      ...withRegistry,
+    }),
     llmCalls: new Counter({
       name: "vex_llm_calls_total",
       help: "LLM calls, by call kind and outcome (ok or the error code)",

@@ -13,6 +13,7 @@ import {
   resolveRetryPolicy,
   retryDelayMs,
 } from "./retry.js";
+import { DEFAULT_STRUCTURED_OUTPUT, responseFormat, type StructuredOutputMode } from "./structured-output.js";
 
 /**
  * Deadline of one `complete()` call, from the moment it holds its concurrency slots until it has
@@ -54,11 +55,21 @@ export const VEX_HEADERS = {
   attempt: "X-Vex-Attempt",
 } as const;
 
+export {
+  DEFAULT_STRUCTURED_OUTPUT,
+  STRUCTURED_OUTPUT_MODES,
+  type StructuredOutputMode,
+} from "./structured-output.js";
+
 export interface OpenAiLlmClientOptions {
   /** The SDK client. The composition root owns it; build it with `maxRetries: 0` (this adapter retries). */
   readonly client: OpenAI;
   /** Model name sent with every request. */
   readonly model: string;
+  /** Configured name of the provider, reported on every response. @default none */
+  readonly provider?: string;
+  /** How JSON answers are asked for. @default DEFAULT_STRUCTURED_OUTPUT */
+  readonly structuredOutput?: StructuredOutputMode;
   /** Deadline of a whole call (see DEFAULT_LLM_TIMEOUT_MS). @default DEFAULT_LLM_TIMEOUT_MS (60_000) */
   readonly timeoutMs?: number;
   /**
@@ -100,7 +111,31 @@ export interface OpenAiLlmClientOptions {
   readonly stream?: boolean;
   /** Clock, sleep and randomness of the retry loop; tests inject instant, recorded sleeps. */
   readonly timing?: Partial<RetryTiming>;
+  /**
+   * Request slots shared with other clients of the same provider (one per model it serves), so the
+   * provider's caps hold across them. @default own slots from maxConcurrency(PerTenant)
+   */
+  readonly slots?: ConcurrencySlots;
 }
+
+/** The process-wide and per-tenant caps on requests in flight to one provider. */
+export interface ConcurrencySlots {
+  readonly global: Semaphore;
+  readonly perTenant: KeyedSemaphore;
+}
+
+export const createConcurrencySlots = (caps: {
+  readonly maxConcurrency?: number;
+  readonly maxConcurrencyPerTenant?: number;
+}): ConcurrencySlots => ({
+  global: new Semaphore(positiveInt("maxConcurrency", caps.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY)),
+  perTenant: new KeyedSemaphore(
+    positiveInt(
+      "maxConcurrencyPerTenant",
+      caps.maxConcurrencyPerTenant ?? DEFAULT_MAX_CONCURRENCY_PER_TENANT,
+    ),
+  ),
+});
 
 /**
  * An LlmClient over any OpenAI-compatible chat-completions server.
@@ -135,19 +170,12 @@ export const createOpenAiLlmClient = (options: OpenAiLlmClientOptions): LlmClien
   );
   const policy = resolveRetryPolicy(options.retry);
   const timing: RetryTiming = { ...defaultRetryTiming, ...options.timing };
-  const global = new Semaphore(
-    positiveInt("maxConcurrency", options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
-  );
-  const perTenant = new KeyedSemaphore(
-    positiveInt(
-      "maxConcurrencyPerTenant",
-      options.maxConcurrencyPerTenant ?? DEFAULT_MAX_CONCURRENCY_PER_TENANT,
-    ),
-  );
+  const { global, perTenant } = options.slots ?? createConcurrencySlots(options);
   const call: CallSettings = {
     ...options,
     params,
     contextHeaders: options.contextHeaders ?? false,
+    structuredOutput: options.structuredOutput ?? DEFAULT_STRUCTURED_OUTPUT,
     stream: options.stream ?? false,
     timeoutMs,
     attemptTimeoutMs,
@@ -184,6 +212,8 @@ interface CallSettings {
   readonly model: string;
   readonly params: ModelParams;
   readonly contextHeaders: boolean;
+  readonly provider?: string;
+  readonly structuredOutput: StructuredOutputMode;
   readonly attribution?: OpenAiLlmClientOptions["attribution"];
   readonly onParamChange?: OpenAiLlmClientOptions["onParamChange"];
   readonly stream: boolean;
@@ -299,7 +329,7 @@ const attemptOnce = async (
     ...(s.attribution
       ? { [s.attribution.field]: tenantAttribution(s.attribution.salt, request.tag.tenantId) }
       : {}),
-    ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+    ...responseFormat(s.structuredOutput, request),
   };
   // maxRetries: 0 per request as well, so the SDK never retries (its waits ignore our signal).
   const requestOptions = {
@@ -314,7 +344,7 @@ const attemptOnce = async (
     );
     const response = parseCompletion(completion, s.model);
     emit(opts, response.content, progress);
-    return { ...response, params: sent };
+    return { ...response, ...providerOf(s), params: sent };
   }
   const stream = await s.client.chat.completions.create(
     { ...body, stream: true, stream_options: { include_usage: true } },
@@ -324,8 +354,10 @@ const attemptOnce = async (
   const response = await readCompletionStream(stream, s.model, signal, (piece) =>
     emit(opts, piece, progress),
   );
-  return { ...response, params: sent };
+  return { ...response, ...providerOf(s), params: sent };
 };
+
+const providerOf = (s: CallSettings) => (s.provider === undefined ? {} : { provider: s.provider });
 
 const tagHeaders = (tag: LlmCallTag, httpRequest: number): Record<string, string> => ({
   [VEX_HEADERS.tenant]: encodeURIComponent(tag.tenantId),

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { LlmClient } from "../../ports/llm.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, VEX_ATTRIBUTES } from "../../ports/tracing.js";
+import { passThrough } from "../shared/llm-decorator.js";
 
 export interface TracedLlmOptions {
   readonly tracer: Tracer;
@@ -19,16 +20,19 @@ const codeOf = (e: unknown) =>
  * child of the agent's `invoke_agent` span. Prompts and answers only with `content`.
  */
 export const traceLlm = (llm: LlmClient, options: TracedLlmOptions): LlmClient => ({
-  model: llm.model,
-  complete: (request, callOptions) =>
-    options.tracer.startActiveSpan(
-      `${GEN_AI_OPERATIONS.chat} ${llm.model}`,
+  ...passThrough(llm),
+  complete: (request, callOptions) => {
+    const route = llm.routeFor?.(request.tag.role, request.tag.kind);
+    const model = route?.model ?? llm.model;
+    return options.tracer.startActiveSpan(
+      `${GEN_AI_OPERATIONS.chat} ${model}`,
       {
         kind: SpanKind.CLIENT,
         attributes: {
           [GEN_AI.operation]: GEN_AI_OPERATIONS.chat,
           [GEN_AI.provider]: options.provider,
-          [GEN_AI.requestModel]: llm.model,
+          [GEN_AI.requestModel]: model,
+          ...(route ? { [VEX_ATTRIBUTES.llmProvider]: route.provider } : {}),
           [GEN_AI.temperature]: request.params.temperature,
           [GEN_AI.topP]: request.params.topP,
           [GEN_AI.maxTokens]: request.params.maxTokens,
@@ -70,5 +74,6 @@ export const traceLlm = (llm: LlmClient, options: TracedLlmOptions): LlmClient =
           span.end();
         }
       },
-    ),
+    );
+  },
 });

@@ -9,7 +9,7 @@ import {
   validateReflectionAdjustments,
 } from "../../domain/reflection.js";
 import type { AgentRole } from "../../domain/run.js";
-import type { LlmCallKind, LlmClient, LlmMessage } from "../../ports/llm.js";
+import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../../ports/llm.js";
 import { PROMPTS, render, spotlight } from "../prompts.js";
 import { parseStrictJson } from "../verdict.js";
 import {
@@ -46,7 +46,7 @@ const parseStrict = <T>(raw: string, schema: z.ZodType<T>) =>
 const askJson = async <T>(
   ctx: EvolutionCallContext,
   kind: Extract<LlmCallKind, "REFLECTION" | "CONSOLIDATION">,
-  call: { system: string; prompt: string; shape: string; schema: z.ZodType<T> },
+  call: { system: string; prompt: string; shape: string; schema: z.ZodType<T>; jsonSchema: LlmJsonSchema },
 ): Promise<LlmJsonResult<T>> => {
   const tag = {
     tenantId: ctx.tenantId,
@@ -58,7 +58,14 @@ const askJson = async <T>(
   };
   const ask = async (messages: LlmMessage[]) =>
     ctx.llm.complete(
-      { system: call.system, messages, params: EVOLUTION_LLM_PARAMS, json: true, tag },
+      {
+        system: call.system,
+        messages,
+        params: EVOLUTION_LLM_PARAMS,
+        json: true,
+        schema: call.jsonSchema,
+        tag,
+      },
       { signal: ctx.signal },
     );
   const messages: LlmMessage[] = [{ role: "user", content: call.prompt }];
@@ -99,6 +106,32 @@ const TRAIT_EFFECT: Readonly<Record<TraitName, string>> = {
 const excerpt = (text: string): string => text.slice(0, REFLECTION_EXCERPT_CHARS);
 const f2 = (x: number): string => x.toFixed(2);
 const traitList = TRAIT_NAMES.join(", ");
+
+/** The reflection as a strict JSON schema (structured output); `reflectionSchema` parses the reply. */
+export const REFLECTION_JSON_SCHEMA: LlmJsonSchema = {
+  name: "trait_reflection",
+  schema: {
+    type: "object",
+    properties: {
+      adjustments: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            trait: { type: "string", enum: [...TRAIT_NAMES] },
+            delta: { type: "number" },
+            reasoning: { type: ["string", "null"] },
+          },
+          required: ["trait", "delta", "reasoning"],
+          additionalProperties: false,
+        },
+      },
+      reasoning: { type: "string" },
+    },
+    required: ["adjustments", "reasoning"],
+    additionalProperties: false,
+  },
+};
 
 const reflectionSchema = z.object({
   adjustments: z.array(
@@ -154,6 +187,7 @@ export const reflect = async (
     }),
     shape: '{"adjustments": [{"trait": string, "delta": number, "reasoning": string}], "reasoning": string}',
     schema,
+    jsonSchema: REFLECTION_JSON_SCHEMA,
   });
 };
 
@@ -172,6 +206,31 @@ const cleanRuleText = (text: string): string =>
     .trim()
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;");
+
+/** The consolidation as a strict JSON schema (structured output); `consolidationSchema` parses the reply. */
+export const CONSOLIDATION_JSON_SCHEMA: LlmJsonSchema = {
+  name: "trait_rules",
+  schema: {
+    type: "object",
+    properties: {
+      rules: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: {
+            rule: { type: "string" },
+            traits: { type: "array", items: { type: "string", enum: [...TRAIT_NAMES] } },
+            confidence: { type: "number", minimum: 0, maximum: 1 },
+          },
+          required: ["rule", "traits", "confidence"],
+          additionalProperties: false,
+        },
+      },
+    },
+    required: ["rules"],
+    additionalProperties: false,
+  },
+};
 
 const consolidationSchema = z.object({
   rules: z
@@ -208,6 +267,7 @@ export const consolidate = async (
     }),
     shape: '{"rules": [{"rule": string, "traits": [string], "confidence": number}]}',
     schema: consolidationSchema,
+    jsonSchema: CONSOLIDATION_JSON_SCHEMA,
   });
   return result.ok
     ? {
