@@ -9,6 +9,7 @@ import {
   verifyInclusion,
 } from "../src/domain/merkle.js";
 import { runTraceRoot, type TranscriptEntry, transcriptRoot } from "../src/domain/transcript.js";
+import { sameUsage, summariseUsage, usageCounts } from "../src/domain/usage.js";
 import type {
   AnchorReceiptFieldsFragment,
   InclusionProofFieldsFragment,
@@ -119,7 +120,12 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
     params: Object.fromEntries(e.request.params.map((p) => [p.name, paramValue(p)])),
     json: e.request.json,
   },
-  response: { content: e.response.content, model: e.response.model },
+  response: {
+    content: e.response.content,
+    model: e.response.model,
+    // Entries recorded before usage was recorded were hashed without it.
+    ...(e.response.usage ? { usage: usageCounts(e.response.usage) } : {}),
+  },
 });
 
 /** The trace root (hex) recomputed from an agent's transcript; null when it has no entries. */
@@ -147,6 +153,26 @@ export const ledgerEntryCommitsToRun = (run: ProvenanceRunFieldsFragment): boole
     lp.entry.leafCount === run.leafOrder.length &&
     toHex(ledgerLeafHash(lp.entry)) === lp.leafHash
   );
+};
+
+/**
+ * Whether the bill in the run's ledger entry is what its transcripts record: the usage recomputed
+ * from the leaf agents' transcript entries (each hashed into the trace root) equals the entry's.
+ * Null for an entry appended before usage was committed: there is nothing to check.
+ */
+export const ledgerUsageMatchesTranscripts = (run: ProvenanceRunFieldsFragment): boolean | null => {
+  const committed = run.ledgerProof?.entry.usage;
+  if (committed === null || committed === undefined) return null;
+  const byId = new Map(run.agents.map((a) => [a.id, a]));
+  const leaves = run.leafOrder.map((id) => byId.get(id));
+  if (leaves.some((a) => a === undefined)) return false;
+  const recomputed = summariseUsage(
+    leaves.map((a) => ({
+      role: (a as ProvenanceAgentFieldsFragment).role,
+      transcript: (a as ProvenanceAgentFieldsFragment).transcript.map(transcriptEntryOf),
+    })),
+  );
+  return sameUsage(recomputed, committed);
 };
 
 /** True when `proof` proves `leafHash` at `leafIndex` in a tree of `treeSize` whose root is `root` (all hex). */

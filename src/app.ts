@@ -14,6 +14,7 @@ import { traced } from "./app/tracing.js";
 import { createWorkerHttpServer } from "./app/worker-http.js";
 import type { Config } from "./config.js";
 import { ErrorCode } from "./domain/errors.js";
+import { countedInTenantQuota } from "./orchestrator/budget.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
 import { systemClock } from "./ports/clock.js";
@@ -93,9 +94,13 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     clock,
     logger,
   });
+  const tenantQuota =
+    config.tenantTokensPerDay === undefined
+      ? undefined
+      : { quota: execution.tokenQuota, tokensPerDay: config.tenantTokensPerDay };
   const evolution = createEvolution({
     store: backends.evolution,
-    llm,
+    llm: countedInTenantQuota(llm, tenantQuota, clock),
     bus,
     clock,
     ids: { next: randomUUID },
@@ -118,6 +123,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     tracer: tracing.tracer,
     rateLimiter: execution.rateLimiter,
     maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
+    ...(tenantQuota === undefined ? {} : { tenantQuota }),
     // Both are part of a run's success; the ledger and anchors are retried while their store is down.
     hooks: [
       { ...evolution.hook, failureCode: ErrorCode.EvolutionFailed },

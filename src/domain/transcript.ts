@@ -1,5 +1,6 @@
 import { canonicalBytes } from "./canonical.js";
 import { hashFromHex, leafHash, merkleRootFromLeafHashes, toHex } from "./merkle.js";
+import type { UsageCounts } from "./usage.js";
 
 /** One LLM exchange of an agent, as sent and as received. */
 export interface TranscriptEntry {
@@ -14,7 +15,15 @@ export interface TranscriptEntry {
     readonly params: Readonly<Record<string, number | string>>;
     readonly json: boolean;
   };
-  readonly response: { readonly content: string; readonly model: string };
+  readonly response: {
+    readonly content: string;
+    readonly model: string;
+    /**
+     * The usage the server reported for this exchange (hashed with it, so a run's bill is proven by
+     * its trace root). Absent in entries recorded before usage was recorded.
+     */
+    readonly usage?: UsageCounts;
+  };
 }
 
 /** Leaf hash of one exchange: SHA-256(0x00 ‖ canonical JSON of the entry). */

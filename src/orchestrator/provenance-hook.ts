@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from "../domain/errors.js";
 import { type LedgerEntry, ledgerLeafHash } from "../domain/ledger.js";
 import { hashFromHex, MerkleFrontier, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import { signNote } from "../domain/signed-note.js";
+import { summariseUsage } from "../domain/usage.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { Clock } from "../ports/clock.js";
 import type { ProvenanceStore, StoredCheckpoint } from "../ports/provenance-store.js";
@@ -81,7 +82,7 @@ const incrementalRoots = (deps: ProvenanceDeps): LedgerRootAt => {
 };
 
 /**
- * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt} to the tenant's
+ * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt, usage} to the tenant's
  * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
  * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
  * that fails does not stop the others; the hook then throws so the failure is reported.
@@ -102,7 +103,7 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
 
   return {
     name: PROVENANCE_HOOK_NAME,
-    async afterRun({ run, emit }) {
+    async afterRun({ run, agents, emit }) {
       if (run.merkleRoot === null || run.traceRoot === null) {
         throw new AppError(
           ErrorCode.Internal,
@@ -115,6 +116,8 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         traceRoot: run.traceRoot,
         leafCount: run.leafOrder.length,
         recordedAt: deps.clock.now().toISOString(),
+        // The bill, from the transcripts the entry's traceRoot commits to (client/verify.ts recomputes it).
+        usage: summariseUsage(agents),
       };
       const { tenantId } = run;
       const checkpoint = await serialised(tenantId, async () => {

@@ -1,0 +1,33 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import type { UsageSummary as UsageRecord } from "../domain/usage.js";
+import { runUsage, tenantUsage } from "../orchestrator/usage.js";
+import { Orchestration } from "../schema/orchestration.type.js";
+import { TenantUsage, UsageSummary } from "../schema/usage.type.js";
+import type { GraphQLContext } from "./context.type.js";
+
+/** Token usage: a run's (Orchestration.usage) and the tenant's over a window (usage). */
+@Resolver(() => Orchestration)
+export class RunUsageResolver {
+  @FieldResolver(() => UsageSummary, {
+    description:
+      "Tokens the run used, per model and per role, from its agents' transcripts (stored when the run ends).",
+  })
+  async usage(
+    @Root() run: Orchestration & { tenantId: string; usage?: UsageRecord | null },
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<UsageRecord> {
+    return runUsage(ctx.store, run);
+  }
+
+  @Query(() => TenantUsage, {
+    name: "usage",
+    description: "The caller's tenant's token usage over the runs created in [since, until).",
+  })
+  async tenantUsage(
+    @Arg("since", () => Date) since: Date,
+    @Arg("until", () => Date) until: Date,
+    @Ctx() ctx: GraphQLContext,
+  ) {
+    return { since, until, ...(await tenantUsage(ctx.store, ctx.tenantId, since, until)) };
+  }
+}
