@@ -1,7 +1,10 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
-import type { UsageSummary as UsageRecord } from "../domain/usage.js";
+import { canonicalJson } from "../domain/canonical.js";
+import type { LedgerEntry as LedgerEntryRecord } from "../domain/ledger.js";
+import { canonicalUsage, type UsageSummary as UsageRecord } from "../domain/usage.js";
 import { runUsage, tenantUsage } from "../orchestrator/usage.js";
 import { Orchestration } from "../schema/orchestration.type.js";
+import { LedgerEntry } from "../schema/provenance.type.js";
 import { TenantUsage, UsageSummary } from "../schema/usage.type.js";
 import type { GraphQLContext } from "./context.type.js";
 
@@ -29,5 +32,14 @@ export class RunUsageResolver {
     @Ctx() ctx: GraphQLContext,
   ) {
     return { since, until, ...(await tenantUsage(ctx.store, ctx.tenantId, since, until)) };
+  }
+}
+
+/** A ledger entry's usage, as the canonical JSON its leaf data holds (so clients hash exactly that). */
+@Resolver(() => LedgerEntry)
+export class LedgerEntryUsageResolver {
+  @FieldResolver(() => String, { nullable: true })
+  usage(@Root() entry: LedgerEntryRecord): string | null {
+    return entry.usage ? canonicalJson(canonicalUsage(entry.usage)) : null;
   }
 }

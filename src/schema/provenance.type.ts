@@ -1,6 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import { TokenUsage } from "./common.type.js";
-import { UsageSummary } from "./usage.type.js";
 
 @ObjectType({ description: "RFC 9162 inclusion proof of a leaf in a Merkle tree; hashes are lowercase hex." })
 export class InclusionProof {
@@ -118,12 +117,12 @@ export class LedgerEntry {
   @Field({ description: "ISO 8601 time the entry was appended, exactly as hashed." })
   recordedAt!: string;
 
-  @Field(() => UsageSummary, {
+  @Field(() => String, {
     nullable: true,
     description:
-      "The run's usage, committed as a sixth field of the leaf data; null in entries appended before usage was committed (five fields).",
+      "The run's usage summary (see Orchestration.usage) as the RFC 8785 JSON committed as a sixth field of the leaf data; null in entries appended before usage was committed (five fields).",
   })
-  usage!: UsageSummary | null;
+  usage!: string | null;
 }
 
 @ObjectType({ description: "A C2SP tlog-checkpoint of the tenant's ledger, signed as a C2SP signed note." })
