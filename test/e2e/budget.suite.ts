@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   LedgerConsistencyDocument,
   OrchestrationDocument,
@@ -84,19 +84,16 @@ const sums = (
  */
 export const budgetSuite = (backend: ServerBackend) => {
   const cleanups: (() => Promise<void>)[] = [];
-  let backendEnv: Record<string, string>;
-  beforeAll(async () => {
-    backendEnv = await backend.env();
-  });
   afterAll(async () => {
     for (const c of cleanups.splice(0)) await c();
     await backend.cleanup();
   });
 
   /** A server of its own (its own Redis prefix, so quota counters are never shared between tests). */
-  const serve = (script: FakeScript, env: Record<string, string> = {}) =>
+  const serve = async (script: FakeScript, env: Record<string, string> = {}) =>
     startOpenAiServer(cleanups, script, {
-      ...backendEnv,
+      // A database of its own per server: the run lists and usage windows hold this test's runs only.
+      ...(await backend.env()),
       VEX_REDIS_PREFIX: `vex-test-${randomUUID()}`,
       // Non-streamed answers: the fake names the model a reply gives only in whole completions.
       VEX_LLM_STREAM: "false",
