@@ -5,7 +5,13 @@ import { isAppError } from "../../src/domain/errors.js";
 import { ledgerLeafData } from "../../src/domain/ledger.js";
 import { type TranscriptEntry, transcriptLeafHash } from "../../src/domain/transcript.js";
 import { mergeUsage, summariseUsage } from "../../src/domain/usage.js";
-import { budgetDetailsOf, createRunBudget, utcDay } from "../../src/orchestrator/budget.js";
+import {
+  budgetDetailsOf,
+  countedInTenantQuota,
+  createRunBudget,
+  utcDay,
+} from "../../src/orchestrator/budget.js";
+import { ScriptedLlm } from "../fakes/scripted-llm.js";
 
 const clock = { now: () => new Date("2026-12-02T23:59:00.000Z") };
 const usage = (total: number) => ({ promptTokens: total - 1, completionTokens: 1, totalTokens: total });
@@ -108,5 +114,24 @@ describe("usage summaries and their commitment", () => {
     expect(JSON.parse(new TextDecoder().decode(withUsage)).usage.total.totalTokens).toBe(5);
     const { usage: _, ...response } = entry("a", 5).response;
     expect(transcriptLeafHash(entry("a", null))).toEqual(transcriptLeafHash({ ...entry("a", 5), response }));
+  });
+});
+
+describe("evolution's calls", () => {
+  it("count in the tenant's quota with their real usage and are never refused", async () => {
+    const quota = createMemoryTokenQuota();
+    const llm = countedInTenantQuota(new ScriptedLlm(() => "{}"), { quota, tokensPerDay: 10 }, clock);
+    const tag = {
+      tenantId: "t",
+      runId: "",
+      agentId: "",
+      role: "ROOT",
+      kind: "REFLECTION",
+      round: 0,
+    } as const;
+    for (let i = 0; i < 2; i++)
+      await llm.complete({ system: "s", messages: [], params: { maxTokens: 1_024 }, tag });
+    // Two calls of 15 tokens each (the scripted usage): past the quota of 10, and both made.
+    expect(await quota.counted("t", "2026-12-02")).toBe(30);
   });
 });
