@@ -11,6 +11,7 @@ import {
   createRunBudget,
   utcDay,
 } from "../../src/orchestrator/budget.js";
+import { resolveRunInput } from "../../src/orchestrator/run-input.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 
 const clock = { now: () => new Date("2026-12-02T23:59:00.000Z") };
@@ -133,5 +134,29 @@ describe("evolution's calls", () => {
       await llm.complete({ system: "s", messages: [], params: { maxTokens: 1_024 }, tag });
     // Two calls of 15 tokens each (the scripted usage): past the quota of 10, and both made.
     expect(await quota.counted("t", "2026-12-02")).toBe(30);
+  });
+});
+
+describe("a run's budget input", () => {
+  it("is stored in the run's config when given, and must be a whole number of tokens", () => {
+    const seed = () => 1;
+    expect(resolveRunInput({ query: "q" }, seed).config.budget).toBeUndefined();
+    expect(
+      resolveRunInput({ query: "q", budget: { maxTotalTokens: null } }, seed).config.budget,
+    ).toBeUndefined();
+    expect(resolveRunInput({ query: "q", budget: { maxTotalTokens: 5_000 } }, seed).config.budget).toEqual({
+      maxTotalTokens: 5_000,
+    });
+    for (const bad of [0, -3, 1.5]) {
+      try {
+        resolveRunInput({ query: "q", budget: { maxTotalTokens: bad } }, seed);
+        throw new Error("accepted");
+      } catch (e) {
+        expect(isAppError(e) && [e.code, e.details]).toEqual([
+          "BAD_USER_INPUT",
+          { field: "budget.maxTotalTokens" },
+        ]);
+      }
+    }
   });
 });
