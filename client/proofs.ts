@@ -1,6 +1,6 @@
 import type { AnchorReceipt } from "../src/domain/anchor.js";
 import { type AgentLeafInput, agentLeafHash } from "../src/domain/leaf.js";
-import { ledgerLeafHash } from "../src/domain/ledger.js";
+import { type LedgerEntry, ledgerLeafHash } from "../src/domain/ledger.js";
 import {
   hashFromHex,
   isHashHex,
@@ -9,9 +9,11 @@ import {
   verifyInclusion,
 } from "../src/domain/merkle.js";
 import { runTraceRoot, type TranscriptEntry, transcriptRoot } from "../src/domain/transcript.js";
+import { sameUsage, summariseUsage, type UsageSummary, usageCounts } from "../src/domain/usage.js";
 import type {
   AnchorReceiptFieldsFragment,
   InclusionProofFieldsFragment,
+  LedgerEntryFieldsFragment,
   ProvenanceAgentFieldsFragment,
   ProvenanceRunFieldsFragment,
   TranscriptEntryFieldsFragment,
@@ -119,11 +121,12 @@ export const transcriptEntryOf = (e: TranscriptEntryFieldsFragment): TranscriptE
     params: Object.fromEntries(e.request.params.map((p) => [p.name, paramValue(p)])),
     json: e.request.json,
   },
-  // An entry recorded without a provider was hashed without the field.
+  // Entries recorded before providers (or usage) were recorded were hashed without those fields.
   response: {
     content: e.response.content,
     model: e.response.model,
     ...(e.response.provider == null ? {} : { provider: e.response.provider }),
+    ...(e.response.usage ? { usage: usageCounts(e.response.usage) } : {}),
   },
 });
 
@@ -150,8 +153,53 @@ export const ledgerEntryCommitsToRun = (run: ProvenanceRunFieldsFragment): boole
     lp.entry.merkleRoot === (run.merkleRoot ?? "") &&
     lp.entry.traceRoot === (run.traceRoot ?? "") &&
     lp.entry.leafCount === run.leafOrder.length &&
-    toHex(ledgerLeafHash(lp.entry)) === lp.leafHash
+    toHex(ledgerLeafHash(ledgerEntryOf(lp.entry))) === lp.leafHash
   );
+};
+
+/** A summary's committed JSON, parsed; null when it is not JSON of a summary's shape. */
+const parseUsage = (json: string): UsageSummary | null => {
+  try {
+    const u = JSON.parse(json) as UsageSummary;
+    return Array.isArray(u.byModel) && Array.isArray(u.byRole) && typeof u.total === "object" ? u : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A ledger entry in its domain shape: the usage (sent as the canonical JSON that was committed) parsed.
+ * Usage that does not parse becomes null, so the entry no longer hashes to its leaf.
+ */
+export const ledgerEntryOf = (e: LedgerEntryFieldsFragment): LedgerEntry => ({
+  runId: e.runId,
+  merkleRoot: e.merkleRoot,
+  traceRoot: e.traceRoot,
+  leafCount: e.leafCount,
+  recordedAt: e.recordedAt,
+  usage: e.usage === null || e.usage === undefined ? null : parseUsage(e.usage),
+});
+
+/**
+ * Whether the bill in the run's ledger entry is what its transcripts record: the usage recomputed
+ * from the leaf agents' transcript entries (each hashed into the trace root) equals the entry's.
+ * Null for an entry appended before usage was committed: there is nothing to check.
+ */
+export const ledgerUsageMatchesTranscripts = (run: ProvenanceRunFieldsFragment): boolean | null => {
+  const entry = run.ledgerProof?.entry;
+  if (entry?.usage === null || entry?.usage === undefined) return null;
+  const committed = ledgerEntryOf(entry).usage;
+  if (committed === null || committed === undefined) return false;
+  const byId = new Map(run.agents.map((a) => [a.id, a]));
+  const leaves = run.leafOrder.map((id) => byId.get(id));
+  if (leaves.some((a) => a === undefined)) return false;
+  const recomputed = summariseUsage(
+    leaves.map((a) => ({
+      role: (a as ProvenanceAgentFieldsFragment).role,
+      transcript: (a as ProvenanceAgentFieldsFragment).transcript.map(transcriptEntryOf),
+    })),
+  );
+  return sameUsage(recomputed, committed);
 };
 
 /** True when `proof` proves `leafHash` at `leafIndex` in a tree of `treeSize` whose root is `root` (all hex). */

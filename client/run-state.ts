@@ -52,6 +52,13 @@ export interface RunView {
   readonly agents: Readonly<Record<string, AgentView>>;
   readonly evolution: readonly EvolutionRecordFieldsFragment[];
   readonly anchors: number;
+  /** The budget that stopped the run, when one did (a BudgetExceeded event). */
+  readonly budgetExceeded: {
+    readonly scope: string;
+    readonly limit: number;
+    readonly used: number;
+    readonly reserved: number;
+  } | null;
   readonly resumed: boolean;
   readonly finished: FinishedView | null;
   readonly lastSeq: number;
@@ -63,6 +70,7 @@ export const EMPTY_RUN: RunView = {
   agents: {},
   evolution: [],
   anchors: 0,
+  budgetExceeded: null,
   resumed: false,
   finished: null,
   lastSeq: 0,
@@ -158,6 +166,10 @@ export const applyEvent = (view: RunView, event: EventFieldsFragment): RunView =
       return { ...next, evolution: [...next.evolution, event.record] };
     case "AnchorRecorded":
       return { ...next, anchors: next.anchors + 1 };
+    case "BudgetExceeded": {
+      const { scope, limit, used, reserved } = event;
+      return { ...next, budgetExceeded: { scope, limit, used, reserved } };
+    }
     case "RunFinished":
       return {
         ...next,

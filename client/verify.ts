@@ -15,6 +15,7 @@ import {
   type CheckKind,
   hashesFromHex,
   ledgerEntryCommitsToRun,
+  ledgerUsageMatchesTranscripts,
   receiptOf,
   recomputeAgentLeaf,
   recomputeMerkleRoot,
@@ -152,6 +153,8 @@ const runChecks = ({ run, key, anchored }: RunProvenanceInput) => {
     return { checks, recomputedRoot: computedRoot };
   }
   add("ledger entry commits to this run's roots", ledgerEntryCommitsToRun(run));
+  const bill = ledgerUsageMatchesTranscripts(run);
+  if (bill !== null) add("ledger entry's usage recomputes from the transcripts", bill);
   const signed = verifyCheckpoint(lp.checkpoint, key);
   kind = "checkpoint";
   add(

@@ -15,6 +15,7 @@ import { createWorkerHttpServer } from "./app/worker-http.js";
 import type { Config } from "./config.js";
 import { debateChangedAnswers } from "./domain/answer-change.js";
 import { ErrorCode } from "./domain/errors.js";
+import { countedInTenantQuota } from "./orchestrator/budget.js";
 import { createEvolution } from "./orchestrator/evolution/create-evolution.js";
 import { createOrchestrator, type Orchestrator } from "./orchestrator/orchestrator.js";
 import { systemClock } from "./ports/clock.js";
@@ -88,9 +89,13 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     clock,
     logger,
   });
+  const tenantQuota =
+    config.tenantTokensPerDay === undefined
+      ? undefined
+      : { quota: execution.tokenQuota, tokensPerDay: config.tenantTokensPerDay };
   const evolution = createEvolution({
     store: backends.evolution,
-    llm,
+    llm: countedInTenantQuota(llm, tenantQuota, clock),
     bus,
     clock,
     ids: { next: randomUUID },
@@ -113,6 +118,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     tracer: tracing.tracer,
     rateLimiter: execution.rateLimiter,
     maxConcurrentRunsPerTenant: config.limits.maxConcurrentRunsPerTenant,
+    ...(tenantQuota === undefined ? {} : { tenantQuota }),
     // Both are part of a run's success; the ledger and anchors are retried while their store is down.
     hooks: [
       {

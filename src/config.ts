@@ -169,6 +169,7 @@ const envSchema = z.object({
   VEX_RATE_LIMIT_PER_MINUTE: positiveInt(CONFIG_DEFAULTS.rateLimitPerMinute),
   VEX_RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(CONFIG_DEFAULTS.rateLimitBurst),
   VEX_MAX_CONCURRENT_RUNS_PER_TENANT: positiveInt(CONFIG_DEFAULTS.maxConcurrentRunsPerTenant),
+  VEX_TENANT_TOKENS_PER_DAY: z.coerce.number().int().positive().optional(),
   VEX_MAX_DOCUMENT_BYTES: positiveInt(CONFIG_DEFAULTS.maxDocumentBytes),
   VEX_MAX_QUERY_DEPTH: positiveInt(CONFIG_DEFAULTS.maxQueryDepth),
   VEX_MAX_QUERY_COST: positiveInt(CONFIG_DEFAULTS.maxQueryCost),
@@ -296,6 +297,8 @@ export interface Config {
   readonly authEnabled: boolean;
   readonly introspection: boolean;
   readonly limits: Limits;
+  /** Tokens each tenant may use per UTC day across the cluster (VEX_TENANT_TOKENS_PER_DAY); undefined: no quota. */
+  readonly tenantTokensPerDay: number | undefined;
   readonly provenance: {
     /** Ledger origins are `<origin>/<tenant>`; also the checkpoint signing key's name. */
     readonly origin: string;
@@ -440,6 +443,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     production,
     authEnabled: e.VEX_AUTH === "enabled",
     introspection: e.VEX_INTROSPECTION === undefined ? !production : e.VEX_INTROSPECTION === "true",
+    tenantTokensPerDay: e.VEX_TENANT_TOKENS_PER_DAY,
     limits: {
       rateLimitPerMinute: e.VEX_RATE_LIMIT_PER_MINUTE,
       rateLimitBurst: e.VEX_RATE_LIMIT_BURST,

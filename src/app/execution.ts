@@ -3,11 +3,14 @@ import { createBullRunQueue } from "../adapters/queue/bullmq-queue.js";
 import { createInProcessRunQueue } from "../adapters/queue/in-process-queue.js";
 import { createFlexibleRateLimiter } from "../adapters/rate-limit/flexible-rate-limiter.js";
 import { createMemoryRunSlots } from "../adapters/rate-limit/memory-run-slots.js";
+import { createMemoryTokenQuota } from "../adapters/rate-limit/memory-token-quota.js";
 import { createRedisRunSlots } from "../adapters/rate-limit/redis-run-slots.js";
+import { createRedisTokenQuota } from "../adapters/rate-limit/redis-token-quota.js";
 import type { Config } from "../config.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { RunQueue } from "../ports/run-queue.js";
 import type { RunSlots } from "../ports/run-slots.js";
+import type { TokenQuota } from "../ports/token-quota.js";
 import { REDIS_CONNECT_TIMEOUT_MS } from "./bus.js";
 import { redactUrl, StartupError } from "./startup-error.js";
 
@@ -16,6 +19,8 @@ export interface Execution {
   readonly queue: RunQueue;
   readonly slots: RunSlots;
   readonly rateLimiter: RateLimiter;
+  /** Where the tenants' daily token quota is counted (VEX_TENANT_TOKENS_PER_DAY). */
+  readonly tokenQuota: TokenQuota;
   close(): Promise<void>;
 }
 
@@ -31,7 +36,7 @@ const connectRedis = async (url: string): Promise<Redis> => {
 };
 
 /**
- * The run queue, the per-tenant run slots and the rate limiter: BullMQ and Redis counters shared by
+ * The run queue, the per-tenant run slots, the rate limiter and the token quota counters: BullMQ and Redis counters shared by
  * every instance when REDIS_URL is set (DESIGN.md §7), in-process otherwise.
  */
 export const openExecution = async (config: Config, onError: (e: unknown) => void): Promise<Execution> => {
@@ -42,6 +47,7 @@ export const openExecution = async (config: Config, onError: (e: unknown) => voi
       queue: createInProcessRunQueue({ concurrency: worker.concurrency }),
       slots: createMemoryRunSlots(),
       rateLimiter: createFlexibleRateLimiter(rate),
+      tokenQuota: createMemoryTokenQuota(),
       close: async () => {},
     };
   }
@@ -61,6 +67,7 @@ export const openExecution = async (config: Config, onError: (e: unknown) => voi
   return {
     queue,
     slots: createRedisRunSlots({ redis: commands, prefix: worker.redisPrefix }),
+    tokenQuota: createRedisTokenQuota({ redis: commands, prefix: worker.redisPrefix }),
     rateLimiter: createFlexibleRateLimiter({
       ...rate,
       redis: { client: commands, prefix: worker.redisPrefix },

@@ -24,6 +24,8 @@ export const ErrorCode = {
   ProvenanceFailed: "PROVENANCE_FAILED",
   /** The run's evolution step failed. */
   EvolutionFailed: "EVOLUTION_FAILED",
+  /** A token budget (the run's maxTotalTokens, or the tenant's daily quota) would have been exceeded. */
+  BudgetExceeded: "BUDGET_EXCEEDED",
   Internal: "INTERNAL_SERVER_ERROR",
   /** A missing, malformed, unknown or revoked API key (HTTP 401; WebSocket close 4403). */
   Unauthenticated: "UNAUTHENTICATED",
@@ -58,6 +60,7 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   WORKER_LOST: "SYSTEM",
   PROVENANCE_FAILED: "SYSTEM",
   EVOLUTION_FAILED: "SYSTEM",
+  BUDGET_EXCEEDED: "USER",
   INTERNAL_SERVER_ERROR: "SYSTEM",
   UNAUTHENTICATED: "USER",
   BAD_REQUEST: "USER",

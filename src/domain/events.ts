@@ -10,6 +10,21 @@ import type { Agent, DebateRound, RunError, RunStatus } from "./run.js";
 export const RUN_RESUME_REASONS = ["WORKER_LOST", "WORKER_SHUTDOWN", "SERVER_RESTART", "REQUESTED"] as const;
 export type RunResumeReason = (typeof RUN_RESUME_REASONS)[number];
 
+/** Which budget refused a call: the run's own maxTotalTokens, or the tenant's quota for the UTC day. */
+export const BUDGET_SCOPES = ["RUN", "TENANT_DAY"] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+
+/** Why a call was refused: the budget, what was used of it, and what in-flight calls had reserved. */
+export interface BudgetExceededDetails {
+  readonly scope: BudgetScope;
+  /** The budget in tokens. */
+  readonly limit: number;
+  /** Tokens used of it before the refused call (completed calls). */
+  readonly used: number;
+  /** Tokens reserved by calls in flight, the refused one included (its token limit). */
+  readonly reserved: number;
+}
+
 /**
  * The single vocabulary of run events. Every event is stored in the run's log with seq 1, 2, 3 …
  * before it is published; subscribers replay from the log and continue live.
@@ -32,6 +47,8 @@ export type RunEventBody =
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
   | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
   | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }
+  /** An LLM call was not made because it could exceed a budget; the run ends FAILED (BUDGET_EXCEEDED) next. */
+  | ({ readonly type: "BudgetExceeded" } & BudgetExceededDetails)
   | {
       readonly type: "RunFinished";
       readonly status: RunStatus;

@@ -7,6 +7,7 @@ import {
   toLlmParams,
 } from "./genome.js";
 import type { TranscriptEntry } from "./transcript.js";
+import type { UsageSummary } from "./usage.js";
 
 export const RUN_STATUSES = [
   "PENDING",
@@ -59,6 +60,8 @@ export interface RunConfig {
   readonly evolution: EvolutionMode;
   /** Seed for this run's randomness (evolution); drawn when the caller gives none. */
   readonly seed: number;
+  /** The run's token budget; absent: none (the tenant's daily quota still applies). */
+  readonly budget?: { readonly maxTotalTokens: number };
 }
 
 export interface RunError {
@@ -105,6 +108,11 @@ export interface Run {
   readonly leafOrder: readonly string[];
   readonly model: string | null;
   readonly tokensUsed: TokenUsage;
+  /**
+   * The run's usage per model and per role, from its agents' transcripts, stored when it ends.
+   * Absent while it runs and in runs stored before it was recorded (computed from the agents then).
+   */
+  readonly usage?: UsageSummary | null;
   readonly error: RunError | null;
   /** The worker that last took the run (for operators; the run queue's lock is the lease). */
   readonly ownerId: string | null;

@@ -1,5 +1,6 @@
 import { canonicalBytes } from "./canonical.js";
 import { hashFromHex, leafHash, merkleRootFromLeafHashes, toHex } from "./merkle.js";
+import type { UsageCounts } from "./usage.js";
 
 /** One LLM exchange of an agent, as sent and as received. */
 export interface TranscriptEntry {
@@ -14,11 +15,20 @@ export interface TranscriptEntry {
     readonly params: Readonly<Record<string, number | string>>;
     readonly json: boolean;
   };
-  /**
-   * `provider`: the configured provider that answered; absent on entries recorded before providers
-   * were, so their hashes (which cover exactly the fields present) still verify.
-   */
-  readonly response: { readonly content: string; readonly model: string; readonly provider?: string };
+  readonly response: {
+    readonly content: string;
+    readonly model: string;
+    /**
+     * The configured provider that answered; absent on entries recorded before providers were, so
+     * their hashes (which cover exactly the fields present) still verify.
+     */
+    readonly provider?: string;
+    /**
+     * The usage the server reported for this exchange (hashed with it, so a run's bill is proven by
+     * its trace root). Absent in entries recorded before usage was recorded.
+     */
+    readonly usage?: UsageCounts;
+  };
 }
 
 /** Leaf hash of one exchange: SHA-256(0x00 ‖ canonical JSON of the entry). */

@@ -19,6 +19,7 @@ import {
   type TokenUsage,
 } from "../domain/run.js";
 import { type TranscriptEntry, transcriptRoot } from "../domain/transcript.js";
+import { usageCounts } from "../domain/usage.js";
 import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
@@ -26,6 +27,7 @@ import type { IdGenerator } from "../ports/ids.js";
 import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
 import type { Store } from "../ports/stores.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
+import { type RunBudget, withinBudget } from "./budget.js";
 import { runDebate } from "./debate.js";
 import type { RunHook } from "./hooks.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
@@ -63,6 +65,8 @@ export interface RunContext {
   readonly abortRun: (reason: unknown) => void;
   /** Token usage of the whole run, summed as calls complete. */
   usage: TokenUsage;
+  /** The run's budget and the tenant's daily quota, checked before every call; none when absent. */
+  readonly budget?: RunBudget;
 }
 
 interface AgentSpec {
@@ -202,36 +206,39 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     checkAborted(ctx.signal);
     // A call routed to another model gets the genome as that model takes it.
     const callParams = ctx.deps.llm.routeFor ? llmParamsFor(ctx, genome.traits, spec.role, c.kind) : params;
-    const response = await ctx.deps.llm.complete(
-      {
-        system: c.system,
-        messages: c.messages,
-        params: callParams,
-        json: c.json,
-        ...(c.schema ? { schema: c.schema } : {}),
-        tag: {
-          tenantId: ctx.tenantId,
-          runId: ctx.runId,
-          agentId: agent.id,
-          role: spec.role,
-          kind: c.kind,
-          round: c.round,
-        },
-      },
-      {
-        signal: ctx.signal,
-        onToken: (text) =>
-          void ctx.deps.bus.publish("agentToken", ctx.runId, {
+    const complete = () =>
+      ctx.deps.llm.complete(
+        {
+          system: c.system,
+          messages: c.messages,
+          params: callParams,
+          json: c.json,
+          ...(c.schema ? { schema: c.schema } : {}),
+          tag: {
+            tenantId: ctx.tenantId,
             runId: ctx.runId,
             agentId: agent.id,
+            role: spec.role,
             kind: c.kind,
-            text,
-            at: clock.now(),
-          }),
-      },
-    );
-    usage = addUsage(usage, response.usage);
-    ctx.usage = addUsage(ctx.usage, response.usage);
+            round: c.round,
+          },
+        },
+        {
+          signal: ctx.signal,
+          onToken: (text) =>
+            void ctx.deps.bus.publish("agentToken", ctx.runId, {
+              runId: ctx.runId,
+              agentId: agent.id,
+              kind: c.kind,
+              text,
+              at: clock.now(),
+            }),
+        },
+      );
+    const response = await withinBudget(ctx.budget, callParams.maxTokens, ctx.signal, complete, (r) => {
+      usage = addUsage(usage, r.usage);
+      ctx.usage = addUsage(ctx.usage, r.usage);
+    });
     const carried = response.params ?? callParams;
     // The agent's parameters are those of its own voice, not of the shadow judging it.
     if (OWN_VOICE.has(c.kind)) sent = carried;
@@ -244,6 +251,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
         content: response.content,
         model: response.model,
         ...(response.provider === undefined ? {} : { provider: response.provider }),
+        usage: usageCounts(response.usage),
       },
     });
     return response;

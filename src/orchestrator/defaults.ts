@@ -32,3 +32,5 @@ export const MAX_EVENT_WRITE_BATCH = 100;
 export const DEFAULT_MAX_WORKERS_LOST = 2;
 /** Longest a cancelOrchestration waits for the executing worker to record the run's end. */
 export const CANCEL_WAIT_MS = 5_000;
+/** Smallest run budget (budget.maxTotalTokens) accepted: one token; a budget too small for any call fails at the first. */
+export const MIN_BUDGET_TOKENS = 1;

@@ -12,6 +12,7 @@ import type { RunSlots } from "../ports/run-slots.js";
 import type { Store } from "../ports/stores.js";
 import { activeTraceCarrier, type Tracer, withTraceCarrier } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
+import { assertTenantHasTokens, type TenantQuotaPolicy } from "./budget.js";
 import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST } from "./defaults.js";
 import type { RunHook } from "./hooks.js";
 import { endUnexecutedRun } from "./run-end.js";
@@ -60,6 +61,8 @@ export interface OrchestratorDeps {
   readonly onBackgroundError?: BackgroundErrorHandler;
   /** Spans for runs (invoke_workflow) and agents (invoke_agent); none when absent. */
   readonly tracer?: Tracer;
+  /** The tenants' daily token quota (VEX_TENANT_TOKENS_PER_DAY), counted across the cluster; absent: none. */
+  readonly tenantQuota?: TenantQuotaPolicy;
   /** Called as this process's worker takes a run. */
   readonly onDispatch?: (info: DispatchInfo) => void;
 }
@@ -230,6 +233,8 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     async start(tenantId, input) {
       const { query, config } = resolveRunInput(input, deps.drawSeed);
       const id = deps.ids.next();
+      // A tenant with no tokens left today gets no run at all (nothing is stored).
+      await assertTenantHasTokens(deps.tenantQuota, tenantId, clock);
       await admit(tenantId, id);
       const now = clock.now();
       const run: Run = {
@@ -266,6 +271,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     async resume(tenantId, runId) {
       const current = await getOrThrow(tenantId, runId);
       assertResumable(current);
+      await assertTenantHasTokens(deps.tenantQuota, tenantId, clock);
       await admit(tenantId, runId);
       const run = await store.runs.transition(tenantId, runId, ["INTERRUPTED"], {
         status: "RUNNING",

@@ -7,6 +7,7 @@ import { type LedgerEntry, ledgerLeafHash } from "../domain/ledger.js";
 import { hashFromHex, toHex } from "../domain/merkle.js";
 import { nodeKeyId, nodesNeededBy, type RangeRoot, rangeRootFrom } from "../domain/merkle-nodes.js";
 import { signNote } from "../domain/signed-note.js";
+import { summariseUsage } from "../domain/usage.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { Clock } from "../ports/clock.js";
 import type { ProvenanceStore, StoredCheckpoint } from "../ports/provenance-store.js";
@@ -78,7 +79,7 @@ export const checkpointAt = async (
 };
 
 /**
- * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt} to the tenant's
+ * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt, usage} to the tenant's
  * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
  * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
  * that fails does not stop the others; the hook then throws so the failure is reported.
@@ -99,7 +100,7 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
 
   return {
     name: PROVENANCE_HOOK_NAME,
-    async afterRun({ run, emit }) {
+    async afterRun({ run, agents, emit }) {
       if (run.merkleRoot === null || run.traceRoot === null) {
         throw new AppError(
           ErrorCode.Internal,
@@ -112,6 +113,8 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         traceRoot: run.traceRoot,
         leafCount: run.leafOrder.length,
         recordedAt: deps.clock.now().toISOString(),
+        // The bill, from the transcripts the entry's traceRoot commits to (client/verify.ts recomputes it).
+        usage: summariseUsage(agents),
       };
       const { tenantId } = run;
       const checkpoint = await serialised(tenantId, async () => {

@@ -3,9 +3,11 @@ import { AppError, ErrorCode, isAppError } from "../domain/errors.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
 import type { Agent, AgentState, Run, RunError, RunStatus } from "../domain/run.js";
 import { runTraceRoot } from "../domain/transcript.js";
+import { summariseUsage } from "../domain/usage.js";
 import type { DeliveryOutcome, ResumeReason } from "../ports/run-queue.js";
 import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import { budgetDetailsOf, createRunBudget, type TenantQuotaPolicy } from "./budget.js";
 import type { RunCompletion, RunHook } from "./hooks.js";
 import { createRunEventLog } from "./run-events.js";
 
@@ -31,6 +33,8 @@ export type RunExecutorDeps = RunContext["deps"] & {
   /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
   readonly reasoningBaseMaxTokens?: number;
   readonly onBackgroundError?: BackgroundErrorHandler;
+  /** The tenants' daily token quota; absent: none. */
+  readonly tenantQuota?: TenantQuotaPolicy;
 };
 
 /**
@@ -203,6 +207,13 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         if (!controller.signal.aborted) controller.abort(reason);
       },
       usage: run.tokensUsed,
+      budget: createRunBudget({
+        tenantId: run.tenantId,
+        clock,
+        runLimit: run.config.budget?.maxTotalTokens,
+        tenant: deps.tenantQuota,
+        used: () => ctx.usage.totalTokens,
+      }),
     };
     let status: RunStatus;
     let patch: Partial<Run>;
@@ -227,12 +238,17 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       const error = toRunError(reason);
       status = STATUS_OF_ABORT[error.code] ?? "FAILED";
       patch = { error, tokensUsed: ctx.usage };
+      const budget = budgetDetailsOf(reason);
+      if (budget !== null) await log.emit({ type: "BudgetExceeded", ...budget });
     }
     const final = patch;
     await untilStored(async () => {
       if (status !== "SUCCEEDED") await settleAgents(run, status);
+      // The bill of whatever ran, failed runs included, so that reads need not load the agents.
+      const usage = summariseUsage(await store.agents.listByRun(run.tenantId, run.id));
       await store.runs.update(run.tenantId, run.id, {
         ...final,
+        usage,
         status,
         completedAt: clock.now(),
       });

@@ -10,6 +10,7 @@ import {
   MAX_DEBATE_ROUNDS,
   MAX_DEPTH,
   MAX_QUERY_LENGTH,
+  MIN_BUDGET_TOKENS,
 } from "./defaults.js";
 
 /** What a caller may ask for; absent fields take the defaults. */
@@ -21,6 +22,8 @@ export interface StartRunInput {
   readonly consensus?: ConsensusProtocol | null | undefined;
   readonly evolution?: EvolutionMode | null | undefined;
   readonly seed?: number | null | undefined;
+  /** The run's token budget; absent or without maxTotalTokens: none. */
+  readonly budget?: { readonly maxTotalTokens?: number | null | undefined } | null | undefined;
 }
 
 const intInRange = (
@@ -70,6 +73,22 @@ export const resolveRunInput = (
       consensus: input.consensus ?? DEFAULT_CONSENSUS,
       evolution: input.evolution ?? DEFAULT_EVOLUTION,
       seed: input.seed ?? drawSeed(),
+      ...budgetOf(input.budget),
     },
   };
+};
+
+/** The run's budget, validated: a positive whole number of tokens. */
+const budgetOf = (budget: StartRunInput["budget"]): Pick<RunConfig, "budget"> => {
+  const max = budget?.maxTotalTokens;
+  if (max === null || max === undefined) return {};
+  if (!Number.isSafeInteger(max) || max < MIN_BUDGET_TOKENS) {
+    throw badInput(
+      `budget.maxTotalTokens must be a whole number of tokens, at least ${MIN_BUDGET_TOKENS}; got ${max}.`,
+      {
+        field: "budget.maxTotalTokens",
+      },
+    );
+  }
+  return { budget: { maxTotalTokens: max } };
 };

@@ -27,6 +27,7 @@ export type RunPatch = Partial<
     | "leafOrder"
     | "model"
     | "tokensUsed"
+    | "usage"
     | "error"
     | "startedAt"
     | "completedAt"
@@ -39,6 +40,14 @@ export type AgentPatch = Partial<
   Pick<Agent, "state" | "fitness" | "result" | "error" | "transcript" | "completedAt" | "llmParams">
 >;
 
+export interface RunFilter {
+  readonly status?: RunStatus | undefined;
+  /** Runs created at or after this time. */
+  readonly createdFrom?: Date | undefined;
+  /** Runs created before this time. */
+  readonly createdBefore?: Date | undefined;
+}
+
 export interface RunStore {
   create(run: Run): Promise<void>;
   update(tenantId: string, id: string, patch: RunPatch): Promise<void>;
@@ -48,7 +57,7 @@ export interface RunStore {
    * instances); returns the updated run, or null when the run is missing or in another state.
    */
   transition(tenantId: string, id: string, from: readonly RunStatus[], patch: RunPatch): Promise<Run | null>;
-  list(tenantId: string, page: PageRequest, filter?: { status?: RunStatus | undefined }): Promise<Page<Run>>;
+  list(tenantId: string, page: PageRequest, filter?: RunFilter): Promise<Page<Run>>;
   /** Every tenant's runs in the given states, for recovery at startup. */
   findByStatus(statuses: readonly RunStatus[]): Promise<Run[]>;
 }

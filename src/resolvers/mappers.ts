@@ -31,7 +31,11 @@ const toResultView = (r: AgentResult, a: { readonly id: string; readonly runId: 
   runId: a.runId,
 });
 
-export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
+export const toRunView = (r: Run) => ({
+  ...r,
+  leafOrder: [...r.leafOrder],
+  config: { ...r.config, budget: r.config.budget ?? null },
+});
 
 /** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
 export const toEventView = (e: RunEvent, completed?: Agent) => {
@@ -59,6 +63,8 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
       return { ...base, agent: toAgentView(e.agent), error: e.error };
     case "EvolutionApplied":
       return { ...base, record: toEvolutionRecordView(e.record) };
+    case "BudgetExceeded":
+      return { ...base, scope: e.scope, limit: e.limit, used: e.used, reserved: e.reserved };
     case "RunFinished":
       return {
         ...base,

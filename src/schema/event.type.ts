@@ -1,11 +1,12 @@
 import { Field, Float, ID, Int, InterfaceType, ObjectType } from "type-graphql";
-import type { RunResumeReason } from "../domain/events.js";
+import type { BudgetScope, RunResumeReason } from "../domain/events.js";
 import type { RunStatus } from "../domain/run.js";
 import { Agent, AgentResult, DebateRound } from "./agent.type.js";
 import { ErrorInfo } from "./common.type.js";
 import { RunResumeReasonEnum, RunStatusEnum } from "./enums.js";
 import { EvolutionRecord } from "./evolution.type.js";
 import { AnchorReceipt } from "./provenance.type.js";
+import { BudgetScopeEnum } from "./usage.type.js";
 
 @InterfaceType({
   description: "A stored step of a run. seq is 1, 2, 3 … per run without gaps.",
@@ -102,6 +103,30 @@ export class EvolutionApplied extends OrchestrationEvent {
   record!: EvolutionRecord;
 }
 
+@ObjectType({
+  implements: OrchestrationEvent,
+  description:
+    "An LLM call was not made because it could exceed a token budget; RunFinished (FAILED, BUDGET_EXCEEDED) follows.",
+})
+export class BudgetExceeded extends OrchestrationEvent {
+  @Field(() => BudgetScopeEnum)
+  scope!: BudgetScope;
+
+  @Field(() => Int, { description: "The budget, in tokens." })
+  limit!: number;
+
+  @Field(() => Int, {
+    description:
+      "Tokens used of it before the refused call (for TENANT_DAY: counted today, in-flight reservations included).",
+  })
+  used!: number;
+
+  @Field(() => Int, {
+    description: "Tokens reserved by calls in flight and the refused call (its token limit).",
+  })
+  reserved!: number;
+}
+
 @ObjectType({ implements: OrchestrationEvent, description: "The last event of a run." })
 export class RunFinished extends OrchestrationEvent {
   @Field(() => RunStatusEnum)
@@ -150,5 +175,6 @@ export const EVENT_TYPES = [
   AgentFailed,
   EvolutionApplied,
   AnchorRecorded,
+  BudgetExceeded,
   RunFinished,
 ];

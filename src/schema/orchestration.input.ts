@@ -2,6 +2,16 @@ import { Field, InputType, Int } from "type-graphql";
 import type { ConsensusProtocol, EvolutionMode } from "../domain/run.js";
 import { ConsensusProtocolEnum, EvolutionModeEnum } from "./enums.js";
 
+@InputType({ description: "Limits on a run's token consumption." })
+export class BudgetInput {
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Most tokens (prompt + completion) the run may use. A call whose token limit could exceed what is left is not made: the run ends FAILED with BUDGET_EXCEEDED, keeping its completed agents.",
+  })
+  maxTotalTokens?: number | null;
+}
+
 @InputType()
 export class StartOrchestrationInput {
   @Field({ description: "The question to answer. Must not be empty." })
@@ -24,4 +34,7 @@ export class StartOrchestrationInput {
 
   @Field(() => Int, { nullable: true, description: "Seed for the run's randomness; drawn when absent." })
   seed?: number | null;
+
+  @Field(() => BudgetInput, { nullable: true, description: "The run's token budget; none when absent." })
+  budget?: BudgetInput | null;
 }

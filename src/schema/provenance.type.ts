@@ -1,4 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from "type-graphql";
+import { TokenUsage } from "./common.type.js";
 
 @ObjectType({ description: "RFC 9162 inclusion proof of a leaf in a Merkle tree; hashes are lowercase hex." })
 export class InclusionProof {
@@ -74,11 +75,18 @@ export class TranscriptResponse {
       "The configured provider that answered (VEX_LLM_PROVIDERS; 'default' for OPENAI_*); null for calls recorded without one. Hashed only when set.",
   })
   provider!: string | null;
+
+  @Field(() => TokenUsage, {
+    nullable: true,
+    description:
+      "The usage the server reported (hashed with the entry); null in entries recorded before usage was.",
+  })
+  usage!: TokenUsage | null;
 }
 
 @ObjectType({
   description:
-    "One LLM exchange of an agent. Its leaf hash is SHA-256(0x00 ‖ RFC 8785 JSON of {index, kind, round, request: {system, messages, params (as an object), json}, response: {content, model, provider (only when set)}}).",
+    "One LLM exchange of an agent. Its leaf hash is SHA-256(0x00 ‖ RFC 8785 JSON of {index, kind, round, request: {system, messages, params (as an object), json}, response: {content, model, provider (only when set), usage (when recorded)}}).",
 })
 export class TranscriptEntry {
   @Field(() => Int, { description: "0-based position in the agent's call order." })
@@ -97,7 +105,9 @@ export class TranscriptEntry {
   response!: TranscriptResponse;
 }
 
-@ObjectType({ description: "A leaf of the tenant's ledger: RFC 8785 JSON of exactly these five fields." })
+@ObjectType({
+  description: "A leaf of the tenant's ledger: RFC 8785 JSON of exactly these fields (usage only when set).",
+})
 export class LedgerEntry {
   @Field(() => ID)
   runId!: string;
@@ -113,6 +123,13 @@ export class LedgerEntry {
 
   @Field({ description: "ISO 8601 time the entry was appended, exactly as hashed." })
   recordedAt!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The run's usage summary (see Orchestration.usage) as the RFC 8785 JSON committed as a sixth field of the leaf data; null in entries appended before usage was committed (five fields).",
+  })
+  usage!: string | null;
 }
 
 @ObjectType({ description: "A C2SP tlog-checkpoint of the tenant's ledger, signed as a C2SP signed note." })

@@ -227,6 +227,48 @@ export const storeContract = (init: StoreContractInit): void => {
         expect(afterLast).toStrictEqual({ items: [], hasNextPage: false, cursors: [] });
       });
 
+      it("lists the runs created in a window [createdFrom, createdBefore), paged, with a stored usage summary", async () => {
+        const runs = Array.from({ length: 5 }, (_, i) =>
+          aRun({ id: `run-w-${i}`, tenantId: TENANT_A, createdAt: new Date(Date.UTC(2025, 6, 1, i)) }),
+        );
+        for (const run of runs) await store.runs.create(run);
+        await store.runs.create(aRun({ tenantId: TENANT_B, createdAt: new Date(Date.UTC(2025, 6, 1, 2)) }));
+        const usage = {
+          total: { promptTokens: 3, completionTokens: 2, reasoningTokens: 0, totalTokens: 5 },
+          byModel: [{ model: "m", promptTokens: 3, completionTokens: 2, reasoningTokens: 0, totalTokens: 5 }],
+          byRole: [
+            { role: "ROOT", promptTokens: 3, completionTokens: 2, reasoningTokens: 0, totalTokens: 5 },
+          ],
+        };
+        await store.runs.update(TENANT_A, "run-w-2", { usage });
+        const window = {
+          createdFrom: new Date(Date.UTC(2025, 6, 1, 1)),
+          createdBefore: new Date(Date.UTC(2025, 6, 1, 4)),
+        };
+        for (const size of [1, 2, 5]) {
+          const listed = await readAll((p) => store.runs.list(TENANT_A, p, window), size);
+          expect(ids(listed)).toStrictEqual(["run-w-3", "run-w-2", "run-w-1"]);
+          expect(listed.find((r) => r.id === "run-w-2")?.usage).toStrictEqual(usage);
+        }
+        const open = await store.runs.list(
+          TENANT_A,
+          { first: 10 },
+          { createdBefore: new Date(Date.UTC(2025, 6, 1, 1)) },
+        );
+        expect(ids(open.items)).toStrictEqual(["run-w-0"]);
+        expect(
+          ids(
+            (
+              await store.runs.list(
+                TENANT_A,
+                { first: 10 },
+                { createdFrom: new Date(Date.UTC(2025, 6, 1, 4)) },
+              )
+            ).items,
+          ),
+        ).toStrictEqual(["run-w-4"]);
+      });
+
       it("breaks createdAt ties by id, descending, across page boundaries", async () => {
         const createdAt = at("2025-03-03T03:03:03.003Z");
         const tied = ["run-t-b", "run-t-e", "run-t-a", "run-t-d", "run-t-c"].map((id) =>

@@ -70,6 +70,8 @@ export const placeholderVariables = (op: ClientOperation): Record<string, unknow
         return 1;
       case "StartOrchestrationInput":
         return { query: "client operation" };
+      case "DateTime":
+        return new Date(0).toISOString();
       default:
         return "none";
     }

@@ -69,6 +69,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ MONGODB_URI: "", PORT: "" }).store.kind).toBe("embedded");
   });
 
+  it("reads VEX_TENANT_TOKENS_PER_DAY: unset or empty is no quota, a positive integer is the quota, else refused", () => {
+    expect(loadConfig({}).tenantTokensPerDay).toBeUndefined();
+    expect(loadConfig({ VEX_TENANT_TOKENS_PER_DAY: "" }).tenantTokensPerDay).toBeUndefined();
+    expect(loadConfig({ VEX_TENANT_TOKENS_PER_DAY: "250000" }).tenantTokensPerDay).toBe(250_000);
+    for (const bad of ["0", "-1", "1.5", "lots"]) {
+      expect(() => loadConfig({ VEX_TENANT_TOKENS_PER_DAY: bad })).toThrow(/VEX_TENANT_TOKENS_PER_DAY/);
+    }
+  });
+
   it("names every invalid variable", () => {
     const attempt = () => loadConfig({ PORT: "http", MONGODB_URI: "postgres://x", VEX_LLM_TIMEOUT_MS: "-5" });
     expect(attempt).toThrow(ConfigError);

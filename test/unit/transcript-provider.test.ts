@@ -23,7 +23,12 @@ const view = (e: TranscriptEntry) => ({
       text: null,
     })),
   },
-  response: { content: e.response.content, model: e.response.model, provider: e.response.provider ?? null },
+  response: {
+    content: e.response.content,
+    model: e.response.model,
+    provider: e.response.provider ?? null,
+    usage: null,
+  },
 });
 
 describe("the provider in transcript entries", () => {

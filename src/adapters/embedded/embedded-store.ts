@@ -77,13 +77,22 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     get: (tenantId, id) => guard(() => readRun(tenantId, id)),
     list: (tenantId, page, filter) =>
       guard(() => {
-        const status = filter?.status;
+        const conditions = ["tenant_id = ?"];
+        const params: unknown[] = [tenantId];
+        const where = (condition: string, value: unknown) => {
+          conditions.push(condition);
+          params.push(value);
+        };
+        if (filter?.status !== undefined) where("status = ?", filter.status);
+        // A window of creation times stays on the (tenant, created_at) index.
+        if (filter?.createdFrom !== undefined) where("created_at >= ?", filter.createdFrom.getTime());
+        if (filter?.createdBefore !== undefined) where("created_at < ?", filter.createdBefore.getTime());
         return readPage<Run>(
           sql,
           {
             table: "runs",
-            where: status === undefined ? "tenant_id = ?" : "tenant_id = ? AND status = ?",
-            params: status === undefined ? [tenantId] : [tenantId, status],
+            where: conditions.join(" AND "),
+            params,
             timeColumn: "created_at",
             idColumn: "id",
           },

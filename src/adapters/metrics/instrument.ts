@@ -20,6 +20,10 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
       m.llmTokens.inc({ type: "prompt" }, response.usage.promptTokens);
       m.llmTokens.inc({ type: "completion" }, response.usage.completionTokens);
       m.llmTokens.inc({ type: "reasoning" }, response.usage.reasoningTokens ?? 0);
+      const tenant = { tenant: request.tag.tenantId, model: response.model };
+      m.tenantTokens.inc({ ...tenant, type: "prompt" }, response.usage.promptTokens);
+      m.tenantTokens.inc({ ...tenant, type: "completion" }, response.usage.completionTokens);
+      m.tenantTokens.inc({ ...tenant, type: "reasoning" }, response.usage.reasoningTokens ?? 0);
       return response;
     } catch (e) {
       m.llmCalls.inc({ kind, outcome: outcomeOf(e) });
@@ -84,5 +88,6 @@ export const instrumentBus = (bus: EventBus, m: Metrics): EventBus => ({
     if (event.type === "RunStarted") m.runsStarted.inc();
     else if (event.type === "RunFinished") m.runsFinished.inc({ status: event.status });
     else if (event.type === "DebateRoundCompleted") m.debateRounds.inc({ outcome: event.round.outcome });
+    else if (event.type === "BudgetExceeded") m.budgetExceeded.inc({ scope: event.scope });
   },
 });

@@ -50,6 +50,20 @@ export const createMetrics = (gauges: MetricSources) => {
       labelNames: ["type"] as const,
       ...withRegistry,
     }),
+    // Cardinality: one series per tenant × model × type (3). Tenants are the API keys' tenants and
+    // models the few a deployment serves, so this stays small; the tenant id is what keys name it.
+    tenantTokens: new Counter({
+      name: "vex_tenant_llm_tokens_total",
+      help: "LLM tokens by tenant, model that answered, and type (prompt, completion, reasoning)",
+      labelNames: ["tenant", "model", "type"] as const,
+      ...withRegistry,
+    }),
+    budgetExceeded: new Counter({
+      name: "vex_runs_budget_exceeded_total",
+      help: "Runs stopped because a call could exceed a token budget, by scope (RUN or TENANT_DAY)",
+      labelNames: ["scope"] as const,
+      ...withRegistry,
+    }),
     llmParamChanges: new Counter({
       name: "vex_llm_parameter_changes_total",
       help: "Request parameters a model refused, by model, parameter and action (dropped, or renamed for the token limit)",

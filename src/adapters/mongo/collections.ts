@@ -14,6 +14,7 @@ import type {
   TokenUsage,
 } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
+import type { UsageSummary } from "../../domain/usage.js";
 import type { AgentPatch, RunPatch } from "../../ports/stores.js";
 import { currentEventShape } from "../shared/documents.js";
 
@@ -38,6 +39,8 @@ export interface RunDoc {
   leafOrder: string[];
   model: string | null;
   tokensUsed: TokenUsage;
+  /** Absent in documents written before run usage summaries were stored. */
+  usage?: UsageSummary | null;
   error: RunError | null;
   /** Absent in documents written before run leases existed. */
   ownerId?: string | null;
@@ -123,6 +126,7 @@ export const runToDoc = (run: Run): RunDoc => ({
   leafOrder: [...run.leafOrder],
   model: run.model,
   tokensUsed: run.tokensUsed,
+  ...(run.usage ? { usage: run.usage } : {}),
   error: run.error,
   ownerId: run.ownerId,
   heartbeatAt: run.heartbeatAt,
@@ -145,6 +149,7 @@ export const runFromDoc = (doc: RunDoc): Run => ({
   leafOrder: doc.leafOrder,
   model: doc.model,
   tokensUsed: doc.tokensUsed,
+  ...(doc.usage ? { usage: doc.usage } : {}),
   error: doc.error,
   ownerId: doc.ownerId ?? null,
   heartbeatAt: doc.heartbeatAt ?? null,

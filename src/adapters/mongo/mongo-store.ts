@@ -69,6 +69,12 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
       guard(async () => {
         const query: Filter<RunDoc> = { tenantId };
         if (filter?.status !== undefined) query.status = filter.status;
+        if (filter?.createdFrom !== undefined || filter?.createdBefore !== undefined) {
+          query.createdAt = {
+            ...(filter.createdFrom === undefined ? {} : { $gte: filter.createdFrom }),
+            ...(filter.createdBefore === undefined ? {} : { $lt: filter.createdBefore }),
+          };
+        }
         return findPage(runsC, query, page, runFromDoc);
       }),
     // A system operation (startup recovery), deliberately not scoped by tenant.
