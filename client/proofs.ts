@@ -82,7 +82,12 @@ export const agentLeafInputOf = (
         rawChallenge: d.rawChallenge,
         rebuttal: d.rebuttal,
       })),
-      votes: r.debate.votes.map((v) => ({ voter: v.voter, agrees: v.agrees, weight: v.weight })),
+      // A HUMAN vote (a review decision) commits to who decided and how, as the server hashed it.
+      votes: r.debate.votes.map((v) => {
+        const vote = { voter: v.voter, agrees: v.agrees, weight: v.weight };
+        if (v.voter !== "HUMAN") return vote;
+        return { ...vote, decision: v.decision, keyId: v.keyId, comment: v.comment, timedOut: v.timedOut };
+      }),
       consensusReached: r.debate.consensusReached,
       verdict: r.debate.verdict,
     },

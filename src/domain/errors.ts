@@ -24,6 +24,10 @@ export const ErrorCode = {
   ProvenanceFailed: "PROVENANCE_FAILED",
   /** The run's evolution step failed. */
   EvolutionFailed: "EVOLUTION_FAILED",
+  /** A review nobody decided in time, with onTimeout FAIL: the run ends FAILED. */
+  ReviewTimedOut: "REVIEW_TIMED_OUT",
+  /** A second decision on a review that was decided already. */
+  ReviewAlreadyDecided: "REVIEW_ALREADY_DECIDED",
   Internal: "INTERNAL_SERVER_ERROR",
   /** A missing, malformed, unknown or revoked API key (HTTP 401; WebSocket close 4403). */
   Unauthenticated: "UNAUTHENTICATED",
@@ -58,6 +62,8 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   WORKER_LOST: "SYSTEM",
   PROVENANCE_FAILED: "SYSTEM",
   EVOLUTION_FAILED: "SYSTEM",
+  REVIEW_TIMED_OUT: "USER",
+  REVIEW_ALREADY_DECIDED: "USER",
   INTERNAL_SERVER_ERROR: "SYSTEM",
   UNAUTHENTICATED: "USER",
   BAD_REQUEST: "USER",

@@ -6,6 +6,7 @@ import {
   type Traits,
   toLlmParams,
 } from "./genome.js";
+import type { ReviewPolicy } from "./review.js";
 import type { TranscriptEntry } from "./transcript.js";
 
 export const RUN_STATUSES = [
@@ -15,6 +16,8 @@ export const RUN_STATUSES = [
   "FAILED",
   "CANCELLED",
   "INTERRUPTED",
+  /** Parked until a person decides a review (DESIGN.md §8); holds no worker meanwhile. */
+  "AWAITING_REVIEW",
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
@@ -36,6 +39,8 @@ export const AGENT_STATES = [
   "FAILED",
   "CANCELLED",
   "INTERRUPTED",
+  /** Debated and stored, waiting for a person's review before its parent uses it. */
+  "AWAITING_REVIEW",
 ] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
@@ -59,6 +64,8 @@ export interface RunConfig {
   readonly evolution: EvolutionMode;
   /** Seed for this run's randomness (evolution); drawn when the caller gives none. */
   readonly seed: number;
+  /** When answers wait for a person; absent (runs before reviews existed) means NEVER. */
+  readonly review?: ReviewPolicy;
 }
 
 export interface RunError {
@@ -138,7 +145,8 @@ export interface DebateRound {
 }
 
 export interface Vote {
-  readonly voter: "AGENT" | "SHADOW";
+  /** HUMAN: a person's review decision (see HumanVote, which adds who decided and how). */
+  readonly voter: "AGENT" | "SHADOW" | "HUMAN";
   readonly agrees: boolean;
   readonly weight: number;
 }

@@ -1,4 +1,5 @@
 import { badInput } from "../domain/errors.js";
+import type { ReviewOnTimeout, ReviewPolicy, ReviewWhen } from "../domain/review.js";
 import type { ConsensusProtocol, EvolutionMode, RunConfig } from "../domain/run.js";
 import {
   DEFAULT_AGENTS_PER_LEVEL,
@@ -6,10 +7,14 @@ import {
   DEFAULT_EVOLUTION,
   DEFAULT_MAX_DEBATE_ROUNDS,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_REVIEW_ON_TIMEOUT,
+  DEFAULT_REVIEW_TIMEOUT_SECONDS,
   MAX_AGENTS_PER_LEVEL,
   MAX_DEBATE_ROUNDS,
   MAX_DEPTH,
   MAX_QUERY_LENGTH,
+  MAX_REVIEW_TIMEOUT_SECONDS,
+  MIN_REVIEW_TIMEOUT_SECONDS,
 } from "./defaults.js";
 
 /** What a caller may ask for; absent fields take the defaults. */
@@ -21,7 +26,35 @@ export interface StartRunInput {
   readonly consensus?: ConsensusProtocol | null | undefined;
   readonly evolution?: EvolutionMode | null | undefined;
   readonly seed?: number | null | undefined;
+  /** When answers wait for a person; absent means NEVER. */
+  readonly review?:
+    | {
+        readonly when?: ReviewWhen | null | undefined;
+        readonly timeoutSeconds?: number | null | undefined;
+        readonly onTimeout?: ReviewOnTimeout | null | undefined;
+      }
+    | null
+    | undefined;
 }
+
+/** The run's review policy; NEVER (the default) is not stored, so such runs look as before. */
+const resolveReview = (input: StartRunInput["review"]): { review?: ReviewPolicy } => {
+  const when = input?.when ?? "NEVER";
+  if (when === "NEVER") return {};
+  return {
+    review: {
+      when,
+      timeoutSeconds: intInRange(
+        "review.timeoutSeconds",
+        input?.timeoutSeconds,
+        DEFAULT_REVIEW_TIMEOUT_SECONDS,
+        MIN_REVIEW_TIMEOUT_SECONDS,
+        MAX_REVIEW_TIMEOUT_SECONDS,
+      ),
+      onTimeout: input?.onTimeout ?? DEFAULT_REVIEW_ON_TIMEOUT,
+    },
+  };
+};
 
 const intInRange = (
   field: string,
@@ -70,6 +103,7 @@ export const resolveRunInput = (
       consensus: input.consensus ?? DEFAULT_CONSENSUS,
       evolution: input.evolution ?? DEFAULT_EVOLUTION,
       seed: input.seed ?? drawSeed(),
+      ...resolveReview(input.review),
     },
   };
 };

@@ -8,7 +8,16 @@ export interface RunJob {
   readonly enqueuedAt: number;
   /** Why a run that already started is enqueued again (a restart, a client's resume). */
   readonly resumeReason?: ResumeReason;
+  /**
+   * Set when the run continues after a review decision (the review's id): that delivery is a job of
+   * its own, because the run's previous job (the one that parked it) may still be finishing.
+   */
+  readonly continuation?: string;
 }
+
+/** The queue's identity of a job: the run id, or the run id and its continuation. */
+export const jobKey = (job: Pick<RunJob, "runId" | "continuation">): string =>
+  job.continuation === undefined ? job.runId : `${job.runId}.${job.continuation}`;
 
 /** Why a run that had already started is taken again. */
 export type ResumeReason = RunResumeReason;

@@ -1,5 +1,6 @@
 import type { RunEvent } from "../domain/events.js";
 import type { Genome, LlmParams } from "../domain/genome.js";
+import type { Review } from "../domain/review.js";
 import { type Agent, agentLlmParams, type Run } from "../domain/run.js";
 import { toEvolutionRecordView } from "./evolution.mappers.js";
 
@@ -23,6 +24,8 @@ export const toAgentView = (a: Agent) => ({
 });
 
 export const toRunView = (r: Run) => ({ ...r, leafOrder: [...r.leafOrder] });
+
+export const toReviewView = (r: Review) => ({ ...r, orchestrationId: r.runId });
 
 /** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
 export const toEventView = (e: RunEvent, completed?: Agent) => {
@@ -48,6 +51,9 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
       return { ...base, receipt: e.receipt };
     case "AgentFailed":
       return { ...base, agent: toAgentView(e.agent), error: e.error };
+    case "ReviewRequested":
+    case "ReviewSubmitted":
+      return { ...base, review: toReviewView(e.review) };
     case "EvolutionApplied":
       return { ...base, record: toEvolutionRecordView(e.record) };
     case "RunFinished":

@@ -6,6 +6,7 @@ import { ErrorInfo } from "./common.type.js";
 import { RunResumeReasonEnum, RunStatusEnum } from "./enums.js";
 import { EvolutionRecord } from "./evolution.type.js";
 import { AnchorReceipt } from "./provenance.type.js";
+import { Review } from "./review.type.js";
 
 @InterfaceType({
   description: "A stored step of a run. seq is 1, 2, 3 … per run without gaps.",
@@ -102,6 +103,24 @@ export class EvolutionApplied extends OrchestrationEvent {
   record!: EvolutionRecord;
 }
 
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "An agent's claim waits for a person; the run is AWAITING_REVIEW once its other work settles.",
+})
+export class ReviewRequested extends OrchestrationEvent {
+  @Field(() => Review)
+  review!: Review;
+}
+
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "A review was decided (by a person, or its timeout) and applied where the agent waited.",
+})
+export class ReviewSubmitted extends OrchestrationEvent {
+  @Field(() => Review)
+  review!: Review;
+}
+
 @ObjectType({ implements: OrchestrationEvent, description: "The last event of a run." })
 export class RunFinished extends OrchestrationEvent {
   @Field(() => RunStatusEnum)
@@ -150,5 +169,7 @@ export const EVENT_TYPES = [
   AgentFailed,
   EvolutionApplied,
   AnchorRecorded,
+  ReviewRequested,
+  ReviewSubmitted,
   RunFinished,
 ];

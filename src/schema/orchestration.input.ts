@@ -1,6 +1,7 @@
 import { Field, InputType, Int } from "type-graphql";
 import type { ConsensusProtocol, EvolutionMode } from "../domain/run.js";
 import { ConsensusProtocolEnum, EvolutionModeEnum } from "./enums.js";
+import { ReviewPolicyInput } from "./review.type.js";
 
 @InputType()
 export class StartOrchestrationInput {
@@ -24,4 +25,7 @@ export class StartOrchestrationInput {
 
   @Field(() => Int, { nullable: true, description: "Seed for the run's randomness; drawn when absent." })
   seed?: number | null;
+
+  @Field(() => ReviewPolicyInput, { nullable: true, description: "Human review gates; default none." })
+  review?: ReviewPolicyInput | null;
 }

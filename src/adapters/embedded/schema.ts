@@ -59,6 +59,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tenant_id, run_id, backend, anchor_id));
   CREATE TABLE signing_keys (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
   `,
+  // Version 2: human reviews (a run waiting for a person survives restarts).
+  `
+  CREATE TABLE reviews (
+    id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, run_id TEXT NOT NULL, agent_id TEXT NOT NULL,
+    state TEXT NOT NULL, created_at INTEGER NOT NULL, deadline INTEGER NOT NULL, doc TEXT NOT NULL);
+  CREATE INDEX reviews_pending ON reviews (tenant_id, state, created_at DESC, id DESC);
+  CREATE INDEX reviews_by_run ON reviews (tenant_id, run_id, created_at);
+  CREATE INDEX reviews_by_agent ON reviews (tenant_id, agent_id);
+  CREATE INDEX reviews_due ON reviews (state, deadline);
+  `,
 ];
 
 /** The schema version this code writes. */
