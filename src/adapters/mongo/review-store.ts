@@ -1,12 +1,12 @@
 import type { Db, MongoClient } from "mongodb";
-import type { Review } from "../../domain/review.js";
+import type { Review, ReviewDecisionPatch } from "../../domain/review.js";
 import type { ReviewStore } from "../../ports/reviews.js";
 import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
 import { insertOrConflict } from "../shared/guard.js";
 import { ensureCollectionIndexes } from "./collections.js";
 import { guard, isDuplicateKey } from "./errors.js";
 
-export const REVIEW_COLLECTIONS = { reviews: "reviews" } as const;
+export const REVIEW_COLLECTIONS = { reviews: "reviews", decisions: "review_decisions" } as const;
 
 /** Pending lists (tenant, state, newest first), a run's reviews, an agent's review, the timeout sweep. */
 const REVIEW_INDEXES = {
@@ -16,6 +16,8 @@ const REVIEW_INDEXES = {
     { key: { tenantId: 1, agentId: 1 } },
     { key: { state: 1, deadline: 1 } },
   ],
+  // Keyed by the review id (`_id`): no index of its own.
+  decisions: [],
 } as const;
 
 /** Creates the reviews collection's indexes; idempotent. */
@@ -23,15 +25,24 @@ export const ensureReviewIndexes = (db: Db): Promise<void> =>
   ensureCollectionIndexes(db, REVIEW_COLLECTIONS, REVIEW_INDEXES);
 
 type ReviewDoc = Omit<Review, "id"> & { _id: string };
+/** The one decision of a review, keyed by the review's id: the unique `_id` picks the winner. */
+type DecisionDoc = ReviewDecisionPatch & { _id: string; tenantId: string };
 const toDoc = ({ id, ...rest }: Review): ReviewDoc => ({ _id: id, ...rest });
 const fromDoc = ({ _id, ...rest }: ReviewDoc): Review => ({ id: _id, ...rest });
 
 /**
- * Reviews on MongoDB: one document each; a decision is a findOneAndUpdate conditioned on PENDING, so
- * exactly one decision (a person's or the timeout's) wins across instances.
+ * Reviews on MongoDB: one document each. A decision is first inserted into `review_decisions` with the
+ * review's id as `_id`, so exactly one decision (a person's or the timeout's) wins across instances
+ * on any server (a conditional findOneAndUpdate is not atomic on FerretDB); the winner then writes it
+ * into the review. A loser that finds the review still PENDING (its winner died in between) finishes
+ * the winner's write.
  */
 export const createMongoReviewStore = (options: { client: MongoClient; dbName: string }): ReviewStore => {
-  const reviews = options.client.db(options.dbName).collection<ReviewDoc>(REVIEW_COLLECTIONS.reviews);
+  const db = options.client.db(options.dbName);
+  const reviews = db.collection<ReviewDoc>(REVIEW_COLLECTIONS.reviews);
+  const decisions = db.collection<DecisionDoc>(REVIEW_COLLECTIONS.decisions);
+  const write = async (tenantId: string, id: string, patch: ReviewDecisionPatch) =>
+    reviews.findOneAndUpdate({ _id: id, tenantId }, { $set: patch }, { returnDocument: "after" });
   return {
     create: (review) =>
       guard(() =>
@@ -66,11 +77,20 @@ export const createMongoReviewStore = (options: { client: MongoClient; dbName: s
       }),
     decide: (tenantId, id, patch) =>
       guard(async () => {
-        const doc = await reviews.findOneAndUpdate(
-          { _id: id, tenantId, state: "PENDING" },
-          { $set: patch },
-          { returnDocument: "after" },
-        );
+        const current = await reviews.findOne({ _id: id, tenantId });
+        if (current === null || current.state !== "PENDING") return null;
+        try {
+          await decisions.insertOne({ ...patch, _id: id, tenantId });
+        } catch (e) {
+          if (!isDuplicateKey(e)) throw e;
+          const won = await decisions.findOne({ _id: id, tenantId });
+          if (won !== null) {
+            const { _id, tenantId: _t, ...winner } = won;
+            await reviews.updateOne({ _id: id, tenantId, state: "PENDING" }, { $set: winner });
+          }
+          return null;
+        }
+        const doc = await write(tenantId, id, patch);
         return doc && fromDoc(doc);
       }),
     due: (now, limit) =>
