@@ -1,6 +1,6 @@
 import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { Review, ReviewDecision, ReviewDecisionPatch } from "../domain/review.js";
-import type { Run } from "../domain/run.js";
+import { isTerminal, type Run } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { ReviewStore } from "../ports/reviews.js";
 import type { RunQueue } from "../ports/run-queue.js";
@@ -27,7 +27,8 @@ export interface ReviewService {
   get(tenantId: string, reviewId: string): Promise<Review | null>;
   /**
    * Records a person's decision (once: a second is REVIEW_ALREADY_DECIDED) and continues the run.
-   * Another tenant's review or run is NOT_FOUND; a REVISE without text is BAD_USER_INPUT.
+   * Another tenant's review or run is NOT_FOUND; a REVISE without text is BAD_USER_INPUT; a review
+   * of a run that ended meanwhile (cancelled) is CONFLICT.
    */
   submit(tenantId: string, keyId: string | null, input: SubmitReviewInput): Promise<Review>;
   /** Applies onTimeout to every review past its deadline (once across instances); returns how many. */
@@ -95,6 +96,14 @@ export const createReviewService = (deps: ReviewServiceDeps): ReviewService => {
       const revision = checkInput(input);
       const review = await reviews.get(tenantId, input.reviewId);
       if (review === null || review.runId !== input.orchestrationId) throw notFound("review", input.reviewId);
+      const run = await store.runs.get(tenantId, review.runId);
+      if (run === null) throw notFound("orchestration", review.runId);
+      if (isTerminal(run.status)) {
+        throw new AppError(
+          ErrorCode.Conflict,
+          `Orchestration ${run.id} has ended (${run.status}); its reviews can no longer be decided.`,
+        );
+      }
       const patch: ReviewDecisionPatch = {
         state: "DECIDED",
         decision: input.decision,

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  CancelOrchestrationDocument,
   OrchestrationDocument,
+  OrchestrationEventLogDocument,
   type OrchestrationQuery,
   PendingReviewsDocument,
   type ReviewDecision,
@@ -67,6 +69,9 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
         OPENAI_API_KEY: "sk-test",
         VEX_MODEL: "fake-model",
         VEX_LLM_CONTEXT_HEADERS: "true",
+        // One worker slot and one run per tenant: a parked run must hold neither.
+        VEX_WORKER_CONCURRENCY: "1",
+        VEX_MAX_CONCURRENT_RUNS_PER_TENANT: "1",
       },
     });
     return server;
@@ -147,6 +152,9 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     return pending[0] as NonNullable<(typeof pending)[number]>;
   };
 
+  const events = async (id: string) =>
+    (await request(url(), OrchestrationEventLogDocument, { id }, as(alice))).orchestration?.events ?? [];
+
   const callsOf = (runId: string) => fake.requests.filter((r) => r.tag?.runId === runId);
 
   describe("policies", () => {
@@ -172,6 +180,8 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
       expect(parked.agents.find((a) => a.role === "RESEARCHER")?.state).toBe("COMPLETED");
       expect(parked.agents.find((a) => a.role === "CRITIC")?.state).toBe("AWAITING_REVIEW");
       const callsBefore = callsOf(run.id).length;
+      const requested = (await events(run.id)).filter((e) => e.__typename === "ReviewRequested");
+      expect(requested).toHaveLength(1);
 
       const decided = await decide(run.id, review.id, "APPROVE", { comment: "fine by me" });
       expect(decided.errors).toBeUndefined();
@@ -190,6 +200,10 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
         callsOf(run.id).filter((r) => r.tag?.agentId === critic?.id && r.tag?.kind === "ANSWER"),
       ).toHaveLength(1);
       expect(critic?.result?.verified).toBe(true);
+      const types = (await events(run.id)).map((e) => e.__typename);
+      expect(types.filter((t) => t === "ReviewSubmitted")).toHaveLength(1);
+      expect(types.indexOf("ReviewSubmitted")).toBeGreaterThan(types.indexOf("ReviewRequested"));
+      expect(types.at(-1)).toBe("RunFinished");
       expect(critic?.result?.debate.votes.at(-1)).toMatchObject({
         voter: "HUMAN",
         agrees: true,
@@ -296,6 +310,31 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
         decision: "APPROVE",
         timedOut: true,
       });
+    });
+  });
+
+  describe("holding nothing while it waits", () => {
+    it("a parked run holds no worker slot and no run slot: another run completes meanwhile", async () => {
+      const waiting = await startRun({ when: "UNVERIFIED" });
+      const review = await parkedReview(waiting.id);
+      const open = fake.inFlight;
+      expect(open).toBe(0);
+      const other = await startRun(undefined, "Another question while the first waits");
+      expect((await untilStatus(other.id, ENDED)).status).toBe("SUCCEEDED");
+      expect((await readRun(waiting.id)).status).toBe("AWAITING_REVIEW");
+      expect((await decide(waiting.id, review.id, "APPROVE")).errors).toBeUndefined();
+      expect((await untilStatus(waiting.id, ENDED)).status).toBe("SUCCEEDED");
+    });
+
+    it("cancels a parked run at once", async () => {
+      const run = await startRun({ when: "UNVERIFIED" });
+      const review = await parkedReview(run.id);
+      const cancelled = await execute(url(), CancelOrchestrationDocument, { id: run.id }, as(alice));
+      expect(cancelled.data?.cancelOrchestration.status).toBe("CANCELLED");
+      expect((await readRun(run.id)).agents.find((a) => a.role === "CRITIC")?.state).toBe("CANCELLED");
+      // A review of a run that ended can no longer be decided.
+      expect((await decide(run.id, review.id, "APPROVE")).errors?.[0]?.extensions?.code).toBe("CONFLICT");
+      expect((await readRun(run.id)).status).toBe("CANCELLED");
     });
   });
 
