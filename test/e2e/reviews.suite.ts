@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { runClientCli } from "../../client/cli/main.js";
 import {
   CancelOrchestrationDocument,
   OrchestrationDocument,
@@ -12,6 +14,7 @@ import {
   StartOrchestrationDocument,
   SubmitReviewDocument,
 } from "../../client/generated/graphql.js";
+import { createVexClient } from "../../client/index.js";
 import { verifyRun } from "../../client/verify.js";
 import {
   agreeVerdictJson,
@@ -310,6 +313,68 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
         decision: "APPROVE",
         timedOut: true,
       });
+    });
+  });
+
+  describe("the CLI and the SDK", () => {
+    const cli = async (args: string[]) => {
+      const lines: string[] = [];
+      const io = {
+        write: () => {},
+        out: (l: string) => lines.push(l),
+        err: (l: string) => lines.push(l),
+        isTTY: false,
+      };
+      const code = await runClientCli([...args, "--url", url()], { VEX_API_KEY: alice.key }, io);
+      return { code, lines };
+    };
+
+    it("vex reviews lists what waits and vex review revise decides it", async () => {
+      const run = await startRun({ when: "UNVERIFIED" });
+      const review = await parkedReview(run.id);
+      const listed = await cli(["reviews", "--json"]);
+      expect(listed.code).toBe(0);
+      const page = JSON.parse(listed.lines[0] as string) as { edges: { node: { id: string } }[] };
+      expect(page.edges.map((e) => e.node.id)).toContain(review.id);
+      const text = await cli(["reviews"]);
+      expect(text.lines.some((l) => l.startsWith(review.id) && l.includes("CRITIC"))).toBe(true);
+
+      await expect(cli(["review", run.id, review.id, "revise"])).rejects.toThrow("revise needs --text");
+      const decided = await cli([
+        "review",
+        run.id,
+        review.id,
+        "revise",
+        "--text",
+        "CLI revision 51c",
+        "--comment",
+        "via CLI",
+      ]);
+      expect(decided.code).toBe(0);
+      expect(decided.lines[0]).toContain("REVISE");
+      expect((await untilStatus(run.id, ENDED)).status).toBe("SUCCEEDED");
+      const critic = (await readRun(run.id)).agents.find((a) => a.role === "CRITIC");
+      expect(critic?.result?.response).toBe("CLI revision 51c");
+      expect(critic?.result?.debate.votes.at(-1)).toMatchObject({ keyId: alice.id, comment: "via CLI" });
+    });
+
+    it("the SDK lists pending reviews and submits a decision with the client's key", async () => {
+      const client = createVexClient({ url: url(), apiKey: alice.key, webSocketImpl: WebSocket });
+      try {
+        const run = await startRun({ when: "FINAL" });
+        const review = await parkedReview(run.id);
+        const pending = await client.pendingReviews({ first: 100 });
+        expect(pending.edges.map((e) => e.node.id)).toContain(review.id);
+        const decided = await client.submitReview({
+          orchestrationId: run.id,
+          reviewId: review.id,
+          decision: "APPROVE",
+        });
+        expect(decided).toMatchObject({ state: "DECIDED", keyId: alice.id });
+        expect((await untilStatus(run.id, ENDED)).status).toBe("SUCCEEDED");
+      } finally {
+        await client.close();
+      }
     });
   });
 
