@@ -338,6 +338,9 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     async work() {
       await queue.work(handle);
       if (reviews !== null) {
+        // A decision stored just before a crash, whose run was not continued yet, continues now.
+        for (const run of await store.runs.findByStatus(["AWAITING_REVIEW"]))
+          await reviews.continueIfDecided(run);
         sweepTimer = setInterval(sweep, deps.reviewSweepIntervalMs ?? REVIEW_SWEEP_INTERVAL_MS);
         sweepTimer.unref();
       }

@@ -16,6 +16,8 @@ import {
 } from "../../client/generated/graphql.js";
 import { createVexClient } from "../../client/index.js";
 import { verifyRun } from "../../client/verify.js";
+import { openBackends } from "../../src/app/backends.js";
+import { loadConfig } from "../../src/config.js";
 import {
   agreeVerdictJson,
   type FakeOpenAi,
@@ -418,6 +420,32 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
       expect(all.slice(0, before.length)).toEqual(before);
       // Every call after the restart is new: none of the calls made before it is made again.
       expect(all.slice(before.length).filter((c) => before.includes(c))).toEqual([]);
+    });
+
+    it("a decision stored just before a crash (its run not yet continued) continues the run at the next start", async () => {
+      const run = await startRun({ when: "UNVERIFIED" });
+      const review = await parkedReview(run.id);
+      await server?.stop();
+      server = undefined;
+      // What a crash between storing the decision and continuing the run leaves behind.
+      const backends = await openBackends(loadConfig({ ...env, VEX_DATA_DIR: dataDir }), {
+        now: () => new Date(),
+      });
+      try {
+        const decided = await backends.reviews.decide("alice", review.id, {
+          state: "DECIDED",
+          decision: "APPROVE",
+          revision: null,
+          comment: null,
+          keyId: alice.id,
+          decidedAt: new Date(),
+        });
+        expect(decided?.state).toBe("DECIDED");
+      } finally {
+        await backends.close();
+      }
+      await start();
+      expect((await untilStatus(run.id, ENDED)).status).toBe("SUCCEEDED");
     });
 
     it("the human vote is proven: the run verifies, and changing the vote makes verification fail", async () => {
