@@ -50,6 +50,8 @@ const CHALLENGE_CRITIC = (req: RecordedRequest) => {
 
 /** Long enough for a loaded machine; every wait ends as soon as its condition holds. */
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
+/** A test may wait for a run more than once. */
+const TEST_TIMEOUT_MS = 180_000;
 
 /**
  * Human review gates end to end over the real API (DESIGN.md §8), run once per backend: the embedded
@@ -162,7 +164,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
 
   const callsOf = (runId: string) => fake.requests.filter((r) => r.tag?.runId === runId);
 
-  describe("policies", () => {
+  describe("policies", { timeout: TEST_TIMEOUT_MS }, () => {
     it("NEVER (the default) never waits, even for a rejected claim", async () => {
       const run = await startRun();
       const done = await untilStatus(run.id, ENDED);
@@ -243,7 +245,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     });
   });
 
-  describe("decisions", () => {
+  describe("decisions", { timeout: TEST_TIMEOUT_MS }, () => {
     it("REVISE replaces the claim the parent synthesises; REJECT tells the parent it was rejected", async () => {
       const revised = await startRun({ when: "UNVERIFIED" });
       const r1 = await parkedReview(revised.id);
@@ -297,7 +299,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     });
   });
 
-  describe("timeouts", () => {
+  describe("timeouts", { timeout: TEST_TIMEOUT_MS }, () => {
     it("applies onTimeout FAIL: the run ends FAILED with REVIEW_TIMED_OUT", async () => {
       const run = await startRun({ when: "FINAL", timeoutSeconds: 1, onTimeout: "FAIL" });
       const done = await untilStatus(run.id, ENDED);
@@ -318,7 +320,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     });
   });
 
-  describe("the CLI and the SDK", () => {
+  describe("the CLI and the SDK", { timeout: TEST_TIMEOUT_MS }, () => {
     const cli = async (args: string[]) => {
       const lines: string[] = [];
       const io = {
@@ -380,7 +382,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     });
   });
 
-  describe("holding nothing while it waits", () => {
+  describe("holding nothing while it waits", { timeout: TEST_TIMEOUT_MS }, () => {
     it("a parked run holds no worker slot and no run slot: another run completes meanwhile", async () => {
       const waiting = await startRun({ when: "UNVERIFIED" });
       const review = await parkedReview(waiting.id);
@@ -405,7 +407,7 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
     });
   });
 
-  describe("durability and proof", () => {
+  describe("durability and proof", { timeout: TEST_TIMEOUT_MS }, () => {
     it("a run awaiting review survives a restart and completes on approval without repeating an LLM call", async () => {
       const run = await startRun({ when: "UNVERIFIED" });
       const review = await parkedReview(run.id);
