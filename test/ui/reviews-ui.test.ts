@@ -77,7 +77,10 @@ describe.skipIf(!hasChromium && !inCi)("Reviews page in Chromium", () => {
     const page = await browser.newPage();
     const origin = new URL(server.url).origin;
     await page.addInitScript(`sessionStorage.setItem("vex.apiKey", ${JSON.stringify(key.key)})`);
-    await page.goto(`${origin}/ui/reviews`);
+    // The run's page says it waits and leads to the Reviews page.
+    await page.goto(`${origin}/ui/runs/${encodeURIComponent(run.id)}`);
+    await page.getByTestId("review-link").click();
+    await page.waitForURL(/\/ui\/reviews$/);
     const card = page.getByTestId("review-card");
     await card.waitFor();
     expect(await card.count()).toBe(1);
