@@ -8,6 +8,7 @@ import {
   toHex,
   verifyInclusion,
 } from "../src/domain/merkle.js";
+import type { Vote } from "../src/domain/run.js";
 import { runTraceRoot, type TranscriptEntry, transcriptRoot } from "../src/domain/transcript.js";
 import { sameUsage, summariseUsage, type UsageSummary, usageCounts } from "../src/domain/usage.js";
 import type {
@@ -84,12 +85,25 @@ export const agentLeafInputOf = (
         rawChallenge: d.rawChallenge,
         rebuttal: d.rebuttal,
       })),
-      votes: r.debate.votes.map((v) => ({ voter: v.voter, agrees: v.agrees, weight: v.weight })),
+      votes: r.debate.votes.map(voteOf),
       consensusReached: r.debate.consensusReached,
       verdict: r.debate.verdict,
     },
     traits: { exploration, precision, creativity, skepticism, verbosity },
   };
+};
+
+type VoteFields = NonNullable<ProvenanceAgentFieldsFragment["result"]>["debate"]["votes"][number];
+const HUMAN_VOTE_FIELDS = ["decision", "keyId", "comment", "timedOut"] as const;
+
+/**
+ * A vote as the server hashed it: a HUMAN vote (a review decision) commits to who decided and how,
+ * null fields included; other votes have none of these fields, so any value there is a change.
+ */
+const voteOf = (v: VoteFields): Vote => {
+  const vote: Record<string, unknown> = { voter: v.voter, agrees: v.agrees, weight: v.weight };
+  for (const f of HUMAN_VOTE_FIELDS) if (v.voter === "HUMAN" || v[f] !== null) vote[f] = v[f];
+  return vote as unknown as Vote;
 };
 
 /** The leaf hash (hex) recomputed from an agent's result; null when it has none. */

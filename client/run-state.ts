@@ -136,6 +136,10 @@ export const applyEvent = (view: RunView, event: EventFieldsFragment): RunView =
       };
       return { ...next, order: [...next.order, a.id], agents: { ...next.agents, [a.id]: agent } };
     }
+    case "ReviewRequested":
+      return patch(next, event.review.agentId, (a) => ({ ...a, state: "AWAITING_REVIEW" }));
+    case "ReviewSubmitted":
+      return next;
     case "DebateRoundCompleted":
       return patch(next, event.agentId, (a) => ({
         ...a,

@@ -24,6 +24,8 @@ import {
   type OrchestrationQuery,
   OrchestrationsDocument,
   type OrchestrationsQuery,
+  PendingReviewsDocument,
+  type PendingReviewsQuery,
   ResumeOrchestrationDocument,
   RulesDocument,
   type RulesQuery,
@@ -31,6 +33,9 @@ import {
   type RunStatus,
   StartOrchestrationDocument,
   type StartOrchestrationInput,
+  SubmitReviewDocument,
+  type SubmitReviewInput,
+  type SubmitReviewMutation,
   TraitCorrelationsDocument,
   type TraitCorrelationsQuery,
 } from "./generated/graphql.js";
@@ -131,6 +136,13 @@ export interface VexClient {
    * run does or when `signal` aborts.
    */
   tokens(orchestrationId: string, options?: { signal?: AbortSignal }): AsyncIterableIterator<AgentToken>;
+  /** Reviews waiting for a person (human review gates), newest first. */
+  pendingReviews(args?: Page): Promise<PendingReviewsQuery["pendingReviews"]>;
+  /**
+   * Decides a review (APPROVE, REJECT, or REVISE with `revision`) and continues its run; the decision
+   * is recorded with this client's API key. REVIEW_ALREADY_DECIDED for a second decision.
+   */
+  submitReview(input: SubmitReviewInput): Promise<SubmitReviewMutation["submitReview"]>;
   readonly evolution: EvolutionApi;
   /** Any other generated operation (query or mutation); `signal` cancels it. */
   request<R, V>(document: TypedDocumentNode<R, V>, ...[variables]: VariablesArg<V>): Promise<R>;
@@ -269,6 +281,8 @@ export const createVexClient = (options: VexClientOptions): VexClient => {
       (await request(OrchestrationEventLogDocument, { id, ...(afterSeq === undefined ? {} : { afterSeq }) }))
         .orchestration?.events ?? null,
     agent: async (id) => (await request(AgentDocument, { id })).agent,
+    pendingReviews: async (args = {}) => (await request(PendingReviewsDocument, args)).pendingReviews,
+    submitReview: async (input) => (await request(SubmitReviewDocument, { input })).submitReview,
     agents: async (args = {}) => (await request(AgentsDocument, args)).agents,
     watch,
     tokens: (orchestrationId, opts = {}) =>

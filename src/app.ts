@@ -112,6 +112,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     maxWorkersLost: config.worker.maxWorkersLost,
     genomes: evolution.genomes,
+    reviews: backends.reviews,
     drawSeed: () => randomInt(MAX_DRAWN_SEED),
     baseMaxTokens: config.llm.baseMaxTokens,
     reasoningBaseMaxTokens: config.llm.reasoningBaseMaxTokens,
@@ -158,6 +159,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
         }),
         context: (principal) => ({
           tenantId: principal.tenantId,
+          keyId: principal.keyId,
           orchestrator,
           store,
           evolution: evolution.service,

@@ -45,7 +45,19 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export const CLIENT_COMMANDS = ["run", "watch", "runs", "show", "cancel", "verify"] as const;
+export const CLIENT_COMMANDS = [
+  "run",
+  "watch",
+  "runs",
+  "show",
+  "cancel",
+  "verify",
+  "reviews",
+  "review",
+] as const;
+
+/** What `vex review` accepts as its decision, as the API spells it. */
+const REVIEW_DECISIONS = ["APPROVE", "REJECT", "REVISE"] as const;
 
 export const CLIENT_USAGE = `  vex run "question" [--depth N] [--agents N] [--rounds N] [--evolution MODE]
           [--consensus PROTOCOL] [--seed N] [--json]
@@ -56,6 +68,10 @@ export const CLIENT_USAGE = `  vex run "question" [--depth N] [--agents N] [--ro
   vex show <runId> [--json]                      a run, its agents and its answer
   vex cancel <runId> [--json]                    cancel a running run
   vex verify <runId> [--verifier-key KEY]        recompute the run's proofs offline
+  vex reviews [--first N] [--after CURSOR] [--json]
+                                                 reviews waiting for a person, newest first
+  vex review <runId> <reviewId> approve|reject|revise [--text TEXT] [--comment TEXT] [--json]
+                                                 decide a review (revise needs --text); the run continues
 
   Common options: --url URL (default $VEX_URL or ${DEFAULT_URL})
                   --key KEY (default $VEX_API_KEY)
@@ -63,6 +79,9 @@ export const CLIENT_USAGE = `  vex run "question" [--depth N] [--agents N] [--ro
   PROTOCOL: MAJORITY | SUPER_MAJORITY | UNANIMOUS | WEIGHTED_CONFIDENCE
   Exit codes: 0 ok, 1 run failed or error, 2 usage or invalid input, 3 server unreachable,
               4 API key refused, 130 interrupted`;
+
+/** Characters of a pending claim `vex reviews` shows. */
+const REVIEW_CLAIM_PREVIEW = 200;
 
 export class ClientUsageError extends Error {
   override readonly name = "ClientUsageError";
@@ -90,6 +109,8 @@ const OPTIONS = {
   show: COMMON,
   cancel: COMMON,
   verify: { url: COMMON.url, key: COMMON.key, help: COMMON.help, "verifier-key": { type: "string" } },
+  reviews: { ...COMMON, first: { type: "string" }, after: { type: "string" } },
+  review: { ...COMMON, text: { type: "string" }, comment: { type: "string" } },
 } as const;
 
 type Command = (typeof CLIENT_COMMANDS)[number];
@@ -206,6 +227,41 @@ export const runClientCli = async (
         const run = await client.cancelOrchestration(id);
         if (json) printJson(run);
         else io.out(`Run ${run.id} is ${run.status}.`);
+        return EXIT.ok;
+      }
+      case "reviews": {
+        const first = int("first", values.first as string | undefined);
+        const page = await client.pendingReviews({
+          ...(first === undefined ? {} : { first }),
+          ...(values.after === undefined ? {} : { after: values.after as string }),
+        });
+        if (json) printJson(page);
+        else if (page.edges.length === 0) io.out("No reviews are waiting.");
+        else
+          for (const { node: r } of page.edges) {
+            io.out(`${r.id}  run ${r.orchestrationId}  ${r.role}  until ${r.deadline}`);
+            io.out(`    ${r.claim.replaceAll("\n", " ").slice(0, REVIEW_CLAIM_PREVIEW)}`);
+          }
+        return EXIT.ok;
+      }
+      case "review": {
+        if (positionals.length !== 3) {
+          throw new ClientUsageError("Expected <runId> <reviewId> approve|reject|revise.");
+        }
+        const [orchestrationId, reviewId, word] = positionals as [string, string, string];
+        const decision = oneOf("decision", REVIEW_DECISIONS, word);
+        if (decision === undefined) throw new ClientUsageError("Expected approve, reject or revise.");
+        const text = values.text as string | undefined;
+        if (decision === "REVISE" && !text?.trim()) throw new ClientUsageError("revise needs --text.");
+        const review = await client.submitReview({
+          orchestrationId,
+          reviewId,
+          decision,
+          ...(text === undefined ? {} : { revision: text }),
+          ...(values.comment === undefined ? {} : { comment: values.comment as string }),
+        });
+        if (json) printJson(review);
+        else io.out(`Review ${review.id}: ${review.decision}; run ${review.orchestrationId} continues.`);
         return EXIT.ok;
       }
       case "verify": {

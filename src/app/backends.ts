@@ -6,12 +6,14 @@ import { createApiKeyFileStore } from "../adapters/embedded/api-key-file-store.j
 import { createEmbeddedStore } from "../adapters/embedded/embedded-store.js";
 import { createEmbeddedEvolutionStore } from "../adapters/embedded/evolution-store.js";
 import { createEmbeddedProvenanceStore } from "../adapters/embedded/provenance-store.js";
+import { createEmbeddedReviewStore } from "../adapters/embedded/review-store.js";
 import { openEmbeddedDatabase } from "../adapters/embedded/sqlite.js";
 import { createMongoApiKeyStore, ensureApiKeyIndexes } from "../adapters/mongo/api-key-store.js";
 import { ensureIndexes } from "../adapters/mongo/collections.js";
 import { createMongoEvolutionStore, ensureEvolutionIndexes } from "../adapters/mongo/evolution-store.js";
 import { createMongoStore } from "../adapters/mongo/mongo-store.js";
 import { createMongoProvenanceStore, ensureProvenanceIndexes } from "../adapters/mongo/provenance-store.js";
+import { createMongoReviewStore, ensureReviewIndexes } from "../adapters/mongo/review-store.js";
 import type { Config } from "../config.js";
 import { UnreachableCaseError } from "../domain/errors.js";
 import type { AnchorBackend } from "../ports/anchor.js";
@@ -19,6 +21,7 @@ import type { ApiKeyStore } from "../ports/api-keys.js";
 import type { Clock } from "../ports/clock.js";
 import type { EvolutionStore } from "../ports/evolution-store.js";
 import type { ProvenanceStore } from "../ports/provenance-store.js";
+import type { ReviewStore } from "../ports/reviews.js";
 import type { Store } from "../ports/stores.js";
 import { redactUrl, StartupError } from "./startup-error.js";
 
@@ -33,6 +36,8 @@ export interface Backends {
   readonly keys: ApiKeyStore;
   readonly evolution: EvolutionStore;
   readonly provenance: ProvenanceStore;
+  /** Human reviews waiting for (or decided by) a person. */
+  readonly reviews: ReviewStore;
   readonly anchors: readonly AnchorBackend[];
   close(): Promise<void>;
 }
@@ -101,16 +106,18 @@ export const openBackends = async (config: Config, clock: Clock, log?: StartupLo
     const keys = await createApiKeyFileStore(join(dataDir, API_KEY_FILE));
     const evolution = await createEmbeddedEvolutionStore({ database });
     const provenance = await createEmbeddedProvenanceStore({ database });
+    const reviews = await createEmbeddedReviewStore({ database });
     const anchors = anchorsFor(config, clock);
     return {
       store,
       keys,
       evolution,
       provenance,
+      reviews,
       anchors,
       close: async () => {
         for (const a of anchors) await a.close();
-        await Promise.all([keys.close(), evolution.close(), provenance.close()]);
+        await Promise.all([keys.close(), evolution.close(), provenance.close(), reviews.close()]);
         await store.close();
         database.close();
       },
@@ -124,12 +131,14 @@ export const openBackends = async (config: Config, clock: Clock, log?: StartupLo
   await ensureApiKeyIndexes(db);
   await ensureEvolutionIndexes(db);
   await ensureProvenanceIndexes(db);
+  await ensureReviewIndexes(db);
   const anchors = anchorsFor(config, clock, { client, dbName });
   return {
     store: createMongoStore({ client, dbName }),
     keys: createMongoApiKeyStore({ client, dbName }),
     evolution: createMongoEvolutionStore({ client, dbName }),
     provenance: createMongoProvenanceStore({ client, dbName }),
+    reviews: createMongoReviewStore({ client, dbName }),
     anchors,
     close: async () => {
       for (const a of anchors) await a.close();

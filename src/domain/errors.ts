@@ -26,6 +26,10 @@ export const ErrorCode = {
   EvolutionFailed: "EVOLUTION_FAILED",
   /** A token budget (the run's maxTotalTokens, or the tenant's daily quota) would have been exceeded. */
   BudgetExceeded: "BUDGET_EXCEEDED",
+  /** A review nobody decided in time, with onTimeout FAIL: the run ends FAILED. */
+  ReviewTimedOut: "REVIEW_TIMED_OUT",
+  /** A second decision on a review that was decided already. */
+  ReviewAlreadyDecided: "REVIEW_ALREADY_DECIDED",
   Internal: "INTERNAL_SERVER_ERROR",
   /** A missing, malformed, unknown or revoked API key (HTTP 401; WebSocket close 4403). */
   Unauthenticated: "UNAUTHENTICATED",
@@ -61,6 +65,8 @@ const CATEGORY: Record<ErrorCode, ErrorCategory> = {
   PROVENANCE_FAILED: "SYSTEM",
   EVOLUTION_FAILED: "SYSTEM",
   BUDGET_EXCEEDED: "USER",
+  REVIEW_TIMED_OUT: "USER",
+  REVIEW_ALREADY_DECIDED: "USER",
   INTERNAL_SERVER_ERROR: "SYSTEM",
   UNAUTHENTICATED: "USER",
   BAD_REQUEST: "USER",

@@ -1,13 +1,20 @@
 import type { AnchorReceipt } from "./anchor.js";
 import type { EvolutionRecord } from "./evolution.js";
+import type { Review } from "./review.js";
 import type { Agent, DebateRound, RunError, RunStatus } from "./run.js";
 
 /**
  * Why a run continued after it stopped unfinished: its worker died (WORKER_LOST), its worker shut
  * down and handed it back (WORKER_SHUTDOWN), the single server restarted (SERVER_RESTART), or a
- * client resumed an INTERRUPTED run (REQUESTED).
+ * client resumed an INTERRUPTED run (REQUESTED), a review it waited for was decided (REVIEW_DECIDED).
  */
-export const RUN_RESUME_REASONS = ["WORKER_LOST", "WORKER_SHUTDOWN", "SERVER_RESTART", "REQUESTED"] as const;
+export const RUN_RESUME_REASONS = [
+  "WORKER_LOST",
+  "WORKER_SHUTDOWN",
+  "SERVER_RESTART",
+  "REQUESTED",
+  "REVIEW_DECIDED",
+] as const;
 export type RunResumeReason = (typeof RUN_RESUME_REASONS)[number];
 
 /** Which budget refused a call: the run's own maxTotalTokens, or the tenant's quota for the UTC day. */
@@ -45,6 +52,10 @@ export type RunEventBody =
    */
   | { readonly type: "AgentCompleted"; readonly agentId: string }
   | { readonly type: "AgentFailed"; readonly agent: Agent; readonly error: RunError }
+  /** An agent's claim waits for a person; the run parks (AWAITING_REVIEW) once its other work settles. */
+  | { readonly type: "ReviewRequested"; readonly review: Review }
+  /** A review was decided (by a person, or by its timeout) and applied where the agent waited. */
+  | { readonly type: "ReviewSubmitted"; readonly review: Review }
   | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
   | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }
   /** An LLM call was not made because it could exceed a budget; the run ends FAILED (BUDGET_EXCEEDED) next. */

@@ -6,6 +6,7 @@ import {
   type Traits,
   toLlmParams,
 } from "./genome.js";
+import type { ReviewPolicy } from "./review.js";
 import type { TranscriptEntry } from "./transcript.js";
 import type { UsageSummary } from "./usage.js";
 
@@ -16,6 +17,8 @@ export const RUN_STATUSES = [
   "FAILED",
   "CANCELLED",
   "INTERRUPTED",
+  /** Parked until a person decides a review (DESIGN.md §8); holds no worker meanwhile. */
+  "AWAITING_REVIEW",
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set([
@@ -37,6 +40,8 @@ export const AGENT_STATES = [
   "FAILED",
   "CANCELLED",
   "INTERRUPTED",
+  /** Debated and stored, waiting for a person's review before its parent uses it. */
+  "AWAITING_REVIEW",
 ] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
@@ -62,6 +67,8 @@ export interface RunConfig {
   readonly seed: number;
   /** The run's token budget; absent: none (the tenant's daily quota still applies). */
   readonly budget?: { readonly maxTotalTokens: number };
+  /** When answers wait for a person; absent (runs before reviews existed) means NEVER. */
+  readonly review?: ReviewPolicy;
 }
 
 export interface RunError {
@@ -146,7 +153,8 @@ export interface DebateRound {
 }
 
 export interface Vote {
-  readonly voter: "AGENT" | "SHADOW";
+  /** HUMAN: a person's review decision (see HumanVote, which adds who decided and how). */
+  readonly voter: "AGENT" | "SHADOW" | "HUMAN";
   readonly agrees: boolean;
   readonly weight: number;
 }

@@ -25,12 +25,14 @@ import type { EventBus } from "../ports/event-bus.js";
 import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
+import type { ReviewStore } from "../ports/reviews.js";
 import type { Store } from "../ports/stores.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { type RunBudget, withinBudget } from "./budget.js";
 import { runDebate } from "./debate.js";
 import type { RunHook } from "./hooks.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
+import { completeReviewed, isPark, requestReviewIfNeeded } from "./review-gate.js";
 import type { RunEventLog } from "./run-events.js";
 
 /** Roles given to a coordinator's children, in spawn order; cycled when agentsPerLevel exceeds them. */
@@ -58,6 +60,8 @@ export interface RunContext {
     readonly hooks?: readonly RunHook[];
     /** Spans for runs, agents and their LLM calls; none when absent. */
     readonly tracer?: Tracer;
+    /** Where reviews wait; needed by runs whose review policy is not NEVER. */
+    readonly reviews?: ReviewStore;
   };
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
@@ -145,6 +149,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   const { store, clock, ids, genomes } = ctx.deps;
   const prior = ctx.existing.get(spec.ordinal);
   if (prior?.state === "COMPLETED") return prior;
+  if (prior?.state === "AWAITING_REVIEW") return completeReviewed(ctx, prior);
   const genome = prior?.genome ?? (await genomes.current(ctx.tenantId, spec.role));
   // What this model takes of the genome's parameters; traits none of them expresses go in the prompt.
   const params = llmParamsFor(
@@ -313,6 +318,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       transcript,
       completedAt: clock.now(),
     };
+    await requestReviewIfNeeded(ctx, agent);
     await store.agents.update(ctx.tenantId, agent.id, {
       llmParams: sent,
       state: agent.state,
@@ -324,6 +330,8 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id });
     return agent;
   } catch (e) {
+    // Waiting for a person (this agent or one below it) is no failure: the run parks.
+    if (isPark(e)) throw e;
     // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.
     const cancelled = ctx.signal.aborted;
     ctx.abortRun(e);
@@ -337,7 +345,9 @@ const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => 
   const settled = await Promise.allSettled(
     childSpecs(parent, ctx.config.agentsPerLevel).map((s) => runAgent(ctx, s)),
   );
-  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  // A real failure wins over a wait for review; siblings that wait let the others finish first.
+  const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+  const failure = rejected.find((s) => !isPark(s.reason)) ?? rejected[0];
   if (failure) throw failure.reason;
   return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
 };
@@ -389,12 +399,16 @@ const systemPrompt = async (
   return parts.join("\n\n");
 };
 
+/** Whether a person rejected the agent's claim in review. */
+const rejectedByReview = (agent: Agent): boolean =>
+  agent.result?.debate.votes.some((v) => v.voter === "HUMAN" && !v.agrees) ?? false;
+
 const synthesisPrompt = (query: string, children: readonly Agent[]): string =>
   render(PROMPTS.synthesis, {
     query: spotlight("user-query", query),
     findings: children
       .map((c) =>
-        render(PROMPTS.finding, {
+        render(rejectedByReview(c) ? PROMPTS.findingRejected : PROMPTS.finding, {
           name: c.name,
           role: c.role,
           answer: spotlight(`agent:${c.name}`, c.result?.response ?? ""),

@@ -34,3 +34,14 @@ export const DEFAULT_MAX_WORKERS_LOST = 2;
 export const CANCEL_WAIT_MS = 5_000;
 /** Smallest run budget (budget.maxTotalTokens) accepted: one token; a budget too small for any call fails at the first. */
 export const MIN_BUDGET_TOKENS = 1;
+
+/** How often each instance applies onTimeout to reviews past their deadline. */
+export const REVIEW_SWEEP_INTERVAL_MS = 500;
+/** How long a review waits for a person before its onTimeout applies, unless the run says otherwise (1 day). */
+export const DEFAULT_REVIEW_TIMEOUT_SECONDS = 86_400;
+/** Shortest review timeout a run may ask for. */
+export const MIN_REVIEW_TIMEOUT_SECONDS = 1;
+/** Longest review timeout a run may ask for (30 days). */
+export const MAX_REVIEW_TIMEOUT_SECONDS = 2_592_000;
+/** What a review nobody decided in time becomes, unless the run says otherwise. */
+export const DEFAULT_REVIEW_ON_TIMEOUT = "FAIL" as const;

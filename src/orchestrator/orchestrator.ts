@@ -7,14 +7,16 @@ import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmClient } from "../ports/llm.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { ReviewStore } from "../ports/reviews.js";
 import type { ResumeReason, RunDelivery, RunQueue } from "../ports/run-queue.js";
 import type { RunSlots } from "../ports/run-slots.js";
 import type { Store } from "../ports/stores.js";
 import { activeTraceCarrier, type Tracer, withTraceCarrier } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
 import { assertTenantHasTokens, type TenantQuotaPolicy } from "./budget.js";
-import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST } from "./defaults.js";
+import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST, REVIEW_SWEEP_INTERVAL_MS } from "./defaults.js";
 import type { RunHook } from "./hooks.js";
+import { createReviewService, type ReviewService } from "./reviews.js";
 import { endUnexecutedRun } from "./run-end.js";
 import { streamRunEvents } from "./run-events.js";
 import { type BackgroundErrorHandler, createRunExecutor, HandBack } from "./run-executor.js";
@@ -65,6 +67,10 @@ export interface OrchestratorDeps {
   readonly tenantQuota?: TenantQuotaPolicy;
   /** Called as this process's worker takes a run. */
   readonly onDispatch?: (info: DispatchInfo) => void;
+  /** Where reviews wait (DESIGN.md §8); without it, runs whose review policy is not NEVER are refused. */
+  readonly reviews?: ReviewStore;
+  /** How often this process applies onTimeout to reviews past their deadline. @default REVIEW_SWEEP_INTERVAL_MS */
+  readonly reviewSweepIntervalMs?: number;
 }
 
 export interface Orchestrator {
@@ -84,7 +90,9 @@ export interface Orchestrator {
   events(tenantId: string, runId: string, afterSeq: number): Promise<AsyncGenerator<RunEvent>>;
   /** A run's live token stream; rejects with NOT_FOUND for another tenant's run. */
   tokens(tenantId: string, runId: string): Promise<AsyncIterableIterator<AgentToken>>;
-  /** Starts this process's worker: it takes runs from the queue. */
+  /** Human review gates: pending reviews and decisions; null when no review store is configured. */
+  readonly reviews: ReviewService | null;
+  /** Starts this process's worker: it takes runs from the queue (and the review timeout sweep). */
   work(): Promise<void>;
   /**
    * Queues again every run the store holds as PENDING or RUNNING (a restart of the single server:
@@ -127,6 +135,10 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   let accepting = true;
 
   const execute = createRunExecutor(deps, () => accepting);
+  const reviews = deps.reviews === undefined ? null : createReviewService({ ...deps, reviews: deps.reviews });
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const sweep = () =>
+    reviews?.sweep().catch((e) => deps.onBackgroundError?.(e, { runId: "", hook: "review timeout" }));
   const admit = createAdmission(deps, () => accepting);
   const release = (run: Pick<Run, "tenantId" | "id">) =>
     deps.slots.release(run.tenantId, run.id).catch((e) => deps.onBackgroundError?.(e, { runId: run.id }));
@@ -191,12 +203,27 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     if (!accepting) controller.abort(new HandBack());
     try {
       const outcome = await done;
+      if (outcome === "parked") return await park(taken);
       if (outcome === "done") await release(run);
       return outcome;
     } finally {
       delivery.cancelled.removeEventListener("abort", onCancel);
       active.delete(runId);
     }
+  };
+
+  /**
+   * A run waiting for a review gives back its slot and becomes AWAITING_REVIEW (its job then
+   * completes: no worker holds it). A decision that came while it was parking continues it at once.
+   */
+  const park = async (run: Run) => {
+    await release(run);
+    const parked = await store.runs.transition(run.tenantId, run.id, ["RUNNING"], {
+      status: "AWAITING_REVIEW",
+      ownerId: null,
+    });
+    if (parked !== null) await reviews?.continueIfDecided(parked);
+    return "done" as const;
   };
 
   const getOrThrow = async (tenantId: string, runId: string): Promise<Run> => {
@@ -230,8 +257,16 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
   };
 
   return {
+    reviews,
+
     async start(tenantId, input) {
       const { query, config } = resolveRunInput(input, deps.drawSeed);
+      if (reviews === null && (config.review?.when ?? "NEVER") !== "NEVER") {
+        throw new AppError(
+          ErrorCode.BadUserInput,
+          "This server keeps no reviews; review.when must be NEVER.",
+        );
+      }
       const id = deps.ids.next();
       // A tenant with no tokens left today gets no run at all (nothing is stored).
       await assertTenantHasTokens(deps.tenantQuota, tenantId, clock);
@@ -289,6 +324,13 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
     async cancel(tenantId, runId) {
       const run = await getOrThrow(tenantId, runId);
       if (isTerminal(run.status)) return run;
+      // Parked for a review: no worker holds it, so it ends here.
+      if (
+        run.status === "AWAITING_REVIEW" &&
+        (await endUnexecutedRun(deps, run, "CANCELLED", CANCELLED_ERROR))
+      ) {
+        return getOrThrow(tenantId, runId);
+      }
       // Listen for the end before asking for it, so that it cannot be missed.
       const end = await awaitEnd(runId, CANCEL_WAIT_MS);
       if ((await queue.cancel(runId)) === "removed") await endHere(run, "CANCELLED", CANCELLED_ERROR);
@@ -308,7 +350,16 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
       return deps.bus.subscribe("agentToken", runId);
     },
 
-    work: () => queue.work(handle),
+    async work() {
+      await queue.work(handle);
+      if (reviews !== null) {
+        // A decision stored just before a crash, whose run was not continued yet, continues now.
+        for (const run of await store.runs.findByStatus(["AWAITING_REVIEW"]))
+          await reviews.continueIfDecided(run);
+        sweepTimer = setInterval(sweep, deps.reviewSweepIntervalMs ?? REVIEW_SWEEP_INTERVAL_MS);
+        sweepTimer.unref();
+      }
+    },
 
     async requeueUnfinished() {
       const unfinished = await store.runs.findByStatus(["PENDING", "RUNNING"]);
@@ -322,6 +373,7 @@ export const createOrchestrator = (deps: OrchestratorDeps): Orchestrator => {
 
     async shutdown(graceMs) {
       accepting = false;
+      clearInterval(sweepTimer);
       const stopped = queue.stopWorking();
       const all = () => Promise.all([...active.values()].map((r) => r.done));
       let timer: NodeJS.Timeout | undefined;

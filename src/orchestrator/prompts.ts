@@ -45,6 +45,9 @@ export const PROMPTS = {
     "Based on the following findings from your sub-agents, provide a comprehensive answer to the query.\n\n{{query}}\n\n{{findings}}\n\nSynthesize these into a final, well-reasoned response.",
 
   finding: "{{name}} ({{role}}):\n{{answer}}",
+  /** A finding a person rejected in review: shown, but marked so the synthesis does not rely on it. */
+  findingRejected:
+    "{{name}} ({{role}}) — REJECTED by a human reviewer; do not rely on this finding:\n{{answer}}",
 
   shadowSystem:
     "You are a critical challenger. Your job is to find flaws, inconsistencies, and potential errors in the claim you are given. Challenge intensity: {{intensity}}%.",

@@ -5,23 +5,23 @@ import type { Store } from "../ports/stores.js";
 import { createRunEventLog } from "./run-events.js";
 import { AGENT_STATE_OF_RUN_END } from "./run-executor.js";
 
-const IN_PROGRESS = new Set(["PENDING", "RUNNING", "DEBATING"]);
+const IN_PROGRESS = new Set(["PENDING", "RUNNING", "DEBATING", "AWAITING_REVIEW"]);
 
 /**
- * Ends a run that no worker is executing (cancelled while queued, or lost its worker too often): by
- * compare-and-set from PENDING/RUNNING, so that only one instance records it; completed agents are
+ * Ends a run that no worker is executing (cancelled while queued or awaiting review, or lost its
+ * worker too often): by compare-and-set from PENDING/RUNNING/AWAITING_REVIEW, so that only one instance records it; completed agents are
  * kept, unfinished ones take the end state, and RunFinished continues the run's log. Returns the
  * ended run, or null when it had ended already.
  */
 export const endUnexecutedRun = async (
   deps: { store: Store; bus: EventBus; clock: Clock },
   run: Run,
-  status: Exclude<RunStatus, "SUCCEEDED" | "PENDING" | "RUNNING">,
+  status: Exclude<RunStatus, "SUCCEEDED" | "PENDING" | "RUNNING" | "AWAITING_REVIEW">,
   error: RunError,
 ): Promise<Run | null> => {
   const { store, clock } = deps;
   const now = clock.now();
-  const ended = await store.runs.transition(run.tenantId, run.id, ["PENDING", "RUNNING"], {
+  const ended = await store.runs.transition(run.tenantId, run.id, ["PENDING", "RUNNING", "AWAITING_REVIEW"], {
     status,
     error,
     completedAt: now,

@@ -9,6 +9,7 @@ import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tr
 import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
 import { budgetDetailsOf, createRunBudget, type TenantQuotaPolicy } from "./budget.js";
 import type { RunCompletion, RunHook } from "./hooks.js";
+import { isPark } from "./review-gate.js";
 import { createRunEventLog } from "./run-events.js";
 
 /** First and longest wait between attempts to record a run's end while the store is unavailable. */
@@ -58,7 +59,10 @@ export type ExecuteRun = (
   controller: AbortController,
   existing: readonly Agent[],
   resumed: ResumeReason | null,
-) => Promise<DeliveryOutcome>;
+) => Promise<ExecutionOutcome>;
+
+/** A delivery's outcome, or `parked`: the run waits for a review (the orchestrator parks it). */
+export type ExecutionOutcome = DeliveryOutcome | "parked";
 
 /** Whether an error (or what it wraps) says only that a store was unavailable: worth retrying. */
 const isTransient = (e: unknown): boolean => {
@@ -79,7 +83,7 @@ const pause = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING"]);
+const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING", "AWAITING_REVIEW"]);
 /** The state an unfinished agent takes when its run ends with a status. */
 export const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
   PENDING: "FAILED",
@@ -87,6 +91,7 @@ export const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, Age
   FAILED: "FAILED",
   CANCELLED: "CANCELLED",
   INTERRUPTED: "INTERRUPTED",
+  AWAITING_REVIEW: "FAILED",
 };
 
 const nextDelay = (delay: number) => Math.min(delay * FINAL_WRITE_BACKOFF_FACTOR, FINAL_WRITE_RETRY_MAX_MS);
@@ -234,6 +239,11 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       const reason = controller.signal.aborted ? controller.signal.reason : e;
       // Stopped unfinished on purpose: the run stays RUNNING for the worker that takes it next.
       if (reason instanceof HandBack) return "handBack";
+      // Waiting for a person: the run stays unfinished, its usage so far kept.
+      if (isPark(reason)) {
+        await store.runs.update(run.tenantId, run.id, { tokensUsed: ctx.usage });
+        return "parked";
+      }
       if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
       const error = toRunError(reason);
       status = STATUS_OF_ABORT[error.code] ?? "FAILED";

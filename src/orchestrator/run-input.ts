@@ -1,4 +1,5 @@
 import { badInput } from "../domain/errors.js";
+import type { ReviewOnTimeout, ReviewPolicy, ReviewWhen } from "../domain/review.js";
 import type { ConsensusProtocol, EvolutionMode, RunConfig } from "../domain/run.js";
 import {
   DEFAULT_AGENTS_PER_LEVEL,
@@ -6,11 +7,15 @@ import {
   DEFAULT_EVOLUTION,
   DEFAULT_MAX_DEBATE_ROUNDS,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_REVIEW_ON_TIMEOUT,
+  DEFAULT_REVIEW_TIMEOUT_SECONDS,
   MAX_AGENTS_PER_LEVEL,
   MAX_DEBATE_ROUNDS,
   MAX_DEPTH,
   MAX_QUERY_LENGTH,
+  MAX_REVIEW_TIMEOUT_SECONDS,
   MIN_BUDGET_TOKENS,
+  MIN_REVIEW_TIMEOUT_SECONDS,
 } from "./defaults.js";
 
 /** What a caller may ask for; absent fields take the defaults. */
@@ -24,7 +29,35 @@ export interface StartRunInput {
   readonly seed?: number | null | undefined;
   /** The run's token budget; absent or without maxTotalTokens: none. */
   readonly budget?: { readonly maxTotalTokens?: number | null | undefined } | null | undefined;
+  /** When answers wait for a person; absent means NEVER. */
+  readonly review?:
+    | {
+        readonly when?: ReviewWhen | null | undefined;
+        readonly timeoutSeconds?: number | null | undefined;
+        readonly onTimeout?: ReviewOnTimeout | null | undefined;
+      }
+    | null
+    | undefined;
 }
+
+/** The run's review policy; NEVER (the default) is not stored, so such runs look as before. */
+const resolveReview = (input: StartRunInput["review"]): { review?: ReviewPolicy } => {
+  const when = input?.when ?? "NEVER";
+  if (when === "NEVER") return {};
+  return {
+    review: {
+      when,
+      timeoutSeconds: intInRange(
+        "review.timeoutSeconds",
+        input?.timeoutSeconds,
+        DEFAULT_REVIEW_TIMEOUT_SECONDS,
+        MIN_REVIEW_TIMEOUT_SECONDS,
+        MAX_REVIEW_TIMEOUT_SECONDS,
+      ),
+      onTimeout: input?.onTimeout ?? DEFAULT_REVIEW_ON_TIMEOUT,
+    },
+  };
+};
 
 const intInRange = (
   field: string,
@@ -74,6 +107,7 @@ export const resolveRunInput = (
       evolution: input.evolution ?? DEFAULT_EVOLUTION,
       seed: input.seed ?? drawSeed(),
       ...budgetOf(input.budget),
+      ...resolveReview(input.review),
     },
   };
 };

@@ -11,7 +11,16 @@ export interface RunJob {
   readonly resumeReason?: ResumeReason;
   /** Trace context of the request that queued the run: its spans join that trace on any worker. */
   readonly trace?: TraceCarrier;
+  /**
+   * Set when the run continues after a review decision (the review's id): that delivery is a job of
+   * its own, because the run's previous job (the one that parked it) may still be finishing.
+   */
+  readonly continuation?: string;
 }
+
+/** The queue's identity of a job: the run id, or the run id and its continuation. */
+export const jobKey = (job: Pick<RunJob, "runId" | "continuation">): string =>
+  job.continuation === undefined ? job.runId : `${job.runId}.${job.continuation}`;
 
 /** Why a run that had already started is taken again. */
 export type ResumeReason = RunResumeReason;

@@ -7,6 +7,8 @@ import type { Loaders } from "./loaders.js";
 /** What every resolver gets: the caller's tenant and the services it may use. Built per request / socket. */
 export interface GraphQLContext {
   readonly tenantId: string;
+  /** The caller's API key id (null for the development default): recorded with review decisions. */
+  readonly keyId: string | null;
   readonly orchestrator: Orchestrator;
   readonly store: Pick<Store, "runs" | "agents" | "events">;
   /** Gene pools, correlations, experiments, rules and the live evolution stream of the caller's tenant. */

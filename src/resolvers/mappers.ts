@@ -1,6 +1,7 @@
 import { answerChanged, modelsCalled } from "../domain/answer-change.js";
 import type { RunEvent } from "../domain/events.js";
 import type { Genome, LlmParams } from "../domain/genome.js";
+import type { Review } from "../domain/review.js";
 import { type Agent, type AgentResult, agentLlmParams, type Run } from "../domain/run.js";
 import { toEvolutionRecordView } from "./evolution.mappers.js";
 
@@ -37,6 +38,8 @@ export const toRunView = (r: Run) => ({
   config: { ...r.config, budget: r.config.budget ?? null },
 });
 
+export const toReviewView = (r: Review) => ({ ...r, orchestrationId: r.runId });
+
 /** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
 export const toEventView = (e: RunEvent, completed?: Agent) => {
   const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
@@ -61,6 +64,9 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
       return { ...base, receipt: e.receipt };
     case "AgentFailed":
       return { ...base, agent: toAgentView(e.agent), error: e.error };
+    case "ReviewRequested":
+    case "ReviewSubmitted":
+      return { ...base, review: toReviewView(e.review) };
     case "EvolutionApplied":
       return { ...base, record: toEvolutionRecordView(e.record) };
     case "BudgetExceeded":

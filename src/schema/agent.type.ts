@@ -56,13 +56,28 @@ export class DebateRound {
 @ObjectType()
 export class Vote {
   @Field(() => VoterEnum)
-  voter!: "AGENT" | "SHADOW";
+  voter!: "AGENT" | "SHADOW" | "HUMAN";
 
   @Field()
   agrees!: boolean;
 
   @Field(() => Float)
   weight!: number;
+
+  @Field(() => String, { nullable: true, description: "HUMAN votes: APPROVE, REJECT or REVISE." })
+  decision?: string | null;
+
+  @Field(() => String, { nullable: true, description: "HUMAN votes: the API key that decided." })
+  keyId?: string | null;
+
+  @Field(() => String, { nullable: true, description: "HUMAN votes: the reviewer's comment." })
+  comment?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "HUMAN votes: true when the review's onTimeout decided.",
+  })
+  timedOut?: boolean | null;
 }
 
 @ObjectType()

@@ -1,6 +1,16 @@
 import { registerEnumType } from "type-graphql";
 import { RUN_RESUME_REASONS, type RunResumeReason } from "../domain/events.js";
 import {
+  REVIEW_DECISIONS,
+  REVIEW_ON_TIMEOUT,
+  REVIEW_STATES,
+  REVIEW_WHEN,
+  type ReviewDecision,
+  type ReviewOnTimeout,
+  type ReviewState,
+  type ReviewWhen,
+} from "../domain/review.js";
+import {
   AGENT_ROLES,
   AGENT_STATES,
   type AgentRole,
@@ -31,7 +41,11 @@ export const PROVENANCE_STATUSES = ["PENDING", "RECORDED", "FAILED", "NONE"] as 
 export type ProvenanceStatus = (typeof PROVENANCE_STATUSES)[number];
 export const ProvenanceStatusEnum = enumOf<ProvenanceStatus>(PROVENANCE_STATUSES);
 export const RunResumeReasonEnum = enumOf<RunResumeReason>(RUN_RESUME_REASONS);
-export const VoterEnum = enumOf<"AGENT" | "SHADOW">(["AGENT", "SHADOW"]);
+export const VoterEnum = enumOf<"AGENT" | "SHADOW" | "HUMAN">(["AGENT", "SHADOW", "HUMAN"]);
+export const ReviewWhenEnum = enumOf<ReviewWhen>(REVIEW_WHEN);
+export const ReviewOnTimeoutEnum = enumOf<ReviewOnTimeout>(REVIEW_ON_TIMEOUT);
+export const ReviewDecisionEnum = enumOf<ReviewDecision>(REVIEW_DECISIONS);
+export const ReviewStateEnum = enumOf<ReviewState>(REVIEW_STATES);
 
 registerEnumType(RunStatusEnum, { name: "RunStatus", description: "Lifecycle of an orchestration run." });
 registerEnumType(AgentRoleEnum, { name: "AgentRole" });
@@ -43,7 +57,7 @@ registerEnumType(ProvenanceStatusEnum, {
 registerEnumType(RunResumeReasonEnum, {
   name: "RunResumeReason",
   description:
-    "WORKER_LOST: the process executing the run died and another worker took it; WORKER_SHUTDOWN: its worker shut down and handed it back; SERVER_RESTART: the single server restarted; REQUESTED: a client resumed an INTERRUPTED run.",
+    "WORKER_LOST: the process executing the run died and another worker took it; WORKER_SHUTDOWN: its worker shut down and handed it back; SERVER_RESTART: the single server restarted; REQUESTED: a client resumed an INTERRUPTED run; REVIEW_DECIDED: a review it waited for was decided.",
 });
 registerEnumType(AgentStateEnum, { name: "AgentState" });
 registerEnumType(ConsensusProtocolEnum, {
@@ -58,3 +72,10 @@ registerEnumType(RoundOutcomeEnum, {
 });
 registerEnumType(DebateVerdictEnum, { name: "DebateVerdict" });
 registerEnumType(VoterEnum, { name: "Voter" });
+registerEnumType(ReviewWhenEnum, { name: "ReviewWhen" });
+registerEnumType(ReviewOnTimeoutEnum, { name: "ReviewOnTimeout" });
+registerEnumType(ReviewDecisionEnum, { name: "ReviewDecision" });
+registerEnumType(ReviewStateEnum, {
+  name: "ReviewState",
+  description: "PENDING: waiting for a person; DECIDED: a person decided; TIMED_OUT: its onTimeout applied.",
+});

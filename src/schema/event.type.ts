@@ -6,6 +6,7 @@ import { ErrorInfo } from "./common.type.js";
 import { RunResumeReasonEnum, RunStatusEnum } from "./enums.js";
 import { EvolutionRecord } from "./evolution.type.js";
 import { AnchorReceipt } from "./provenance.type.js";
+import { Review } from "./review.type.js";
 import { BudgetScopeEnum } from "./usage.type.js";
 
 @InterfaceType({
@@ -127,6 +128,24 @@ export class BudgetExceeded extends OrchestrationEvent {
   reserved!: number;
 }
 
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "An agent's claim waits for a person; the run is AWAITING_REVIEW once its other work settles.",
+})
+export class ReviewRequested extends OrchestrationEvent {
+  @Field(() => Review)
+  review!: Review;
+}
+
+@ObjectType({
+  implements: OrchestrationEvent,
+  description: "A review was decided (by a person, or its timeout) and applied where the agent waited.",
+})
+export class ReviewSubmitted extends OrchestrationEvent {
+  @Field(() => Review)
+  review!: Review;
+}
+
 @ObjectType({ implements: OrchestrationEvent, description: "The last event of a run." })
 export class RunFinished extends OrchestrationEvent {
   @Field(() => RunStatusEnum)
@@ -176,5 +195,7 @@ export const EVENT_TYPES = [
   EvolutionApplied,
   AnchorRecorded,
   BudgetExceeded,
+  ReviewRequested,
+  ReviewSubmitted,
   RunFinished,
 ];

@@ -1,6 +1,7 @@
 import { Field, InputType, Int } from "type-graphql";
 import type { ConsensusProtocol, EvolutionMode } from "../domain/run.js";
 import { ConsensusProtocolEnum, EvolutionModeEnum } from "./enums.js";
+import { ReviewPolicyInput } from "./review.type.js";
 
 @InputType({ description: "Limits on a run's token consumption." })
 export class BudgetInput {
@@ -37,4 +38,7 @@ export class StartOrchestrationInput {
 
   @Field(() => BudgetInput, { nullable: true, description: "The run's token budget; none when absent." })
   budget?: BudgetInput | null;
+
+  @Field(() => ReviewPolicyInput, { nullable: true, description: "Human review gates; default none." })
+  review?: ReviewPolicyInput | null;
 }

@@ -2,6 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from "type-graphql";
 import type { ConsensusProtocol, EvolutionMode, RunStatus } from "../domain/run.js";
 import { ErrorInfo, TokenUsage } from "./common.type.js";
 import { ConsensusProtocolEnum, EvolutionModeEnum, RunStatusEnum } from "./enums.js";
+import { ReviewPolicy } from "./review.type.js";
 import { RunBudget } from "./usage.type.js";
 
 @ObjectType({ description: "The shape a run was started with, defaults filled in." })
@@ -26,6 +27,9 @@ export class OrchestrationConfig {
 
   @Field(() => RunBudget, { nullable: true, description: "The run's token budget; null when it has none." })
   budget!: RunBudget | null;
+
+  @Field(() => ReviewPolicy, { nullable: true, description: "Human review gates; null means NEVER." })
+  review?: ReviewPolicy | null;
 }
 
 /** `agents` and `events` are resolved by OrchestrationResolver from the store. */

@@ -7,6 +7,7 @@ import { EventResolver } from "../resolvers/event.resolver.js";
 import { EvolutionResolver } from "../resolvers/evolution.resolver.js";
 import { OrchestrationResolver } from "../resolvers/orchestration.resolver.js";
 import { PROVENANCE_RESOLVERS } from "../resolvers/provenance.resolver.js";
+import { ReviewResolver } from "../resolvers/review.resolver.js";
 import { LedgerEntryUsageResolver, RunUsageResolver } from "../resolvers/run-usage.resolver.js";
 import { TokenUsageResolver } from "../resolvers/usage.resolver.js";
 import { EVENT_TYPES } from "../schema/event.type.js";
@@ -30,6 +31,7 @@ export const buildVexSchema = (): Promise<GraphQLSchema> =>
   buildSchema({
     resolvers: [
       OrchestrationResolver,
+      ReviewResolver,
       AgentResolver,
       EventResolver,
       EvolutionResolver,

@@ -7,6 +7,7 @@ import { bearer } from "../support/keys.js";
 import { makeDataDir, removeDir, startTestServer, type TestServer } from "../support/server.js";
 import { evolutionProbes } from "./evolution-probes.js";
 import { provenanceProbes } from "./provenance-probes.js";
+import { reviewProbes } from "./review-probes.js";
 
 /**
  * Every root operation, probed as tenant B against tenant A's ids: another tenant's id must behave
@@ -123,6 +124,7 @@ export const tenantIsolationSuite = (backend: ServerBackend) => {
       expect(r[0]?.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     },
     ...evolutionProbes({ gql, key: (t) => (t === "a" ? keyA : keyB), wsUrl: () => server.wsUrl }),
+    ...reviewProbes({ gql, key: (t) => (t === "a" ? keyA : keyB), unknownId: UNKNOWN }),
     ...provenanceProbes({
       gql,
       key: (t) => (t === "a" ? keyA : keyB),

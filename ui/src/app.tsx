@@ -2,6 +2,7 @@ import { KeyControl } from "./components/common.js";
 import { ApiKeyProvider } from "./hooks.js";
 import { EvolutionPage } from "./pages/evolution.js";
 import { HistoryPage } from "./pages/history.js";
+import { ReviewsPage } from "./pages/reviews.js";
 import { RunPage } from "./pages/run.js";
 import { StartPage } from "./pages/start.js";
 import { Link, usePath } from "./router.js";
@@ -9,6 +10,7 @@ import { Link, usePath } from "./router.js";
 const NAV = [
   { to: "/", label: "New run", match: (p: string) => p === "/" },
   { to: "/runs", label: "History", match: (p: string) => p.startsWith("/runs") },
+  { to: "/reviews", label: "Reviews", match: (p: string) => p.startsWith("/reviews") },
   { to: "/evolution", label: "Evolution", match: (p: string) => p.startsWith("/evolution") },
 ] as const;
 
@@ -17,6 +19,7 @@ const Page = ({ path }: { path: string }) => {
   if (path === "/runs" || path === "/runs/") return <HistoryPage />;
   const run = /^\/runs\/([^/]+)\/?$/.exec(path);
   if (run?.[1]) return <RunPage key={run[1]} id={decodeURIComponent(run[1])} />;
+  if (path === "/reviews" || path === "/reviews/") return <ReviewsPage />;
   if (path === "/evolution" || path === "/evolution/") return <EvolutionPage />;
   return (
     <section className="page page-narrow">

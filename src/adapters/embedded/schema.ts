@@ -65,6 +65,16 @@ const MIGRATIONS: readonly string[] = [
     tenant_id TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL, hash TEXT NOT NULL,
     PRIMARY KEY (tenant_id, level, idx)) WITHOUT ROWID;
   `,
+  // Version 3: human reviews (a run waiting for a person survives restarts).
+  `
+  CREATE TABLE reviews (
+    id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, run_id TEXT NOT NULL, agent_id TEXT NOT NULL,
+    state TEXT NOT NULL, created_at INTEGER NOT NULL, deadline INTEGER NOT NULL, doc TEXT NOT NULL);
+  CREATE INDEX reviews_pending ON reviews (tenant_id, state, created_at DESC, id DESC);
+  CREATE INDEX reviews_by_run ON reviews (tenant_id, run_id, created_at);
+  CREATE INDEX reviews_by_agent ON reviews (tenant_id, agent_id);
+  CREATE INDEX reviews_due ON reviews (state, deadline);
+  `,
 ];
 
 /** The schema version this code writes. */

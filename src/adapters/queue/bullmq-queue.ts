@@ -1,6 +1,12 @@
 import { type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { RunDelivery, RunHandler, RunJob, RunQueue } from "../../ports/run-queue.js";
+import {
+  jobKey,
+  type RunDelivery,
+  type RunHandler,
+  type RunJob,
+  type RunQueue,
+} from "../../ports/run-queue.js";
 
 /** Name of the BullMQ queue of runs. */
 export const RUN_QUEUE_NAME = "runs";
@@ -79,14 +85,15 @@ export const createBullRunQueue = async (options: BullRunQueueOptions): Promise<
         throw new WaitingError();
       }
     } finally {
-      local.delete(runId);
+      // A continuation of the run may have taken its place already.
+      if (local.get(runId) === cancel) local.delete(runId);
     }
   };
 
   return {
     async enqueue(job) {
       await queue.add(RUN_QUEUE_NAME, job, {
-        jobId: job.runId,
+        jobId: jobKey(job),
         // Gone once done (the run itself is in the store), so that a resumed run can be queued again.
         removeOnComplete: true,
         removeOnFail: true,

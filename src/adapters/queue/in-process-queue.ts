@@ -1,6 +1,14 @@
-import type { DeliveryOutcome, QueueDepth, RunHandler, RunJob, RunQueue } from "../../ports/run-queue.js";
+import {
+  type DeliveryOutcome,
+  jobKey,
+  type QueueDepth,
+  type RunHandler,
+  type RunJob,
+  type RunQueue,
+} from "../../ports/run-queue.js";
 
 interface Active {
+  readonly runId: string;
   readonly cancel: AbortController;
   readonly done: Promise<DeliveryOutcome>;
 }
@@ -27,16 +35,17 @@ export const createInProcessRunQueue = (options: { concurrency: number }): RunQu
         // The handler reports its own failures; a rejection here must not stop the queue.
         .catch((): DeliveryOutcome => "done")
         .finally(() => {
-          active.delete(job.runId);
+          active.delete(jobKey(job));
           pump();
         });
-      active.set(job.runId, { cancel, done });
+      active.set(jobKey(job), { runId: job.runId, cancel, done });
     }
   };
 
   return {
     async enqueue(job) {
-      if (active.has(job.runId) || waiting.some((j) => j.runId === job.runId)) return;
+      const key = jobKey(job);
+      if (active.has(key) || waiting.some((j) => jobKey(j) === key)) return;
       waiting.push(job);
       pump();
     },
@@ -46,7 +55,7 @@ export const createInProcessRunQueue = (options: { concurrency: number }): RunQu
         waiting.splice(at, 1);
         return "removed";
       }
-      active.get(runId)?.cancel.abort();
+      for (const a of active.values()) if (a.runId === runId) a.cancel.abort();
       return "signalled";
     },
     async work(h) {

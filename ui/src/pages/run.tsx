@@ -142,6 +142,8 @@ export const RunPage = ({ id }: { id: string }) => {
   const finished = view.finished;
   const status = finished?.status ?? detail?.status ?? (events.length > 0 ? "RUNNING" : "PENDING");
   const merkleRoot = finished?.merkleRoot ?? null;
+  // An agent's claim waits for a person: the Reviews page decides it.
+  const awaitingReview = !finished && Object.values(view.agents).some((a) => a.state === "AWAITING_REVIEW");
 
   const verify = useCallback(async () => {
     setVerifying(true);
@@ -189,6 +191,11 @@ export const RunPage = ({ id }: { id: string }) => {
         </div>
         <div className="run-status">
           <Chip value={status} testId="run-status" />
+          {awaitingReview && (
+            <Link to="/reviews" testId="review-link">
+              Awaiting review →
+            </Link>
+          )}
           <span className={`feed feed-${feed}`} data-testid="feed">
             {FEED_LABEL[feed]}
           </span>
