@@ -51,6 +51,8 @@ const clusterEnv = () => ({
   VEX_REDIS_PREFIX: prefixes[prefixes.push(`vex-test-${randomUUID()}`) - 1] as string,
   OPENAI_BASE_URL: fake.url,
   OPENAI_API_KEY: "sk-test",
+  // The fake server tells calls apart by the X-Vex-* headers, which a gateway may opt into too.
+  VEX_LLM_CONTEXT_HEADERS: "true",
   VEX_RATE_LIMIT_PER_MINUTE: "1000",
   VEX_MAX_CONCURRENT_RUNS_PER_TENANT: "100",
   // The stalled check a production deployment tunes too: a lost worker is noticed within seconds.
