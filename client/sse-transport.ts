@@ -1,10 +1,11 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import type { FormattedExecutionResult, GraphQLFormattedError } from "graphql";
+import type { GraphQLFormattedError } from "graphql";
 import { createClient, NetworkError } from "graphql-sse";
 import { describeNetworkError, fromGraphQLErrors, VexError } from "./errors.js";
 import {
   createHttpExecute,
   type HttpWsTransportOptions,
+  resultsOf,
   source,
   type Transport,
   TransportDropped,
@@ -70,49 +71,15 @@ export const createHttpSseTransport = (options: HttpSseTransportOptions): Transp
   ): AsyncIterableIterator<R> =>
     (async function* () {
       if (signal?.aborted) return;
-      const queue: FormattedExecutionResult<R, unknown>[] = [];
-      let failure: unknown;
-      let done = false;
-      let wake = () => {};
-      const stop = client.subscribe<R>(
-        { query: source(document), variables: (variables ?? {}) as Record<string, unknown> },
-        {
-          next: (result) => {
-            queue.push(result as FormattedExecutionResult<R, unknown>);
-            wake();
-          },
-          error: (e) => {
-            failure = e ?? "subscription failed";
-            done = true;
-            wake();
-          },
-          complete: () => {
-            done = true;
-            wake();
-          },
-        },
+      yield* resultsOf<R>(
+        (sink) =>
+          client.subscribe<R>(
+            { query: source(document), variables: (variables ?? {}) as Record<string, unknown> },
+            sink as Parameters<typeof client.subscribe<R>>[1],
+          ),
+        streamFailure,
+        signal,
       );
-      const onAbort = () => wake();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        for (;;) {
-          for (let result = queue.shift(); result !== undefined; result = queue.shift()) {
-            if (result.errors?.length) throw fromGraphQLErrors(result.errors);
-            if (result.data === undefined || result.data === null) {
-              throw new VexError("BAD_RESPONSE", "A subscription result carried no data.");
-            }
-            yield result.data;
-          }
-          if (failure !== undefined) throw await streamFailure(failure);
-          if (done || signal?.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        stop();
-      }
     })();
 
   return {

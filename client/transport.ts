@@ -128,6 +128,65 @@ const withRetryAfter = (error: VexError, res: Response): VexError => {
   });
 };
 
+/** What a protocol client calls with a subscription's results (graphql-ws's and graphql-sse's sink). */
+export interface ResultSink<R> {
+  next(result: FormattedExecutionResult<R, unknown>): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * A subscription's data, from a protocol client that pushes results into a sink: GraphQL errors
+ * become a VexError, a failure is sorted by `failureOf` (final or resumable), and aborting `signal`
+ * ends it at once (an async generator's return() would queue behind a pending wait).
+ */
+export async function* resultsOf<R>(
+  start: (sink: ResultSink<R>) => () => void,
+  failureOf: (error: unknown) => Error | Promise<Error>,
+  signal?: AbortSignal,
+): AsyncGenerator<R> {
+  const queue: FormattedExecutionResult<R, unknown>[] = [];
+  let failure: unknown;
+  let done = false;
+  let wake = () => {};
+  const stop = start({
+    next: (result) => {
+      queue.push(result);
+      wake();
+    },
+    error: (e) => {
+      failure = e ?? "subscription failed";
+      done = true;
+      wake();
+    },
+    complete: () => {
+      done = true;
+      wake();
+    },
+  });
+  const onAbort = () => wake();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      for (let result = queue.shift(); result !== undefined; result = queue.shift()) {
+        if (result.errors?.length) throw fromGraphQLErrors(result.errors);
+        if (result.data === undefined || result.data === null) {
+          throw new VexError("BAD_RESPONSE", "A subscription result carried no data.");
+        }
+        yield result.data;
+      }
+      if (failure !== undefined) throw await failureOf(failure);
+      if (done || signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    stop();
+  }
+}
+
 /**
  * The default transport: queries and mutations over HTTP POST (so that the server's HTTP status, e.g.
  * 401 or 429 with Retry-After, reaches the caller), subscriptions over one graphql-ws WebSocket that
@@ -244,50 +303,16 @@ export const createHttpWsTransport = (options: HttpWsTransportOptions): Transpor
     (async function* () {
       if (signal?.aborted) return;
       ws ??= openClient();
-      const queue: FormattedExecutionResult<R, unknown>[] = [];
-      let failure: unknown;
-      let done = false;
-      let wake = () => {};
-      const stop = ws.subscribe<R>(
-        { query: source(document), variables: (variables ?? {}) as Record<string, unknown> },
-        {
-          next: (result) => {
-            queue.push(result);
-            wake();
-          },
-          error: (e) => {
-            failure = e ?? "subscription failed";
-            done = true;
-            wake();
-          },
-          complete: () => {
-            done = true;
-            wake();
-          },
-        },
+      const client = ws;
+      yield* resultsOf<R>(
+        (sink) =>
+          client.subscribe<R>(
+            { query: source(document), variables: (variables ?? {}) as Record<string, unknown> },
+            sink,
+          ),
+        subscriptionFailure,
+        signal,
       );
-      // Aborting ends a pending wait at once (an async generator's return() would queue behind it).
-      const onAbort = () => wake();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        for (;;) {
-          for (let result = queue.shift(); result !== undefined; result = queue.shift()) {
-            if (result.errors?.length) throw fromGraphQLErrors(result.errors);
-            if (result.data === undefined || result.data === null) {
-              throw new VexError("BAD_RESPONSE", "A subscription result carried no data.");
-            }
-            yield result.data;
-          }
-          if (failure !== undefined) throw subscriptionFailure(failure);
-          if (done || signal?.aborted) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        stop();
-      }
     })();
 
   return {

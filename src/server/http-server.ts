@@ -94,9 +94,8 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   const server = createServer(app);
   const armor = createArmor(options.limits, options.production);
 
-  const ws = attachGraphqlWs({
-    server,
-    path: GRAPHQL_PATH,
+  // What both streaming transports check and execute with, as Apollo does on HTTP.
+  const streaming = {
     schema: options.schema,
     limits: options.limits,
     auth: options.auth,
@@ -105,19 +104,9 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     formatError: options.formatError,
     introspection: options.introspection,
     production: options.production,
-  });
-
-  const sse = createGraphqlSse({
-    schema: options.schema,
-    limits: options.limits,
-    auth: options.auth,
-    context: options.context,
-    validationRules: armor.validationRules,
-    formatError: options.formatError,
-    introspection: options.introspection,
-    production: options.production,
-    graphqlPath: GRAPHQL_PATH,
-  });
+  };
+  const ws = attachGraphqlWs({ ...streaming, server, path: GRAPHQL_PATH });
+  const sse = createGraphqlSse({ ...streaming, graphqlPath: GRAPHQL_PATH });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: options.schema,
