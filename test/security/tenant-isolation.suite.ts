@@ -68,6 +68,38 @@ export const tenantIsolationSuite = (backend: ServerBackend) => {
       expect(JSON.stringify(r)).not.toContain(a.runId);
       expect(r.errors).toBeUndefined();
     },
+    "Query.usage": async () => {
+      // A window holding every run: B's bill counts B's runs and only those.
+      const window = {
+        since: new Date(0).toISOString(),
+        until: new Date(Date.UTC(3000, 0, 1)).toISOString(),
+      };
+      const bill = await gql(
+        keyB,
+        "query($since: DateTime!, $until: DateTime!) { usage(since: $since, until: $until) { runs usage { total { totalTokens } } } }",
+        window,
+      );
+      const own = await gql(
+        keyB,
+        "{ orchestrations(first: 100) { edges { node { id tokensUsed { totalTokens } } } } }",
+      );
+      expect(bill.errors).toBeUndefined();
+      expect(own.errors).toBeUndefined();
+      const runs = (
+        own.data!.orchestrations as { edges: { node: { tokensUsed: { totalTokens: number } } }[] }
+      ).edges;
+      const usage = bill.data!.usage as { runs: number; usage: { total: { totalTokens: number } } };
+      expect(usage.runs).toBe(runs.length);
+      expect(usage.usage.total.totalTokens).toBe(
+        runs.reduce((sum, e) => sum + e.node.tokensUsed.totalTokens, 0),
+      );
+      const theirs = await gql(
+        keyA,
+        "query($since: DateTime!, $until: DateTime!) { usage(since: $since, until: $until) { runs } }",
+        window,
+      );
+      expect((theirs.data!.usage as { runs: number }).runs).toBeGreaterThan(0);
+    },
     "Query.agent": async () => {
       const r = await sameAsUnknown(
         (id) => gql(keyB, "query($id: ID!) { agent(id: $id) { id } }", { id }),

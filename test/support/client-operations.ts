@@ -72,6 +72,8 @@ export const placeholderVariables = (op: ClientOperation): Record<string, unknow
         return { query: "client operation" };
       case "DateTime":
         return new Date(0).toISOString();
+      case "SubmitReviewInput":
+        return { orchestrationId: "none", reviewId: "none", decision: "APPROVE" };
       default:
         return "none";
     }
