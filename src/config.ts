@@ -70,7 +70,7 @@ export const CONFIG_DEFAULTS = {
   otlpProtocol: "http/protobuf",
 } as const;
 
-/** What a process does: serve the API, execute runs, or both (DESIGN.md §7). */
+/** What a process does: serve the API, execute runs, or both (docs/scaling.md). */
 export const ROLES = ["all", "api", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 

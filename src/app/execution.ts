@@ -37,7 +37,7 @@ const connectRedis = async (url: string): Promise<Redis> => {
 
 /**
  * The run queue, the per-tenant run slots, the rate limiter and the token quota counters: BullMQ and Redis counters shared by
- * every instance when REDIS_URL is set (DESIGN.md §7), in-process otherwise.
+ * every instance when REDIS_URL is set (docs/scaling.md), in-process otherwise.
  */
 export const openExecution = async (config: Config, onError: (e: unknown) => void): Promise<Execution> => {
   const rate = { perMinute: config.limits.rateLimitPerMinute, burst: config.limits.rateLimitBurst };

@@ -65,7 +65,7 @@ export interface AppliedAdjustment {
   readonly correlation: number | null;
 }
 
-/** One change to a role's current genome (DESIGN.md §3 Evolution): stored, emitted and streamed. */
+/** One change to a role's current genome (docs/design.md, Semantics): stored, emitted and streamed. */
 export interface EvolutionRecord {
   readonly id: string;
   readonly tenantId: string;

@@ -2,7 +2,7 @@ import { clampUnit, type Genome, makeTraits, TRAIT_NAMES, type TraitName, type T
 import { nextInt, nextRange } from "./random.js";
 import type { Rng } from "./rng.js";
 
-/** Tournament size used by GENETIC evolution (DESIGN.md §3): two candidates per tournament. */
+/** Tournament size used by GENETIC evolution (docs/design.md, Semantics): two candidates per tournament. */
 export const TOURNAMENT_SIZE = 2;
 /** A mutated trait moves by a uniform delta in [−MUTATION_SPAN, MUTATION_SPAN), then is clamped to [0,1]. */
 export const MUTATION_SPAN = 0.2;

@@ -37,7 +37,7 @@ export const traitsFromArray = (values: readonly number[]): Traits =>
   makeTraits(Object.fromEntries(TRAIT_NAMES.map((n, i) => [n, values[i] ?? DEFAULT_TRAIT_VALUE])));
 
 /**
- * Which request parameters a model takes (DESIGN.md §3 Genome). `classic`: temperature, top_p,
+ * Which request parameters a model takes (docs/design.md, Semantics). `classic`: temperature, top_p,
  * presence/frequency penalties and a token limit (local servers, most open models). `reasoning`:
  * reasoning_effort, verbosity and a completion-token limit that reasoning tokens count against; no
  * sampling parameters (OpenAI's o-series and gpt-5 families refuse them).
@@ -119,7 +119,7 @@ export const TRAIT_PARAMS: Readonly<Record<TraitName, readonly LlmParamName[]>> 
 };
 
 /**
- * The classic genome → sampling mapping (DESIGN.md §3):
+ * The classic genome → sampling mapping (docs/design.md, Semantics):
  * temperature = 0.1 + 1.4·exploration, top_p = 1 − 0.5·precision, presence_penalty = creativity,
  * frequency_penalty = 0.5·skepticism, max_tokens = ⌊base × (0.5 + 1.5·verbosity)⌋.
  */

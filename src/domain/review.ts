@@ -1,6 +1,6 @@
 import type { AgentResult, AgentRole, Debate, Vote } from "./run.js";
 
-/** When a run's answers wait for a person (DESIGN.md §8). */
+/** When a run's answers wait for a person (docs/reviews-and-budgets.md). */
 export const REVIEW_WHEN = ["NEVER", "UNVERIFIED", "FINAL", "ALWAYS"] as const;
 export type ReviewWhen = (typeof REVIEW_WHEN)[number];
 

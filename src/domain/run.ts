@@ -17,7 +17,7 @@ export const RUN_STATUSES = [
   "FAILED",
   "CANCELLED",
   "INTERRUPTED",
-  /** Parked until a person decides a review (DESIGN.md §8); holds no worker meanwhile. */
+  /** Parked until a person decides a review (docs/reviews-and-budgets.md); holds no worker meanwhile. */
   "AWAITING_REVIEW",
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];

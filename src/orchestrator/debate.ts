@@ -37,7 +37,7 @@ const shadowSystem = () =>
   render(PROMPTS.shadowSystem, { intensity: Math.round(SHADOW_CHALLENGE_INTENSITY * 100) });
 
 /**
- * The adversarial debate (DESIGN.md §3). Each round the shadow challenges the latest claim; a
+ * The adversarial debate (docs/design.md, Semantics). Each round the shadow challenges the latest claim; a
  * challenged agent revises, and the revision is what the next round challenges. It stops when the
  * shadow agrees or after maxRounds. An unparseable verdict is retried once, then recorded as
  * UNVERIFIED and counted against the claim.

@@ -67,7 +67,7 @@ export interface OrchestratorDeps {
   readonly tenantQuota?: TenantQuotaPolicy;
   /** Called as this process's worker takes a run. */
   readonly onDispatch?: (info: DispatchInfo) => void;
-  /** Where reviews wait (DESIGN.md §8); without it, runs whose review policy is not NEVER are refused. */
+  /** Where reviews wait (docs/reviews-and-budgets.md); without it, runs whose review policy is not NEVER are refused. */
   readonly reviews?: ReviewStore;
   /** How often this process applies onTimeout to reviews past their deadline. @default REVIEW_SWEEP_INTERVAL_MS */
   readonly reviewSweepIntervalMs?: number;

@@ -1,7 +1,7 @@
 import type { AnchorEntry, AnchorReceipt, AnchorVerification } from "../domain/anchor.js";
 
 /**
- * An append-only place to anchor signed checkpoints (DESIGN.md §3 "Provenance"). Each backend keeps a
+ * An append-only place to anchor signed checkpoints (docs/design.md, Semantics "Provenance"). Each backend keeps a
  * hash chain of records (see domain/anchor.ts); `verify` re-reads the chain and recomputes it.
  */
 export interface AnchorBackend {

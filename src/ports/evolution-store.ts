@@ -8,7 +8,7 @@ import type {
 import type { Page, PageRequest } from "./stores.js";
 
 /**
- * Persistence of evolution (DESIGN.md §3 Evolution), split by what is stored. Every method takes the
+ * Persistence of evolution (docs/design.md, Semantics), split by what is stored. Every method takes the
  * tenant id; records passed in must carry that same tenant id (adapters reject a mismatch with
  * INTERNAL_SERVER_ERROR), and nothing ever reads or changes another tenant's data. Failures reject
  * with AppError (STORE_UNAVAILABLE when the backend cannot be reached).

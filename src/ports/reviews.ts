@@ -2,7 +2,7 @@ import type { Review, ReviewDecisionPatch } from "../domain/review.js";
 import type { Page, PageRequest } from "./stores.js";
 
 /**
- * Where reviews wait (DESIGN.md §8): stored, so a run awaiting a person survives restarts and crashes.
+ * Where reviews wait (docs/reviews-and-budgets.md): stored, so a run awaiting a person survives restarts and crashes.
  * Every read but `due` is scoped by tenant: another tenant's review behaves exactly like a missing one.
  */
 export interface ReviewStore {

@@ -53,7 +53,7 @@ export interface QueueDepth {
 }
 
 /**
- * The queue that runs the runs (DESIGN.md §7). Any instance enqueues; every worker takes runs from
+ * The queue that runs the runs (docs/scaling.md). Any instance enqueues; every worker takes runs from
  * it. A run whose worker dies is delivered again to another worker; a run handed back at shutdown
  * too. Delivery is at least once: handlers look at the stored run to decide what is left to do.
  */

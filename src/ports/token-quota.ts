@@ -6,7 +6,7 @@ export interface QuotaReservation {
 }
 
 /**
- * A tenant's tokens per UTC day (DESIGN.md §8), counted across every instance that shares it. The
+ * A tenant's tokens per UTC day (docs/reviews-and-budgets.md), counted across every instance that shares it. The
  * counter holds the tokens of completed calls plus the reservations of calls in flight; a call
  * reserves its token limit first and then replaces the reservation by what it really used.
  */

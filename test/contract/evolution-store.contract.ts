@@ -25,7 +25,7 @@ const B = "tenant-b";
 const ids = (items: readonly { id: string }[]) => items.map((i) => i.id);
 
 /**
- * The behaviour every `EvolutionStore` adapter must have (DESIGN.md §3 Evolution, Tenancy). Run it once
+ * The behaviour every `EvolutionStore` adapter must have (docs/design.md, Semantics, Tenancy). Run it once
  * per adapter: `evolutionStoreContract({ name: "mongo", create, destroy })`.
  */
 export const evolutionStoreContract = (init: EvolutionStoreContractInit): void => {

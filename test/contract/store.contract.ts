@@ -38,7 +38,7 @@ const BAD_CURSORS = [
 ];
 
 /**
- * The behaviour every `Store` adapter must have (DESIGN.md §3 Events, Tenancy). Run it once per
+ * The behaviour every `Store` adapter must have (docs/design.md, Semantics, Tenancy). Run it once per
  * adapter: `storeContract({ name: "mongo", create, destroy })`.
  */
 export const storeContract = (init: StoreContractInit): void => {

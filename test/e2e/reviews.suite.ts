@@ -54,7 +54,7 @@ const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 const TEST_TIMEOUT_MS = 180_000;
 
 /**
- * Human review gates end to end over the real API (DESIGN.md §8), run once per backend: the embedded
+ * Human review gates end to end over the real API (docs/reviews-and-budgets.md), run once per backend: the embedded
  * store with the in-process queue (reviews.e2e.test.ts) and MongoDB with Redis and BullMQ
  * (mongo-reviews.e2e.test.ts).
  */

@@ -10,7 +10,7 @@ import { type Db, MongoClient } from "mongodb";
 import { type Closable, type PerStore, perStore } from "./per-store.js";
 
 /**
- * MongoDB for tests (DESIGN.md §6): `MONGODB_URI` when set, otherwise a FerretDB built from the pin in
+ * MongoDB for tests (docs/operations.md, Tests and CI): `MONGODB_URI` when set, otherwise a FerretDB built from the pin in
  * tools/ferretdb and started on a free loopback port with its own data dir, on its SQLite backend or
  * (VEX_TEST_FERRETDB_BACKEND=postgresql, or asked for by a test) on a fresh database of the local
  * PostgreSQL (VEX_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432), dropped at stop.
@@ -45,7 +45,7 @@ export interface FerretDb extends TestMongo {
   restart(): Promise<void>;
 }
 
-/** Thrown when no MongoDB can be had; the tests that need one fail (DESIGN.md §6), in CI and elsewhere. */
+/** Thrown when no MongoDB can be had; the tests that need one fail (docs/operations.md, Tests and CI), in CI and elsewhere. */
 export class MongoUnavailableError extends Error {
   override readonly name = "MongoUnavailableError";
 }

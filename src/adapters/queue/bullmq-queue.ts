@@ -42,7 +42,7 @@ export interface BullRunQueueOptions {
 }
 
 /**
- * The run queue on BullMQ (DESIGN.md §7): `jobId` = run id, the job lock is the run's lease and the
+ * The run queue on BullMQ (docs/scaling.md): `jobId` = run id, the job lock is the run's lease and the
  * stalled-job check its crash detector. Cancel requests travel on a Redis channel and are also
  * remembered in a key, so a worker that takes the run later still sees them.
  */

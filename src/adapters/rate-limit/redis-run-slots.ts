@@ -23,7 +23,7 @@ return 1
 `;
 
 /**
- * Run slots in Redis, shared by every instance (DESIGN.md §7): one sorted set per tenant, changed
+ * Run slots in Redis, shared by every instance (docs/scaling.md): one sorted set per tenant, changed
  * only by a Lua script (atomic), so two instances admitting at once never exceed the cap.
  */
 export const createRedisRunSlots = (options: {

@@ -29,7 +29,7 @@ return 1
 `;
 
 /**
- * Token quotas in Redis, shared by every instance (DESIGN.md §8): one integer key per tenant per UTC
+ * Token quotas in Redis, shared by every instance (docs/reviews-and-budgets.md): one integer key per tenant per UTC
  * day, changed only by Lua scripts (atomic), with a TTL so that old days disappear by themselves.
  */
 export const createRedisTokenQuota = (options: {

@@ -87,7 +87,7 @@ const entryOf = (pool: RolePool): GenePoolEntryView => {
 };
 
 /**
- * Builds evolution (DESIGN.md §3 Evolution): per-tenant state cached in memory, rebuilt from the store
+ * Builds evolution (docs/design.md, Semantics): per-tenant state cached in memory, rebuilt from the store
  * on first use, bounded (`maxCachedTenants`) and dropped when idle by a timer that `stop()` clears.
  * @throws AppError (INTERNAL_SERVER_ERROR) on invalid options.
  */

@@ -1,7 +1,7 @@
 import type { LlmParams } from "../../domain/genome.js";
 
 /**
- * Evolution's named defaults (DESIGN.md §3 Evolution). Each is the default of an `EvolutionOptions`
+ * Evolution's named defaults (docs/design.md, Semantics). Each is the default of an `EvolutionOptions`
  * field; the domain's own constants (tournament size, mutation span, memory capacity, correlation
  * thresholds, apply threshold) live beside the code that uses them in src/domain.
  */

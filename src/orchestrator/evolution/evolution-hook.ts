@@ -241,7 +241,7 @@ const applyChange = async (
 };
 
 /**
- * Evolution after a successful run (DESIGN.md §3): fitness into the pools (every mode); then, unless the
+ * Evolution after a successful run (docs/design.md, Semantics): fitness into the pools (every mode); then, unless the
  * run's mode is OFF, one change to the worst-scoring role's current genome — SELF_CORRECTING when it
  * applies something, otherwise the GENETIC step (the record's reason says why) — and, in
  * SELF_CORRECTING, consolidation when due. Randomness comes only from the run's seed.

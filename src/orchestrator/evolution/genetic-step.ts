@@ -15,7 +15,7 @@ export interface GeneticOffspring {
 const fmt = (x: number): string => x.toFixed(3);
 
 /**
- * One GENETIC step (DESIGN.md §3) for a role: two tournaments (k = {@link TOURNAMENT_SIZE}) over the
+ * One GENETIC step (docs/design.md, Semantics) for a role: two tournaments (k = {@link TOURNAMENT_SIZE}) over the
  * role's scored genomes (mean fitness), single-point crossover, then mutation with `mutationRate`.
  * A pool with nothing scored yet breeds from its current genome alone (mutation then makes the change).
  * Deterministic for a given pool and `rng` state.

@@ -42,7 +42,7 @@ const describe = (s: MergedSuggestion): string =>
 export const roleSampleSize = (memory: EvolutionMemory, role: AgentRole): number => memory.count({ role });
 
 /**
- * One SELF_CORRECTING step (DESIGN.md §3) for a role: statistical suggestions from the role's own
+ * One SELF_CORRECTING step (docs/design.md, Semantics) for a role: statistical suggestions from the role's own
  * experiments (|r| > 0.3 → ±0.1) merged with the LLM reflection (at most 3, one per trait), and every
  * merged suggestion whose confidence reaches the threshold applied. Pure and deterministic.
  * Statistics are per role: roles differ systematically, and mixing them would correlate a trait with

@@ -42,7 +42,7 @@ export interface TenantCache {
 }
 
 /**
- * Rebuilds a tenant's state from the store (DESIGN.md §3; issue 3 item 5): pools and members, every
+ * Rebuilds a tenant's state from the store (docs/design.md, Semantics; issue 3 item 5): pools and members, every
  * experiment into a fresh memory (decayed to now), the top rules. Experiments the memory's cap evicts
  * on the way are removed from the store too, so the two agree.
  */
