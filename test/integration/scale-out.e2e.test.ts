@@ -210,6 +210,8 @@ describe("crash durability", () => {
       VEX_DATA_DIR: dataDir,
       OPENAI_BASE_URL: fake.url,
       OPENAI_API_KEY: "sk-test",
+      // The fake server hangs the Critic by the X-Vex-* headers, which a gateway may opt into too.
+      VEX_LLM_CONTEXT_HEADERS: "true",
     };
     let child: ChildProcess | undefined;
     try {
