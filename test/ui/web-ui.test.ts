@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   GenePoolDocument,
   OrchestrationDocument,
+  OrchestrationEventLogDocument,
   OrchestrationsDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
@@ -324,8 +325,12 @@ describe.skipIf(!hasChromium && !inCi)("web view in Chromium", () => {
     await page.getByTestId("run-status").filter({ hasText: "SUCCEEDED" }).waitFor();
     expect(await page.getByTestId("agent").count()).toBe(7);
     const slider = page.getByTestId("replay-slider");
-    const total = Number(await slider.getAttribute("max"));
-    expect(total).toBeGreaterThan(10);
+    // The page has every stored event once the slider reaches the last one (it may still be reading).
+    const stored = await request(server.url, OrchestrationEventLogDocument, { id: runId }, bearer(key));
+    const last = stored.orchestration?.events.at(-1)?.seq ?? 0;
+    expect(last).toBeGreaterThan(10);
+    await expect.poll(async () => Number(await slider.getAttribute("max"))).toBe(last);
+    const total = last;
     // Back to the first event: only the run has started, no agent yet; then step forward to the first agent.
     await slider.fill("1");
     expect(await page.getByTestId("agent").count()).toBe(0);
