@@ -13,6 +13,7 @@ import {
 } from "../../client/index.js";
 import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
+import { allOf, deferred } from "../support/async.js";
 import { createTestKey } from "../support/keys.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
@@ -29,21 +30,10 @@ const closedPort = () =>
     });
   });
 
-const collect = async (events: AsyncIterable<RunEvent>) => {
-  const out: RunEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-};
+const collect = (events: AsyncIterable<RunEvent>) => allOf(events);
 
 const ofType = <T extends RunEvent["__typename"]>(events: RunEvent[], t: T) =>
   events.filter((e): e is RunEventOf<T> => e.__typename === t);
-
-/** A promise and its resolver (Node 20 has no Promise.withResolvers). */
-const deferred = () => {
-  let open = () => {};
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-};
 
 /** WebSocket constructors that record every socket, so tests can see what happened to each one. */
 const recordingWebSocket = (options: { firstWithoutPong?: boolean } = {}) => {

@@ -8,23 +8,13 @@ import {
 } from "../../client/index.js";
 import type { LlmClient } from "../../src/ports/llm.js";
 import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
+import { allOf, deferred } from "../support/async.js";
 import { createTestKey } from "../support/keys.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 // The SDK over Server-Sent Events: the same client, with the SSE transport instead of WebSocket.
 
-const collect = async (events: AsyncIterable<RunEvent>) => {
-  const out: RunEvent[] = [];
-  for await (const e of events) out.push(e);
-  return out;
-};
-
-/** A promise and its resolver (Node 20 has no Promise.withResolvers). */
-const deferred = () => {
-  let open = () => {};
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-};
+const collect = (events: AsyncIterable<RunEvent>) => allOf(events);
 
 const NEXT_EVENT = "event: next";
 

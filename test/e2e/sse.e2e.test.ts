@@ -15,19 +15,12 @@ import {
 import { CONFIG_DEFAULTS } from "../../src/config.js";
 import type { LlmCallOptions, LlmClient, LlmRequest } from "../../src/ports/llm.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
+import { deferred } from "../support/async.js";
 import { request } from "../support/graphql.js";
 import { bearer, createTestKey } from "../support/keys.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 
 type RunEvent = OrchestrationEventsSubscription["orchestrationEvents"];
-
-const deferred = <T = void>() => {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-};
 
 /** While held, ANSWER calls wait until the test releases them: a run pauses where a test needs it. */
 class GatedLlm implements LlmClient {
@@ -40,7 +33,7 @@ class GatedLlm implements LlmClient {
   hold(): () => void {
     const gate = deferred();
     this.gate = gate.promise;
-    return () => gate.resolve();
+    return () => gate.open();
   }
   async complete(req: LlmRequest, options?: LlmCallOptions) {
     if (req.tag.kind === "ANSWER") await this.gate;
@@ -77,7 +70,7 @@ const subscribe = <R, V>(client: Client<false>, document: TypedDocumentNode<R, V
   const connected = deferred();
   const results = client.iterate(
     { query: print(document), variables: variables as Record<string, unknown> | undefined },
-    { connected: () => connected.resolve() },
+    { connected: () => connected.open() },
   ) as AsyncIterableIterator<FormattedExecutionResult<R>>;
   return { results, connected: connected.promise };
 };
