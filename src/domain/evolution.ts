@@ -30,6 +30,28 @@ export const addFitness = (stats: FitnessStats, fitness: number): FitnessStats =
       }
     : stats;
 
+/**
+ * One genome's statistics from parts kept apart (e.g. one per writer): counts and totals add up, the
+ * best is the best of all, and the last is the part's whose last observation is newest (`at`; parts
+ * without a time count as oldest).
+ */
+export const combineFitness = (parts: readonly { stats: FitnessStats; at: Date | null }[]): FitnessStats => {
+  let combined = NO_FITNESS;
+  let lastAt = Number.NEGATIVE_INFINITY;
+  for (const { stats, at } of parts) {
+    const time = at?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const newer = stats.last !== null && (combined.last === null || time >= lastAt);
+    combined = {
+      evaluations: combined.evaluations + stats.evaluations,
+      total: combined.total + stats.total,
+      best: stats.best === null ? combined.best : Math.max(combined.best ?? stats.best, stats.best),
+      last: newer ? stats.last : combined.last,
+    };
+    if (newer) lastAt = time;
+  }
+  return combined;
+};
+
 /** Mean fitness, or null before the first evaluation. */
 export const meanFitness = (stats: FitnessStats): number | null =>
   stats.evaluations === 0 ? null : stats.total / stats.evaluations;
@@ -42,6 +64,38 @@ export interface PoolMember {
   readonly stats: FitnessStats;
   readonly createdAt: Date;
 }
+
+/** One agent's fitness, for the genome it ran with. */
+export interface FitnessObservation {
+  readonly role: AgentRole;
+  readonly genome: Genome;
+  readonly fitness: number;
+  readonly at: Date;
+  /** Add the genome to the pool when it is not a member (the role's current genome, scored first). */
+  readonly addIfAbsent: boolean;
+}
+
+/** Observations grouped by genome id, genomes in first-seen order, each genome's in the order given. */
+export const observationsByGenome = (
+  observations: readonly FitnessObservation[],
+): Map<string, FitnessObservation[]> => {
+  const groups = new Map<string, FitnessObservation[]>();
+  for (const o of observations) groups.set(o.genome.id, [...(groups.get(o.genome.id) ?? []), o]);
+  return groups;
+};
+
+/** The statistics after a genome's observations, in order. */
+export const withObservations = (stats: FitnessStats, observations: readonly FitnessObservation[]) =>
+  observations.reduce((s, o) => addFitness(s, o.fitness), stats);
+
+/** The member a genome's first observation adds when `addIfAbsent` allows it: no statistics yet. */
+export const absentMember = (tenantId: string, first: FitnessObservation): PoolMember => ({
+  tenantId,
+  role: first.role,
+  genome: first.genome,
+  stats: NO_FITNESS,
+  createdAt: first.at,
+});
 
 /** A tenant's pool pointer for a role: which genome the role's next agents run with. */
 export interface GenePool {

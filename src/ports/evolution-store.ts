@@ -1,5 +1,6 @@
 import type {
   EvolutionRecord,
+  FitnessObservation,
   GenePool,
   OptimizationRule,
   PoolMember,
@@ -18,8 +19,16 @@ import type { Page, PageRequest } from "./stores.js";
 export interface GenePoolStore {
   /** Every pointer and member of the tenant's pools (all roles), to rebuild in-memory state. */
   load(tenantId: string): Promise<{ pools: GenePool[]; members: PoolMember[] }>;
-  /** Inserts a member or replaces the one with the same genome id. */
+  /** Inserts a member or replaces the one with the same genome id, its fitness statistics included. */
   saveMember(tenantId: string, member: PoolMember): Promise<void>;
+  /**
+   * Adds fitness observations to their genomes' statistics, atomically per genome across writers:
+   * when workers score one genome at once, every observation counts exactly once. Observations of one
+   * genome apply in the order given. A genome that is not a member is skipped, unless its observation
+   * says `addIfAbsent` (a founder's first score): then it is added. Returns the members changed, with
+   * their statistics after the change (other writers' observations included).
+   */
+  addFitness(tenantId: string, observations: readonly FitnessObservation[]): Promise<PoolMember[]>;
   /** Removes these genomes from the tenant's pools; unknown ids are ignored. */
   removeMembers(tenantId: string, genomeIds: readonly string[]): Promise<void>;
   /** Inserts or replaces the role's pointer. */

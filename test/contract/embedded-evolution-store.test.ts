@@ -9,9 +9,11 @@ evolutionStoreContract({
   create: () => createEmbeddedEvolutionStore({ dataDir: null }),
 });
 
+const onDisk = perDataDir((dataDir) => createEmbeddedEvolutionStore({ dataDir }));
 evolutionStoreContract({
   name: "embedded SQLite (file)",
-  ...perDataDir((dataDir) => createEmbeddedEvolutionStore({ dataDir })),
+  ...onDisk,
+  peer: (store) => createEmbeddedEvolutionStore({ dataDir: onDisk.resourceOf(store) }),
 });
 
 describe("embedded evolution store on disk", () => {

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { FitnessObservation } from "../../src/domain/evolution.js";
+import type { Genome } from "../../src/domain/genome.js";
 import type { EvolutionStore } from "../../src/ports/evolution-store.js";
 import { aGenome } from "../fixtures/builders.js";
 import {
@@ -17,12 +19,26 @@ export interface EvolutionStoreContractInit {
   create(): Promise<EvolutionStore>;
   /** Disposes of a store made by `create`. @default store.close() */
   destroy?(store: EvolutionStore): Promise<void>;
+  /**
+   * A second store on the same data, opened as another process would (its own connection), closed by
+   * the caller; absent where data cannot be shared (in memory).
+   */
+  peer?(store: EvolutionStore): Promise<EvolutionStore>;
 }
 
 const A = "tenant-a";
 const B = "tenant-b";
 
 const ids = (items: readonly { id: string }[]) => items.map((i) => i.id);
+
+const observe = (genome: Genome, fitness: number, at: Date, addIfAbsent = false): FitnessObservation => ({
+  role: "CRITIC",
+  genome,
+  fitness,
+  at,
+  addIfAbsent,
+});
+const later = (date: Date, ms: number) => new Date(date.getTime() + ms);
 
 /**
  * The behaviour every `EvolutionStore` adapter must have (docs/design.md, Semantics, Tenancy). Run it once
@@ -111,6 +127,56 @@ export const evolutionStoreContract = (init: EvolutionStoreContractInit): void =
         expect(
           await store.pools.swapPool(B, aGenePool({ tenantId: B, role: "CRITIC", evolutions: 1 }), 0),
         ).toBe(true);
+      });
+
+      it("adds fitness in order to members, and adds an absent genome only when asked", async () => {
+        const scored = aPoolMember({ role: "CRITIC" });
+        await store.pools.saveMember(A, scored);
+        const [founder, evicted] = [aGenome(), aGenome()];
+        const at = later(scored.createdAt, 1000);
+        const changed = await store.pools.addFitness(A, [
+          observe(scored.genome, 0.25, at),
+          observe(evicted, 0.5, at),
+          observe(founder, 0.125, at, true),
+          observe(scored.genome, 0.75, later(at, 1)),
+        ]);
+        const updated = { ...scored, stats: { evaluations: 6, total: 3.75, best: 0.9375, last: 0.75 } };
+        const added = {
+          tenantId: A,
+          role: "CRITIC" as const,
+          genome: founder,
+          stats: { evaluations: 1, total: 0.125, best: 0.125, last: 0.125 },
+          createdAt: at,
+        };
+        expect(changed).toStrictEqual([updated, added]);
+        expect((await store.pools.load(A)).members).toStrictEqual([updated, added]);
+        // Another tenant's genome of the same id is not a member of this tenant.
+        expect(await store.pools.addFitness(B, [observe(scored.genome, 0.5, at)])).toStrictEqual([]);
+        expect(await store.pools.addFitness(A, [])).toStrictEqual([]);
+        // saveMember sets the statistics, the observations added before included; removal drops both.
+        await store.pools.saveMember(A, scored);
+        expect((await store.pools.load(A)).members).toStrictEqual([scored, added]);
+        await store.pools.removeMembers(A, [scored.genome.id, founder.id]);
+        expect((await store.pools.load(A)).members).toStrictEqual([]);
+      });
+
+      it("counts every observation once when writers score one genome at once", async () => {
+        const other = init.peer ? await init.peer(store) : store;
+        try {
+          const genome = aGenome();
+          const start = new Date("2026-06-01T00:00:00Z");
+          const fitness = Array.from({ length: 12 }, (_, i) => (i + 1) / 16);
+          const writes = fitness.map((f, i) =>
+            (i % 2 === 0 ? store : other).pools.addFitness(A, [observe(genome, f, later(start, i), true)]),
+          );
+          await Promise.all(writes);
+          const { members } = await other.pools.load(A);
+          expect(members.map((m) => m.stats)).toStrictEqual([
+            { evaluations: 12, total: 78 / 16, best: 12 / 16, last: 12 / 16 },
+          ]);
+        } finally {
+          if (other !== store) await other.close();
+        }
       });
 
       it("rejects a record of another tenant", async () => {

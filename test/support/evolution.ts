@@ -8,12 +8,16 @@ import { createEvolution } from "../../src/orchestrator/evolution/create-evoluti
 import { createOrchestrator } from "../../src/orchestrator/orchestrator.js";
 import type { StartRunInput } from "../../src/orchestrator/run-input.js";
 import type { Clock } from "../../src/ports/clock.js";
+import type { EvolutionStore } from "../../src/ports/evolution-store.js";
 import type { LlmClient } from "../../src/ports/llm.js";
+import type { Store } from "../../src/ports/stores.js";
 import { drain, inProcessExecution, sequentialIds, steppingClock } from "./orchestrator.js";
 
 export interface EvolvingOrchestratorOptions {
   /** Data folder for both stores; null (default) keeps them in memory. */
   readonly dataDir?: string | null;
+  /** Stores opened (and closed) by the caller, shared like one database between processes. */
+  readonly stores?: { readonly store: Store; readonly evolutionStore: EvolutionStore };
   readonly evolution?: EvolutionOptions;
   readonly clock?: Clock;
   /** Prefix of the sequential ids. @default "id" */
@@ -30,8 +34,10 @@ export const createEvolvingOrchestrator = async (
   options: EvolvingOrchestratorOptions = {},
 ) => {
   const dataDir = options.dataDir ?? null;
-  const store = await createEmbeddedStore({ dataDir });
-  const evolutionStore = await createEmbeddedEvolutionStore({ dataDir });
+  const { store, evolutionStore } = options.stores ?? {
+    store: await createEmbeddedStore({ dataDir }),
+    evolutionStore: await createEmbeddedEvolutionStore({ dataDir }),
+  };
   const bus = createMemoryEventBus();
   const clock = options.clock ?? steppingClock();
   const ids = sequentialIds(options.idPrefix);
@@ -79,6 +85,7 @@ export const createEvolvingOrchestrator = async (
     close: async () => {
       await orchestrator.shutdown(0);
       evolution.stop();
+      if (options.stores !== undefined) return;
       await evolutionStore.close();
       await store.close();
     },

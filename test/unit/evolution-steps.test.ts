@@ -9,9 +9,10 @@ import {
   bestMember,
   buildPools,
   currentGenome,
+  fitnessObservation,
   type RolePool,
-  recordFitness,
   scoredMembers,
+  withMember,
 } from "../../src/orchestrator/evolution/gene-pool.js";
 import { geneticStep } from "../../src/orchestrator/evolution/genetic-step.js";
 import { selfCorrectingStep } from "../../src/orchestrator/evolution/self-correcting-step.js";
@@ -57,16 +58,27 @@ describe("gene pool", () => {
     expect(currentGenome(poolOf([], "gone")).id).toBe("founder-critic");
   });
 
-  it("records fitness for known genomes and adds only the current one when missing", () => {
+  it("observes fitness for any genome, adding only the current one when missing", () => {
     const founder = founderGenome("CRITIC");
-    const first = recordFitness(poolOf([]), T, founder, 0.75, NOW);
-    expect(first.member?.stats).toEqual(stats(0.75));
-    const second = recordFitness(first.pool, T, founder, 0.25, NOW);
-    expect(second.pool.members).toHaveLength(1);
-    expect(second.member?.stats).toEqual({ evaluations: 2, total: 1, best: 0.75, last: 0.25 });
-    // A genome evicted while a run used it is not brought back; non-finite fitness is ignored.
-    expect(recordFitness(second.pool, T, genome("evicted"), 0.9, NOW).member).toBeNull();
-    expect(recordFitness(second.pool, T, founder, Number.NaN, NOW).member).toBeNull();
+    const pool = poolOf([member("g1", [0.5])], "g1");
+    expect(fitnessObservation(pool, genome("g1"), 0.75, NOW)).toEqual({
+      role: "CRITIC",
+      genome: genome("g1"),
+      fitness: 0.75,
+      at: NOW,
+      addIfAbsent: true,
+    });
+    // The founder is no longer current: were it evicted, a late score would not bring it back.
+    expect(fitnessObservation(pool, founder, 0.25, NOW)?.addIfAbsent).toBe(false);
+    expect(fitnessObservation(poolOf([]), founder, 0.25, NOW)?.addIfAbsent).toBe(true);
+    expect(fitnessObservation(pool, genome("g1"), Number.NaN, NOW)).toBeNull();
+  });
+
+  it("puts a member in place of the one with its genome id, or adds it last", () => {
+    const pool = poolOf([member("a", [0.5]), member("b", [])]);
+    const scored = member("b", [0.9]);
+    expect(withMember(pool, scored).members).toEqual([member("a", [0.5]), scored]);
+    expect(withMember(pool, member("c", [])).members.map((m) => m.genome.id)).toEqual(["a", "b", "c"]);
   });
 
   it("scores members by mean fitness and finds the best (ties: the oldest)", () => {

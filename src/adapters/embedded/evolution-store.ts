@@ -1,10 +1,14 @@
 import {
+  absentMember,
   type EvolutionRecord,
+  type FitnessObservation,
   type GenePool,
   normalizeRuleText,
   type OptimizationRule,
+  observationsByGenome,
   type PoolMember,
   type TenantExperiment,
+  withObservations,
 } from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
 import { conflict } from "../shared/guard.js";
@@ -76,6 +80,30 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
     );
   });
 
+  const upsertMember = (tenantId: string, member: PoolMember) =>
+    sql(
+      `INSERT INTO evolution_members (tenant_id, genome_id, created_at, doc) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant_id, genome_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc`,
+    ).run(tenantId, member.genome.id, member.createdAt.getTime(), encodeDoc(member));
+
+  /** Each genome's read, update and write in one transaction: no other writer comes between them. */
+  const addFitness = db.transaction((tenantId: string, observations: readonly FitnessObservation[]) => {
+    const changed: PoolMember[] = [];
+    for (const [genomeId, own] of observationsByGenome(observations)) {
+      const row = sql("SELECT doc FROM evolution_members WHERE tenant_id = ? AND genome_id = ?").get(
+        tenantId,
+        genomeId,
+      ) as Row | undefined;
+      const first = own[0] as FitnessObservation;
+      if (row === undefined && !first.addIfAbsent) continue;
+      const member = row === undefined ? absentMember(tenantId, first) : decodeDoc<PoolMember>(row.doc);
+      const next = { ...member, stats: withObservations(member.stats, own) };
+      upsertMember(tenantId, next);
+      changed.push(next);
+    }
+    return changed;
+  });
+
   /** Replaces a role's pool pointer only if it is still at `expected` evolutions (0: none stored yet). */
   const swapPool = db.transaction((tenantId: string, pool: GenePool, expected: number) => {
     const row = sql("SELECT doc FROM evolution_pools WHERE tenant_id = ? AND role = ?").get(
@@ -107,11 +135,9 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
       saveMember: (tenantId, member) =>
         guard(() => {
           assertTenant(tenantId, [member]);
-          sql(
-            `INSERT INTO evolution_members (tenant_id, genome_id, created_at, doc) VALUES (?, ?, ?, ?)
-             ON CONFLICT (tenant_id, genome_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc`,
-          ).run(tenantId, member.genome.id, member.createdAt.getTime(), encodeDoc(member));
+          upsertMember(tenantId, member);
         }),
+      addFitness: (tenantId, observations) => guard(() => addFitness.immediate(tenantId, observations)),
       removeMembers: (tenantId, genomeIds) =>
         guard(() => {
           if (genomeIds.length === 0) return;

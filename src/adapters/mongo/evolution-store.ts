@@ -1,5 +1,18 @@
+import { randomUUID } from "node:crypto";
 import type { Collection, Db, Filter, IndexDescription } from "mongodb";
-import type { EvolutionRecord, GenePool, PoolMember, TenantExperiment } from "../../domain/evolution.js";
+import {
+  absentMember,
+  combineFitness,
+  type EvolutionRecord,
+  type FitnessObservation,
+  type FitnessStats,
+  type GenePool,
+  NO_FITNESS,
+  observationsByGenome,
+  type PoolMember,
+  type TenantExperiment,
+  withObservations,
+} from "../../domain/evolution.js";
 import type { EvolutionStore } from "../../ports/evolution-store.js";
 import type { Page, PageRequest } from "../../ports/stores.js";
 import { afterCursor, assertPageSize, toPage } from "../shared/cursor.js";
@@ -20,6 +33,8 @@ export const EVOLUTION_COLLECTIONS = {
   records: "evolution_records",
   /** One document per pointer version taken (see swapPool): an insert is atomic on every server. */
   poolVersions: "gene_pool_versions",
+  /** Each writer's share of a genome's fitness statistics (see addFitness). */
+  fitnessShares: "genome_fitness_shares",
 } as const;
 
 type Keyed<T> = T & { _id: string };
@@ -29,6 +44,33 @@ export type ExperimentDoc = Keyed<TenantExperiment>;
 /** `key` is the rule's normalised text, unique per tenant. */
 export type { RuleDoc } from "../shared/evolution-records.js";
 export type EvolutionRecordDoc = Keyed<EvolutionRecord>;
+/**
+ * The claim of a pointer version (`_id` is the role's key and the version left): the one writer whose
+ * insert succeeds moves the pointer to `pool`. Claims stored before they carried the pointer have none.
+ */
+export interface PoolClaimDoc {
+  readonly _id: string;
+  readonly tenantId: string;
+  readonly at: Date;
+  readonly pool?: GenePool;
+}
+
+const isPointer = (stored: GenePool | null, pool: GenePool) =>
+  stored !== null && stored.evolutions === pool.evolutions && stored.currentGenomeId === pool.currentGenomeId;
+/**
+ * One store instance's share of a genome's statistics: the observations it added, and when the last
+ * was made. Only the instance whose `writerId` it carries writes it, so no two writers ever race on a
+ * document (an update that reads and writes is not atomic on FerretDB v1). A genome's statistics are
+ * its member document's own (stored before shares existed, or set by saveMember) plus every share.
+ */
+export interface FitnessShareDoc {
+  readonly _id: string;
+  readonly tenantId: string;
+  readonly genomeId: string;
+  readonly writerId: string;
+  readonly stats: FitnessStats;
+  readonly at: Date;
+}
 
 /** Every query of the evolution store is served by one of these (all lead with tenantId). */
 export const EVOLUTION_INDEXES: Readonly<
@@ -37,6 +79,7 @@ export const EVOLUTION_INDEXES: Readonly<
   genomes: [{ key: { tenantId: 1, createdAt: 1, _id: 1 } }],
   genePools: [{ key: { tenantId: 1, role: 1 } }],
   poolVersions: [{ key: { tenantId: 1 } }],
+  fitnessShares: [{ key: { tenantId: 1, genomeId: 1 } }],
   experiments: [{ key: { tenantId: 1, recordedAt: -1, id: -1 } }],
   rules: [
     { key: { tenantId: 1, key: 1 }, unique: true },
@@ -88,9 +131,74 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
   const experiments = db.collection<ExperimentDoc>(EVOLUTION_COLLECTIONS.experiments);
   const rules = db.collection<RuleDoc>(EVOLUTION_COLLECTIONS.rules);
   const records = db.collection<EvolutionRecordDoc>(EVOLUTION_COLLECTIONS.records);
-  const poolVersions = db.collection<{ _id: string; tenantId: string; at: Date }>(
-    EVOLUTION_COLLECTIONS.poolVersions,
-  );
+  const poolVersions = db.collection<PoolClaimDoc>(EVOLUTION_COLLECTIONS.poolVersions);
+  /**
+   * Sets the role's pointer to `pool` if it is still at `expected` evolutions (pointers moved by
+   * savePool, without claims, are caught here); true when the pointer is now `pool`, whoever wrote it.
+   */
+  const movePointer = async (_id: string, expected: number, pool: GenePool): Promise<boolean> => {
+    if (expected === 0) {
+      const stored = await pools.findOne({ _id });
+      if (stored !== null && stored.evolutions !== 0) return isPointer(stored, pool);
+      await pools.replaceOne({ _id }, { ...pool }, { upsert: true });
+      return true;
+    }
+    const { matchedCount } = await pools.replaceOne({ _id, evolutions: expected }, { ...pool });
+    return matchedCount === 1 || isPointer(await pools.findOne({ _id }), pool);
+  };
+  const shares = db.collection<FitnessShareDoc>(EVOLUTION_COLLECTIONS.fitnessShares);
+  /** This instance's identity as a writer of fitness shares. */
+  const writerId = randomUUID();
+  const shareKey = (tenantId: string, genomeId: string) => tenantKey(tenantId, `${genomeId}:${writerId}`);
+  const withShares = (member: PoolMember, own: readonly Pick<FitnessShareDoc, "stats" | "at">[]) => ({
+    ...member,
+    stats: combineFitness([{ stats: member.stats, at: null }, ...own]),
+  });
+
+  const addFitness = async (tenantId: string, observations: readonly FitnessObservation[]) => {
+    const groups = observationsByGenome(observations);
+    if (groups.size === 0) return [];
+    const genomeIds = [...groups.keys()];
+    const [stored, held] = await Promise.all([
+      members.find({ _id: { $in: genomeIds.map((id) => tenantKey(tenantId, id)) } }).toArray(),
+      shares.find({ tenantId, genomeId: { $in: genomeIds } }).toArray(),
+    ]);
+    const changed: PoolMember[] = [];
+    const written: FitnessShareDoc[] = [];
+    for (const [genomeId, own] of groups) {
+      const first = own[0] as FitnessObservation;
+      const doc = stored.find((d) => d.genome.id === genomeId);
+      if (doc === undefined && !first.addIfAbsent) continue;
+      const member = doc === undefined ? absentMember(tenantId, first) : strip(doc);
+      if (doc === undefined) await insertIfAbsent(tenantKey(tenantId, genomeId), member);
+      const mine = held.find((d) => d.genomeId === genomeId && d.writerId === writerId);
+      const share: FitnessShareDoc = {
+        _id: shareKey(tenantId, genomeId),
+        tenantId,
+        genomeId,
+        writerId,
+        stats: withObservations(mine?.stats ?? NO_FITNESS, own),
+        at: (own.at(-1) as FitnessObservation).at,
+      };
+      written.push(share);
+      const others = held.filter((d) => d.genomeId === genomeId && d.writerId !== writerId);
+      changed.push(withShares(member, [...others, share]));
+    }
+    if (written.length > 0)
+      await shares.bulkWrite(
+        written.map((share) => ({
+          replaceOne: { filter: { _id: share._id }, replacement: share, upsert: true },
+        })),
+      );
+    return changed;
+  };
+  /** A member another writer may be adding at the same moment: whichever insert lands first stays. */
+  const insertIfAbsent = (_id: string, member: PoolMember) =>
+    members.insertOne({ ...member, _id }).catch((e: unknown) => {
+      if (!isDuplicateKey(e)) throw e;
+    });
+  // This instance's calls run one after another: each reads its own share before it writes it.
+  let fitnessTail: Promise<unknown> = Promise.resolve();
 
   return {
     pools: {
@@ -98,14 +206,29 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
         guard(async () => {
           const p = await pools.find({ tenantId }).sort({ role: 1 }).toArray();
           const m = await members.find({ tenantId }).sort({ createdAt: 1, _id: 1 }).toArray();
-          return { pools: p.map((d) => strip(d)), members: m.map((d) => strip(d)) };
+          const held = await shares.find({ tenantId }).toArray();
+          return {
+            pools: p.map((d) => strip(d)),
+            members: m.map((d) =>
+              withShares(
+                strip(d),
+                held.filter((s) => s.genomeId === d.genome.id),
+              ),
+            ),
+          };
         }),
       saveMember: (tenantId, member) =>
         guard(async () => {
           assertTenant(tenantId, [member]);
           const _id = tenantKey(tenantId, member.genome.id);
           await members.replaceOne({ _id }, { ...member }, { upsert: true });
+          await shares.deleteMany({ tenantId, genomeId: member.genome.id });
         }),
+      addFitness: (tenantId, observations) => {
+        const run = fitnessTail.then(() => guard(() => addFitness(tenantId, observations)));
+        fitnessTail = run.catch(() => undefined);
+        return run;
+      },
       removeMembers: (tenantId, genomeIds) =>
         guard(async () => {
           if (genomeIds.length === 0) return;
@@ -113,6 +236,7 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
             tenantId,
             _id: { $in: genomeIds.map((id) => tenantKey(tenantId, id)) },
           });
+          await shares.deleteMany({ tenantId, genomeId: { $in: [...genomeIds] } });
         }),
       savePool: (tenantId, pool) =>
         guard(async () => {
@@ -126,7 +250,12 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
           const _id = tenantKey(tenantId, pool.role);
           // Writers from one version race to insert the next version's claim; only one insert succeeds
           // (a filtered replace alone is not atomic on every server this store supports).
-          const claim = { _id: `${_id}:${expected}`, tenantId, at: pool.updatedAt };
+          const claim: PoolClaimDoc = {
+            _id: `${_id}:${expected}`,
+            tenantId,
+            at: pool.updatedAt,
+            pool: { ...pool },
+          };
           const claimed = await poolVersions.insertOne(claim).then(
             () => true,
             (e: unknown) => {
@@ -134,16 +263,12 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
               throw e;
             },
           );
-          if (!claimed) return false;
-          // Pointers moved without claims (by savePool) are caught here: the stored version must match.
-          if (expected === 0) {
-            const stored = await pools.findOne({ _id });
-            if (stored !== null && stored.evolutions !== 0) return false;
-            await pools.replaceOne({ _id }, { ...pool }, { upsert: true });
-            return true;
-          }
-          const { matchedCount } = await pools.replaceOne({ _id, evolutions: expected }, { ...pool });
-          return matchedCount === 1;
+          if (claimed) return movePointer(_id, expected, pool);
+          // The claim's writer may have died before moving the pointer: move it for them (the claim
+          // holds the pointer they chose), or no writer could ever leave this version again.
+          const taken = await poolVersions.findOne({ _id: claim._id });
+          if (taken?.pool !== undefined) await movePointer(_id, expected, taken.pool);
+          return false;
         }),
     },
 

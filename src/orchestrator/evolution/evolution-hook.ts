@@ -20,9 +20,10 @@ import {
   adoptOffspring,
   buildPools,
   currentGenome,
+  fitnessObservation,
   type RolePool,
-  recordFitness,
   rolePool,
+  withMember,
 } from "./gene-pool.js";
 import { geneticStep } from "./genetic-step.js";
 import { reflect } from "./reflection-llm.js";
@@ -62,26 +63,22 @@ export const worstRole = (scored: readonly Scored[]): { role: AgentRole; fitness
   return worst;
 };
 
-/** Every agent's fitness goes to the genome it ran with (in every mode, OFF included). */
+/**
+ * Every agent's fitness goes to the genome it ran with (in every mode, OFF included). The store adds
+ * it atomically, so another worker scoring the same genome loses nothing; the members it returns carry
+ * both workers' observations.
+ */
 const recordPoolFitness = async (
   ctx: EvolutionContext,
   state: TenantState,
   scored: readonly Scored[],
   now: Date,
 ) => {
-  const changed = new Map<string, PoolMember>();
-  for (const agent of scored) {
-    const { pool, member } = recordFitness(
-      poolOf(state, agent.role),
-      state.tenantId,
-      agent.genome,
-      agent.fitness,
-      now,
-    );
-    setPool(state, pool);
-    if (member !== null) changed.set(member.genome.id, member);
-  }
-  for (const member of changed.values()) await ctx.store.pools.saveMember(state.tenantId, member);
+  const observations = scored.flatMap(
+    (agent) => fitnessObservation(poolOf(state, agent.role), agent.genome, agent.fitness, now) ?? [],
+  );
+  for (const member of await ctx.store.pools.addFitness(state.tenantId, observations))
+    setPool(state, withMember(poolOf(state, member.role), member));
 };
 
 /** SELF_CORRECTING: each agent result becomes an experiment with the genome it really ran with. */

@@ -1,8 +1,7 @@
 import {
-  addFitness,
+  type FitnessObservation,
   type GenePool,
   meanFitness,
-  NO_FITNESS,
   type PoolMember,
 } from "../../domain/evolution.js";
 import type { ScoredGenome } from "../../domain/genetics.js";
@@ -72,33 +71,29 @@ export const bestMember = (pool: RolePool): PoolMember | null => {
 };
 
 /**
- * Adds one fitness observation to the genome an agent ran with. A genome missing from the pool is
- * added only if it is the role's current genome (a founder's first score); a genome evicted while a
- * run was using it is not brought back. Returns the changed member, or null when nothing changed.
+ * One agent's fitness as an observation for the genome it ran with, or null when the fitness is not
+ * a number. A genome that is not a member may be added only if it is the role's current genome (a
+ * founder's first score): a genome evicted while a run was using it is not brought back.
  */
-export const recordFitness = (
+export const fitnessObservation = (
   pool: RolePool,
-  tenantId: string,
   genome: Genome,
   fitness: number,
   now: Date,
-): { pool: RolePool; member: PoolMember | null } => {
-  const index = pool.members.findIndex((m) => m.genome.id === genome.id);
-  if (index >= 0) {
-    const old = pool.members[index] as PoolMember;
-    const member = { ...old, stats: addFitness(old.stats, fitness) };
-    if (member.stats === old.stats) return { pool, member: null };
-    return { pool: { ...pool, members: pool.members.map((m, i) => (i === index ? member : m)) }, member };
-  }
-  if (genome.id !== currentGenome(pool).id || !Number.isFinite(fitness)) return { pool, member: null };
-  const member: PoolMember = {
-    tenantId,
-    role: pool.role,
-    genome,
-    stats: addFitness(NO_FITNESS, fitness),
-    createdAt: now,
+): FitnessObservation | null =>
+  Number.isFinite(fitness)
+    ? { role: pool.role, genome, fitness, at: now, addIfAbsent: genome.id === currentGenome(pool).id }
+    : null;
+
+/** The pool with `member` in place of the member with its genome id, or added last. */
+export const withMember = (pool: RolePool, member: PoolMember): RolePool => {
+  const known = pool.members.some((m) => m.genome.id === member.genome.id);
+  return {
+    ...pool,
+    members: known
+      ? pool.members.map((m) => (m.genome.id === member.genome.id ? member : m))
+      : [...pool.members, member],
   };
-  return { pool: { ...pool, members: [...pool.members, member] }, member };
 };
 
 /**
