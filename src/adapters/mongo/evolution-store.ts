@@ -140,8 +140,16 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
     if (expected === 0) {
       const stored = await pools.findOne({ _id });
       if (stored !== null && stored.evolutions !== 0) return isPointer(stored, pool);
-      await pools.replaceOne({ _id }, { ...pool }, { upsert: true });
-      return true;
+      // Two writers may upsert the first pointer at once (the claim's writer and one completing it
+      // for them): the second insert of the same _id is refused, and the pointer is already set.
+      const upserted = await pools.replaceOne({ _id }, { ...pool }, { upsert: true }).then(
+        () => true,
+        (e: unknown) => {
+          if (isDuplicateKey(e)) return false;
+          throw e;
+        },
+      );
+      return upserted || isPointer(await pools.findOne({ _id }), pool);
     }
     const { matchedCount } = await pools.replaceOne({ _id, evolutions: expected }, { ...pool });
     return matchedCount === 1 || isPointer(await pools.findOne({ _id }), pool);
