@@ -9,6 +9,7 @@ import {
 } from "../../client/generated/graphql.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, runEvents } from "../support/graphql.js";
+import { PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
@@ -40,7 +41,7 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
 });
 
-describe("the server process", () => {
+describe("the server process", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("serves, then exits 0 on SIGTERM", async () => {
     const dataDir = await makeDataDir();
     try {
@@ -67,7 +68,7 @@ describe("the server process", () => {
   });
 });
 
-describe("graceful shutdown", () => {
+describe("graceful shutdown", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("hands a run still in flight back, and the next start resumes it by itself", async () => {
     const dataDir = await makeDataDir();
     try {

@@ -9,7 +9,7 @@ import {
 import { defaultFakeReply, type FakeOpenAi, startFakeOpenAi } from "../fakes/fake-openai-server.js";
 import { request } from "../support/graphql.js";
 import { startMongo } from "../support/mongo.js";
-import { type ServerProcess, spawnServer } from "../support/processes.js";
+import { PROCESS_TEST_TIMEOUT_MS, type ServerProcess, spawnServer } from "../support/processes.js";
 import { connectRedis, redisUrl } from "../support/redis.js";
 import { waitFor } from "../support/wait.js";
 
@@ -57,7 +57,7 @@ const start = async (e: Record<string, string>, role: "api" | "worker") => {
   return p;
 };
 
-describe("review gates on a cluster", () => {
+describe("review gates on a cluster", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("a worker SIGKILLed while its run awaits review loses nothing: approval completes it, no call repeated", async () => {
     const e = env();
     const api = await start(e, "api");

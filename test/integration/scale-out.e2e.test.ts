@@ -20,6 +20,7 @@ import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createKeyFor, mongoRedisBackend } from "../support/backends.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { bearer } from "../support/keys.js";
+import { PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
@@ -90,7 +91,7 @@ const twoInstances = async (apiOnly: "A" | "B") => {
   };
 };
 
-describe("two instances on one MongoDB and one Redis", () => {
+describe("two instances on one MongoDB and one Redis", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it.each([
     ["A", "B"],
     ["B", "A"],
@@ -193,7 +194,7 @@ describe("two instances on one MongoDB and one Redis", () => {
 /** Runs after which B's evolution subscription must have received something. */
 const MAX_WARM_UP_RUNS = 10;
 
-describe("crash durability", () => {
+describe("crash durability", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("resumes by itself, at the next start, a run whose process was killed, re-running no finished agent", async () => {
     const hang = { critic: true };
     const fake = await startFakeOpenAi({

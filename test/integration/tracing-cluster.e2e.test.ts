@@ -5,7 +5,7 @@ import { startFakeOpenAi } from "../fakes/fake-openai-server.js";
 import { startOtlpReceiver } from "../fakes/otlp-receiver.js";
 import { request, runEvents } from "../support/graphql.js";
 import { startMongo } from "../support/mongo.js";
-import { spawnServer } from "../support/processes.js";
+import { PROCESS_TEST_TIMEOUT_MS, spawnServer } from "../support/processes.js";
 import { connectRedis, redisUrl } from "../support/redis.js";
 
 // A run's spans form one trace across processes: the API that queued it and the worker that ran it.
@@ -20,7 +20,7 @@ afterAll(async () => {
   await mongo.stop();
 });
 
-describe("tracing across an API process and a worker process", () => {
+describe("tracing across an API process and a worker process", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("puts the worker's run, agents and LLM calls in the trace of the request that queued the run", async () => {
     const receiver = await startOtlpReceiver();
     const fake = await startFakeOpenAi();

@@ -4,6 +4,13 @@ import { resolve } from "node:path";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 
+/**
+ * Deadline of a test that starts server processes (a failure's bound, never a wait): each process
+ * loads the whole server, so on a loaded 2-core machine starting three of them alone can take
+ * longer than the suite's default test timeout.
+ */
+export const PROCESS_TEST_TIMEOUT_MS = 240_000;
+
 export interface ServerProcess {
   readonly child: ChildProcess;
   /** GraphQL URL of an API, base URL of a worker. */
