@@ -12,6 +12,7 @@ import {
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { execute, request } from "../support/graphql.js";
 import { bearer, createTestKey } from "../support/keys.js";
+import { PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
 import { openRaw, type RawSocket, subscribe } from "../support/raw-ws.js";
 import { makeDataDir, removeDir, startTestServer, type TestServer } from "../support/server.js";
 
@@ -52,7 +53,7 @@ describe("development default", () => {
   });
 });
 
-describe("API keys", () => {
+describe("API keys", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   let server: TestServer;
   let dataDir: string;
   beforeAll(async () => {
