@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFileAnchor } from "../../src/adapters/anchor/file-anchor.js";
+import { anchorIndexPath } from "../../src/adapters/anchor/file-anchor-index.js";
 import { AppError } from "../../src/domain/errors.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
@@ -25,6 +26,14 @@ anchorBackendContract({
     if (change === "delete") all.splice(seq, 1);
     else all[seq] = all[seq]!.replace(/"treeSize":(\d+)/, (_, n) => `"treeSize":${Number(n) + 100}`);
     await writeFile(pathOf(backend), all.map((l) => `${l}\n`).join(""));
+  },
+  dropCheckpoints: (backend) => rm(anchorIndexPath(pathOf(backend)), { force: true }),
+  corruptCheckpoints: async (backend) => {
+    const index = anchorIndexPath(pathOf(backend));
+    await writeFile(
+      index,
+      (await readFile(index, "utf8")).replace(/ [0-9a-f]{64}\n/g, ` ${"f".repeat(64)}\n`),
+    );
   },
 });
 

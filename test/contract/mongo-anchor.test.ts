@@ -1,5 +1,9 @@
 import { afterAll, describe } from "vitest";
-import { createMongoAnchor } from "../../src/adapters/anchor/mongo-anchor.js";
+import {
+  createMongoAnchor,
+  DEFAULT_ANCHOR_CHECKPOINT_COLLECTION,
+  DEFAULT_ANCHOR_COLLECTION,
+} from "../../src/adapters/anchor/mongo-anchor.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { mongoDatabases, perDatabase } from "../support/mongo.js";
 import { steppingClock } from "../support/orchestrator.js";
@@ -13,7 +17,9 @@ describe("MongoDB anchor", () => {
     createMongoAnchor({ client, dbName, clock: steppingClock() }),
   );
   const collection = (backend: AnchorBackend) =>
-    backends.resourceOf(backend).db.collection<{ _id: number }>("anchors");
+    backends.resourceOf(backend).db.collection<{ _id: number }>(DEFAULT_ANCHOR_COLLECTION);
+  const checkpoints = (backend: AnchorBackend) =>
+    backends.resourceOf(backend).db.collection<{ _id: number }>(DEFAULT_ANCHOR_CHECKPOINT_COLLECTION);
   anchorBackendContract({
     name: `mongo (${mongo.source})`,
     ...backends,
@@ -24,6 +30,12 @@ describe("MongoDB anchor", () => {
     tamper: async (backend, seq, change) => {
       if (change === "delete") await collection(backend).deleteOne({ _id: seq });
       else await collection(backend).updateOne({ _id: seq }, { $inc: { "entry.treeSize": 100 } });
+    },
+    dropCheckpoints: async (backend) => {
+      await checkpoints(backend).deleteMany({});
+    },
+    corruptCheckpoints: async (backend) => {
+      await checkpoints(backend).updateMany({}, { $set: { prevHash: "f".repeat(64) } });
     },
   });
 });
