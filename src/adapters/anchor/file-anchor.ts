@@ -45,7 +45,7 @@ interface Tail {
 }
 
 /** Bytes read at a time when reading records from a place in the file. @default 16 KiB */
-const FILE_ANCHOR_READ_CHUNK_BYTES = 16 * 1024;
+export const FILE_ANCHOR_READ_CHUNK_BYTES = 16 * 1024;
 const NEWLINE = 0x0a;
 
 /** Where every chain starts: record 0 at byte 0. */
