@@ -84,18 +84,28 @@ export const createMongoAnchor = (options: MongoAnchorOptions): AnchorBackend =>
   );
 
   /**
-   * Stores checkpoints (the record hashes were recomputed by the caller). Two servers storing the same
-   * one store the same hash; the first wins. Failing to store one costs only speed.
+   * Stores checkpoints (from record hashes the caller recomputed) in one round trip: new ones only, or
+   * all of them with `replace` (after the chain from seq 0 recomputed). Two servers storing the same
+   * checkpoint store the same hash. Failing to store one costs only speed: verification rebuilds it.
    */
   const storeCheckpoints = async (docs: readonly CheckpointDoc[], replace = false): Promise<void> => {
-    for (const doc of docs) {
-      try {
-        if (replace) await checkpoints.replaceOne({ _id: doc._id }, doc, { upsert: true });
-        else await checkpoints.insertOne(doc);
-      } catch (e) {
-        if (!isDuplicateKey(e)) return;
-      }
-    }
+    if (docs.length === 0) return;
+    await checkpoints
+      .bulkWrite(
+        docs.map((doc) =>
+          replace
+            ? { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }
+            : {
+                updateOne: {
+                  filter: { _id: doc._id },
+                  update: { $setOnInsert: { prevHash: doc.prevHash } },
+                  upsert: true,
+                },
+              },
+        ),
+        { ordered: false },
+      )
+      .catch(() => undefined);
   };
 
   /** The checkpoints at multiples of the interval in (start.seq, start.seq + hashes.length]. */
@@ -112,7 +122,7 @@ export const createMongoAnchor = (options: MongoAnchorOptions): AnchorBackend =>
   const verifyFrom = async (
     receipt: AnchorReceipt,
     start: AnchorChainStart,
-  ): Promise<{ verification: AnchorVerification; hashes: () => readonly string[] }> => {
+  ): Promise<{ verification: AnchorVerification; found: boolean; hashes: () => readonly string[] }> => {
     const docs = await chain
       .find({ _id: { $gte: start.seq, $lte: receipt.seq } })
       .sort({ _id: 1 })
@@ -121,6 +131,8 @@ export const createMongoAnchor = (options: MongoAnchorOptions): AnchorBackend =>
     const stored = docs.map((d) => d.hash);
     return {
       verification: verifyReceiptInChain(receipt, records, stored, start),
+      /** Whether the receipt's record is in the chain at all (read by its seq, whatever the start). */
+      found: docs.at(-1)?._id === receipt.seq,
       hashes: () => verifyAnchorChain(records, stored, start).hashes,
     };
   };
@@ -162,19 +174,20 @@ export const createMongoAnchor = (options: MongoAnchorOptions): AnchorBackend =>
         const from = checkpointSeqAtOrBefore(receipt.seq);
         if (from === 0) return (await verifyFrom(receipt, GENESIS_START)).verification;
         const checkpoint = await checkpoints.findOne({ _id: from });
-        if (checkpoint !== null) {
-          const bounded = await verifyFrom(receipt, { seq: from, prevHash: checkpoint.prevHash });
-          if (bounded.verification.valid) return bounded.verification;
-        } else {
+        let start: AnchorChainStart;
+        if (checkpoint !== null) start = { seq: from, prevHash: checkpoint.prevHash };
+        else {
           // Not stored yet: recompute from the nearest earlier checkpoint and store the ones on the way.
           const earlier = await checkpoints.findOne({ _id: { $lt: from } }, { sort: { _id: -1 } });
-          const start = earlier === null ? GENESIS_START : { seq: earlier._id, prevHash: earlier.prevHash };
-          const rebuilt = await verifyFrom(receipt, start);
-          if (rebuilt.verification.valid) {
-            await storeCheckpoints(checkpointsAfter(start, rebuilt.hashes()));
-            return rebuilt.verification;
-          }
+          start = earlier === null ? GENESIS_START : { seq: earlier._id, prevHash: earlier.prevHash };
         }
+        const stretch = await verifyFrom(receipt, start);
+        if (stretch.verification.valid) {
+          if (checkpoint === null) await storeCheckpoints(checkpointsAfter(start, stretch.hashes()));
+          return stretch.verification;
+        }
+        // A record that is not there is not there from seq 0 either; a stretch from seq 0 has decided.
+        if (!stretch.found || start.seq === 0) return stretch.verification;
         // The stretch does not recompute from its checkpoint: the chain from seq 0 decides, and when it
         // recomputes, the checkpoints up to the receipt are put right.
         const whole = await verifyFrom(receipt, GENESIS_START);
