@@ -95,24 +95,51 @@ export const parseAnchorLine = (line: string): AnchorRecord | null => {
 };
 
 /**
- * Recomputes a chain from its first record: every record must sit at its position, link to the hash
- * recomputed from the previous record, and (when given) match the hash stored beside it.
+ * Records between two checkpoints of a chain: a backend stores the chain's state after every this many
+ * records (seq 32, 64, …), so verifying a receipt reads at most this many records and one checkpoint,
+ * however long the chain. @default 32
+ */
+export const DEFAULT_ANCHOR_CHECKPOINT_INTERVAL = 32;
+
+/** Where a stretch of chain starts: the seq of its first record and the hash that record must carry as prevHash. */
+export interface AnchorChainStart {
+  readonly seq: number;
+  readonly prevHash: string;
+}
+
+/** The start of every chain: seq 0, linked to {@link GENESIS_PREV_HASH}. */
+export const GENESIS_START: AnchorChainStart = Object.freeze({ seq: 0, prevHash: GENESIS_PREV_HASH });
+
+/** The seq of the last checkpoint at or before `seq` (0, the genesis, below the first checkpoint). */
+export const checkpointSeqAtOrBefore = (seq: number, interval = DEFAULT_ANCHOR_CHECKPOINT_INTERVAL): number =>
+  seq - (seq % interval);
+
+/** Whether the chain's state after `count` records is one a backend keeps as a checkpoint. */
+export const isCheckpointSeq = (count: number, interval = DEFAULT_ANCHOR_CHECKPOINT_INTERVAL): boolean =>
+  count > 0 && count % interval === 0;
+
+/**
+ * Recomputes a stretch of chain from `start` (the first record by default): every record must sit at its
+ * position, link to the hash recomputed from the previous record (the first to `start.prevHash`), and
+ * (when given) match the hash stored beside it. `hashes[i]` is the recomputed hash of `records[i]`.
  */
 export const verifyAnchorChain = (
   records: readonly AnchorRecord[],
   storedHashes?: readonly (string | undefined)[],
+  start: AnchorChainStart = GENESIS_START,
 ): AnchorVerification & { readonly hashes: readonly string[] } => {
   const hashes: string[] = [];
-  let prev = GENESIS_PREV_HASH;
+  let prev = start.prevHash;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    if (record.seq !== i) return { ...invalid(`record ${i} has seq ${record.seq}`), hashes };
+    const seq = start.seq + i;
+    if (record.seq !== seq) return { ...invalid(`record ${seq} has seq ${record.seq}`), hashes };
     if (record.prevHash !== prev)
-      return { ...invalid(`chain broken at record ${i}: prevHash mismatch`), hashes };
+      return { ...invalid(`chain broken at record ${seq}: prevHash mismatch`), hashes };
     prev = anchorRecordHash(record);
     const stored = storedHashes?.[i];
     if (stored !== undefined && stored !== prev) {
-      return { ...invalid(`record ${i} does not hash to its stored hash`), hashes };
+      return { ...invalid(`record ${seq} does not hash to its stored hash`), hashes };
     }
     hashes.push(prev);
   }
@@ -120,21 +147,28 @@ export const verifyAnchorChain = (
 };
 
 /**
- * Checks a receipt against the chain it claims to be in (`records`, from the first up to at least the
- * receipt's seq): the chain recomputes, the receipt's own fields hash to its recordHash, and that hash is
- * the recomputed hash of the record at its position.
+ * Checks a receipt against the chain it claims to be in (`records`, from `start` — the first record by
+ * default — up to at least the receipt's seq): the stretch recomputes, the receipt's own fields hash to
+ * its recordHash, and that hash is the recomputed hash of the record at its position.
  */
 export const verifyReceiptInChain = (
   receipt: AnchorReceipt,
   records: readonly AnchorRecord[],
   storedHashes?: readonly (string | undefined)[],
+  start: AnchorChainStart = GENESIS_START,
 ): AnchorVerification => {
   const self = verifyReceiptFields(receipt);
   if (!self.valid) return self;
-  if (receipt.seq >= records.length) return invalid(`record ${receipt.seq} is missing from the chain`);
-  const chain = verifyAnchorChain(records.slice(0, receipt.seq + 1), storedHashes?.slice(0, receipt.seq + 1));
-  if (!chain.valid) return chain;
-  return chain.hashes[receipt.seq] === receipt.recordHash
+  if (receipt.seq < start.seq) return invalid(`record ${receipt.seq} lies before the checked stretch`);
+  const position = receipt.seq - start.seq;
+  if (position >= records.length) return invalid(`record ${receipt.seq} is missing from the chain`);
+  const chain = verifyAnchorChain(
+    records.slice(0, position + 1),
+    storedHashes?.slice(0, position + 1),
+    start,
+  );
+  if (!chain.valid) return { valid: chain.valid, reason: chain.reason };
+  return chain.hashes[position] === receipt.recordHash
     ? VALID
     : invalid(`record ${receipt.seq} in the chain differs from the receipt`);
 };

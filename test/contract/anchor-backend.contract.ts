@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AnchorReceipt, anchorRecordHash, GENESIS_PREV_HASH } from "../../src/domain/anchor.js";
+import {
+  type AnchorReceipt,
+  anchorRecordHash,
+  DEFAULT_ANCHOR_CHECKPOINT_INTERVAL,
+  GENESIS_PREV_HASH,
+} from "../../src/domain/anchor.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
 
@@ -12,11 +17,20 @@ export interface AnchorBackendContractInit<B extends AnchorBackend = AnchorBacke
   reopen(backend: B): Promise<AnchorBackend>;
   /** Changes the stored record at `seq` the way an attacker with write access would. */
   tamper(backend: B, seq: number, change: "entry" | "delete"): Promise<void>;
+  /** Removes every stored checkpoint: a chain written before checkpoints existed, or a lost index. */
+  dropCheckpoints(backend: B): Promise<void>;
+  /** Gives every stored checkpoint a wrong hash, leaving it well-formed. */
+  corruptCheckpoints(backend: B): Promise<void>;
   destroy?(backend: B): Promise<void>;
 }
 
 /** Anchors appended concurrently in one test. */
 const CONCURRENT_ANCHORS = 8;
+const INTERVAL = DEFAULT_ANCHOR_CHECKPOINT_INTERVAL;
+/** A chain of two checkpoints and part of a third interval. */
+const PAST_TWO_CHECKPOINTS = 2 * INTERVAL + 6;
+/** The changed record in the checkpoint tests: inside the second interval, not at its start. */
+const CHANGED_SEQ = INTERVAL + 8;
 
 /** The AnchorBackend contract: receipts re-verify by recomputation, tampering is detected. */
 export const anchorBackendContract = <B extends AnchorBackend>(init: AnchorBackendContractInit<B>): void => {
@@ -90,6 +104,40 @@ export const anchorBackendContract = <B extends AnchorBackend>(init: AnchorBacke
       await init.tamper(backend, 1, "delete");
       expect((await backend.verify(receipts[0]!)).valid).toBe(true);
       expect((await backend.verify(receipts[2]!)).valid).toBe(false);
+    });
+
+    const validity = async (receipts: readonly AnchorReceipt[]) => {
+      const results: boolean[] = [];
+      for (const r of receipts) results.push((await backend.verify(r)).valid);
+      return results;
+    };
+
+    it("detects a changed record past a checkpoint: its receipt and the later ones of its interval fail", async () => {
+      const receipts = await anchorMany(PAST_TWO_CHECKPOINTS);
+      expect(await validity(receipts)).toStrictEqual(receipts.map(() => true));
+      await init.tamper(backend, CHANGED_SEQ, "entry");
+      // A receipt is checked from the checkpoint at or before it: whether the next interval's receipts
+      // still pass is not asserted (their checkpoint was written while the changed record was intact).
+      const throughInterval = receipts.slice(0, 2 * INTERVAL);
+      expect(await validity(throughInterval)).toStrictEqual(throughInterval.map((r) => r.seq < CHANGED_SEQ));
+    });
+
+    it("verifies every receipt once its checkpoints are lost, and still detects a changed record", async () => {
+      const receipts = await anchorMany(PAST_TWO_CHECKPOINTS);
+      await init.dropCheckpoints(backend);
+      expect(await validity(receipts)).toStrictEqual(receipts.map(() => true));
+      await init.dropCheckpoints(backend);
+      await init.tamper(backend, CHANGED_SEQ, "entry");
+      expect(await validity(receipts)).toStrictEqual(receipts.map((r) => r.seq < CHANGED_SEQ));
+    });
+
+    it("verifies every receipt when its checkpoints are wrong, and still detects a changed record", async () => {
+      const receipts = await anchorMany(PAST_TWO_CHECKPOINTS);
+      await init.corruptCheckpoints(backend);
+      expect(await validity(receipts)).toStrictEqual(receipts.map(() => true));
+      await init.corruptCheckpoints(backend);
+      await init.tamper(backend, CHANGED_SEQ, "delete");
+      expect(await validity(receipts)).toStrictEqual(receipts.map((r) => r.seq < CHANGED_SEQ));
     });
   });
 };

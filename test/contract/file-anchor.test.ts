@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createFileAnchor } from "../../src/adapters/anchor/file-anchor.js";
+import { ANCHOR_INDEX_ENTRY_BYTES, anchorIndexPath } from "../../src/adapters/anchor/file-anchor-index.js";
+import { DEFAULT_ANCHOR_CHECKPOINT_INTERVAL } from "../../src/domain/anchor.js";
 import { AppError } from "../../src/domain/errors.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
@@ -12,6 +14,7 @@ import { steppingClock } from "../support/orchestrator.js";
 import { anchorBackendContract } from "./anchor-backend.contract.js";
 
 const FILE = "anchors.jsonl";
+const INTERVAL = DEFAULT_ANCHOR_CHECKPOINT_INTERVAL;
 const backends = perDataDir((dir) => createFileAnchor({ path: join(dir, FILE), clock: steppingClock() }));
 const pathOf = (backend: AnchorBackend) => join(backends.resourceOf(backend), FILE);
 const lines = async (path: string) => (await readFile(path, "utf8")).split("\n").slice(0, -1);
@@ -25,6 +28,14 @@ anchorBackendContract({
     if (change === "delete") all.splice(seq, 1);
     else all[seq] = all[seq]!.replace(/"treeSize":(\d+)/, (_, n) => `"treeSize":${Number(n) + 100}`);
     await writeFile(pathOf(backend), all.map((l) => `${l}\n`).join(""));
+  },
+  dropCheckpoints: (backend) => rm(anchorIndexPath(pathOf(backend)), { force: true }),
+  corruptCheckpoints: async (backend) => {
+    const index = anchorIndexPath(pathOf(backend));
+    await writeFile(
+      index,
+      (await readFile(index, "utf8")).replace(/ [0-9a-f]{64}\n/g, ` ${"f".repeat(64)}\n`),
+    );
   },
 });
 
@@ -104,6 +115,48 @@ describe("file anchor specifics", () => {
     await backend.close();
     expect(await descriptorsInto(dir)).toStrictEqual([]);
     expect(await lines(path)).toHaveLength(3);
+  });
+
+  it("never lets its index decide: entries at wrong lines, cut short, garbage or from another chain", async () => {
+    const backend = createFileAnchor({ path, clock: steppingClock() });
+    const receipts = [];
+    for (let i = 0; i < 2 * INTERVAL + 4; i++) receipts.push(await backend.anchor(anAnchorEntry()));
+    await backend.close();
+    const index = anchorIndexPath(path);
+    const good = await readFile(index, "utf8");
+    const [first, second] = [good.slice(0, ANCHOR_INDEX_ENTRY_BYTES), good.slice(ANCHOR_INDEX_ENTRY_BYTES)];
+    const otherDir = join(dir, "other");
+    const other = createFileAnchor({
+      path: join(otherDir, FILE),
+      clock: steppingClock(Date.UTC(2027, 0, 1)),
+    });
+    for (let i = 0; i < 2 * INTERVAL; i++) await other.anchor(anAnchorEntry());
+    await other.close();
+    const damaged = {
+      // each entry's offset and hash given to the other checkpoint's seq
+      swapped: `${first.slice(0, 16)}${second.slice(16)}${second.slice(0, 16)}${first.slice(16)}`,
+      cut: good.slice(0, ANCHOR_INDEX_ENTRY_BYTES + 7),
+      garbage: "x".repeat(good.length),
+      foreign: await readFile(anchorIndexPath(join(otherDir, FILE)), "utf8"),
+    };
+    for (const [name, text] of Object.entries(damaged)) {
+      await writeFile(index, text);
+      const verifier = createFileAnchor({ path, clock: steppingClock() });
+      for (const r of receipts)
+        expect({ name, ...(await verifier.verify(r)) }).toStrictEqual({ name, valid: true, reason: null });
+      await verifier.close();
+      // The verifier put the index right once the whole chain recomputed.
+      expect(await readFile(index, "utf8")).toBe(good);
+    }
+    const changed = await lines(path);
+    changed[INTERVAL + 3] = changed[INTERVAL + 3]!.replace(/"treeSize":(\d)/, '"treeSize":9');
+    await writeFile(path, changed.map((l) => `${l}\n`).join(""));
+    await writeFile(index, damaged.foreign);
+    const verifier = createFileAnchor({ path, clock: steppingClock() });
+    const results = [];
+    for (const r of receipts) results.push((await verifier.verify(r)).valid);
+    await verifier.close();
+    expect(results).toStrictEqual(receipts.map((r) => r.seq < INTERVAL + 3));
   });
 
   it("reports a missing file as invalid, not as an error", async () => {
