@@ -27,6 +27,8 @@ const QUERY = "What limits the throughput of a lithium-ion battery factory?";
 const TENANT = "bench";
 /** The issue's target: the queue adds at most this much to a run's dispatch, at p50. */
 const TARGET_ADDED_P50_MS = 3;
+/** process.cpuUsage() counts microseconds. */
+const MICROS_PER_MS = 1_000;
 
 /**
  * `warmup`: runs (and floor samples) per side before measuring; `rounds` × `batch`: measured samples
@@ -106,6 +108,8 @@ await benchMain("dispatch", async ({ mode }) => {
     const adds: number[] = [];
     const pickups: number[] = [];
     let recording = false;
+    /** CPU time of the whole process (all threads) while each side's batches ran, ms. */
+    const cpuMs = new Map<string, number>();
     const sides: Side[] = [
       {
         name: "in-process",
@@ -146,7 +150,12 @@ await benchMain("dispatch", async ({ mode }) => {
     while (rounds < plan.rounds && nowMs() - began < plan.maxMs) {
       // Every other round in the reverse order, so that neither side always follows the other.
       const order = rounds % 2 === 0 ? sides : [...sides].reverse();
-      for (const side of order) for (let i = 0; i < plan.batch; i++) await side.once();
+      for (const side of order) {
+        const before = process.cpuUsage();
+        for (let i = 0; i < plan.batch; i++) await side.once();
+        const used = process.cpuUsage(before);
+        cpuMs.set(side.name, (cpuMs.get(side.name) ?? 0) + (used.user + used.system) / MICROS_PER_MS);
+      }
       rounds++;
     }
 
@@ -177,9 +186,15 @@ await benchMain("dispatch", async ({ mode }) => {
       pickup: summarise(pickups),
     };
     const addedP50 = m.queued.dispatch.p50 - m.local.dispatch.p50;
-    const runRow = (name: string, s: typeof m.local): string[] => [
+    const cpuPerSample = (name: string, n: number) => (cpuMs.get(name) ?? Number.NaN) / n;
+    const cpu = {
+      local: cpuPerSample("in-process", m.local.run.n),
+      queued: cpuPerSample("BullMQ", m.queued.run.n),
+    };
+    const runRow = (name: string, s: typeof m.local, cpuPerRun: number): string[] => [
       name,
       String(s.run.n),
+      fmt(cpuPerRun),
       fmt(s.dispatch.p50),
       fmt(s.dispatch.p99),
       fmt(s.afterReturn.p50),
@@ -194,6 +209,7 @@ await benchMain("dispatch", async ({ mode }) => {
         header: [
           "",
           "runs",
+          "CPU per run",
           "dispatch p50",
           "dispatch p99",
           "returned → RUNNING p50",
@@ -202,11 +218,12 @@ await benchMain("dispatch", async ({ mode }) => {
           "run p99",
         ],
         rows: [
-          runRow("in-process queue (no Redis)", m.local),
-          runRow("BullMQ on Redis (role all)", m.queued),
+          runRow("in-process queue (no Redis)", m.local, cpu.local),
+          runRow("BullMQ on Redis (role all)", m.queued, cpu.queued),
           [
             "added by the queue",
             "",
+            fmt(cpu.queued - cpu.local),
             fmt(addedP50),
             fmt(m.queued.dispatch.p99 - m.local.dispatch.p99),
             fmt(m.queued.afterReturn.p50 - m.local.afterReturn.p50),
@@ -262,6 +279,12 @@ await benchMain("dispatch", async ({ mode }) => {
           baseline: m.local.run.p99,
         }),
         check({
+          metric: "CPU per default run through BullMQ (the whole process)",
+          value: cpu.queued,
+          unit: "ms",
+          baseline: cpu.local,
+        }),
+        check({
           metric: "floor: raw BullMQ queue.add → empty processor, p50",
           value: m.pickup.p50,
           unit: "ms",
@@ -274,10 +297,11 @@ await benchMain("dispatch", async ({ mode }) => {
         "With REDIS_URL set, admission moves to Redis as well (the tenant's run slot: one script; the rate limiter: one round trip), then the run is stored, added to BullMQ (one script round trip), and the worker, idle on its blocking fetch, is woken and moves the job to active before the product's handler reads the run and marks it RUNNING. The floors show what Redis and BullMQ take themselves in the same rounds: the PING is one round trip; the raw BullMQ row is queue.add → an empty processor, with nothing of the product.",
         "The in-process queue calls the worker in a microtask of enqueue, so its run is often RUNNING before start() returns (returned → RUNNING ≤ 0).",
         "Runs are sequential and back to back: the next run starts as the previous one's RunFinished arrives, while its slot release and BullMQ's completion of its job are still under way (with Redis, that overlaps the next admission).",
+        "CPU per run is the whole process's CPU time (all threads) while that side's batches ran, divided by its runs: the other server sits idle meanwhile, so the difference is what the queue path (Redis clients, BullMQ, the Redis bus) costs in CPU; on a busy machine that CPU turns into latency.",
         "Server time per run includes the event bus: with REDIS_URL set every event of the run travels through Redis pub/sub to the subscriber.",
         "Both servers live in this one process (role `all`: API and worker together), so no network hop between machines is counted; the idle one waits on its blocking fetch. Embedded store, in-process LLM that answers at once, default configuration with admission limits raised.",
       ],
-      data: { rounds, batch: plan.batch, dateLagMs: lagMs, ...m, addedP50Ms: addedP50 },
+      data: { rounds, batch: plan.batch, dateLagMs: lagMs, ...m, cpuPerRunMs: cpu, addedP50Ms: addedP50 },
     };
   } finally {
     await floor.close();
