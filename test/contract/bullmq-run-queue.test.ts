@@ -8,6 +8,12 @@ import { runQueueContract } from "./run-queue.contract.js";
 
 const openQueue = async (prefix: string, concurrency: number) => {
   const [commands, subscriber] = [await connectRedis(), await connectRedis()];
+  const existsCalls = { count: 0 };
+  const exists = commands.exists.bind(commands);
+  commands.exists = ((...args: Parameters<typeof commands.exists>) => {
+    existsCalls.count++;
+    return exists(...args);
+  }) as typeof commands.exists;
   const queue = await createBullRunQueue({
     url: redisUrl(),
     prefix,
@@ -21,6 +27,9 @@ const openQueue = async (prefix: string, concurrency: number) => {
   });
   return {
     queue,
+    commands,
+    /** How often the queue asked Redis whether a run has a cancel mark. */
+    existsCalls,
     close: async () => {
       await queue.close();
       const keys = await commands.keys(`${prefix}:*`);
@@ -74,6 +83,40 @@ describe("BullMQ run queue: hand-back", () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe("BullMQ run queue: a cancel before the run was taken", () => {
+  it("aborts the delivery of a run cancelled before a worker took it; checked after the handler started", async () => {
+    const prefix = `vex-test-${randomUUID()}`;
+    const a = await openQueue(prefix, 1);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const runId = randomUUID();
+      // What cancel() leaves when the job could not be removed any more (a worker was taking it).
+      await a.commands.set(`${prefix}:runs:cancelled:${runId}`, "1");
+      let checksWhenStarted = -1;
+      const seen: RunDelivery[] = [];
+      await a.queue.work(async (d) => {
+        checksWhenStarted = a.existsCalls.count;
+        seen.push(d);
+        await held;
+        return "done";
+      });
+      await a.queue.enqueue({ runId, tenantId: "t", enqueuedAt: Date.now() });
+      await waitFor(async () => seen[0]?.cancelled.aborted === true);
+      // The handler took the run before the check's write; the check came right after.
+      expect(checksWhenStarted).toBe(0);
+      expect(a.existsCalls.count).toBe(1);
+      release();
+      await waitFor(async () => (await a.queue.depth()).active === 0);
+    } finally {
+      release();
+      await a.close();
     }
   });
 });

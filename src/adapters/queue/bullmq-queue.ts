@@ -72,11 +72,16 @@ export const createBullRunQueue = async (options: BullRunQueueOptions): Promise<
     const cancel = new AbortController();
     local.set(runId, cancel);
     try {
-      // A cancel that came before this worker took the run; checked alongside the run's start.
-      void options.commands.exists(cancelMark(runId)).then(
-        (marked) => marked === 1 && cancel.abort(),
-        (e: unknown) => options.onError(e),
-      );
+      // A cancel that came before this worker took the run; checked alongside the run's start, sent
+      // once the handler's first synchronous steps (taking the run) are done, so that the check's
+      // socket write does not delay them. Not sent if the delivery ended already.
+      setImmediate(() => {
+        if (local.get(runId) !== cancel) return;
+        void options.commands.exists(cancelMark(runId)).then(
+          (marked) => marked === 1 && cancel.abort(),
+          (e: unknown) => options.onError(e),
+        );
+      });
       const outcome = await handler({ job: job.data, ...redeliveryOf(job), cancelled: cancel.signal });
       if (outcome === "handBack") {
         await job.updateData({ ...job.data, handedBack: true, stallsSeen: job.stalledCounter });
