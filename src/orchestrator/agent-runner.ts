@@ -65,6 +65,11 @@ export interface RunContext {
   };
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
+  /**
+   * The agents completed in this attempt (or reused from before it), by ordinal, as stored: the run
+   * summarises them without reading them back.
+   */
+  readonly completed: Map<number, Agent>;
   /** Stops the whole run (siblings included) when one agent fails. */
   readonly abortRun: (reason: unknown) => void;
   /** Token usage of the whole run, summed as calls complete. */
@@ -133,6 +138,7 @@ export const runAgent = (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     async (span) => {
       try {
         const agent = await executeAgent(ctx, spec);
+        ctx.completed.set(agent.ordinal, agent);
         span.setAttributes({ [GEN_AI.agentId]: agent.id, [VEX_ATTRIBUTES.agentId]: agent.id });
         return agent;
       } catch (e) {
