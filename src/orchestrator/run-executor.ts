@@ -260,21 +260,25 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       if (status !== "SUCCEEDED") await settleAgents(run, status);
       // The bill of whatever ran, failed runs included, so that reads need not load the agents.
       const usage = summariseUsage(agents ?? (await store.agents.listByRun(run.tenantId, run.id)));
-      await store.runs.update(run.tenantId, run.id, {
-        ...final,
-        usage,
-        status,
-        completedAt: clock.now(),
-      });
-      await log.emit({
-        type: "RunFinished",
-        status,
-        response: final.response ?? null,
-        confidence: final.confidence ?? null,
-        merkleRoot: final.merkleRoot ?? null,
-        traceRoot: final.traceRoot ?? null,
-        error: final.error ?? null,
-      });
+      await log.emit(
+        {
+          type: "RunFinished",
+          status,
+          response: final.response ?? null,
+          confidence: final.confidence ?? null,
+          merkleRoot: final.merkleRoot ?? null,
+          traceRoot: final.traceRoot ?? null,
+          error: final.error ?? null,
+        },
+        [
+          {
+            kind: "updateRun",
+            tenantId: run.tenantId,
+            id: run.id,
+            patch: { ...final, usage, status, completedAt: clock.now() },
+          },
+        ],
+      );
     });
     const span = trace.getActiveSpan();
     span?.setAttribute(RUN_STATUS_ATTRIBUTE, status);

@@ -109,3 +109,31 @@ describe("embedded store rows written before dictionary compression", () => {
     });
   });
 });
+
+describe("embedded store: events and the changes they announce", () => {
+  it("writes them in one transaction: a refused event leaves the changes unapplied", async () => {
+    const store = await createEmbeddedStore({ dataDir: null });
+    try {
+      const run = aRun({ tenantId: "tenant-a", status: "RUNNING" });
+      await store.runs.create(run);
+      const first = anEvent({ runId: run.id, seq: 1 });
+      await store.events.append([first]);
+      const agent = anAgent({ tenantId: "tenant-a", runId: run.id });
+      await expectAppError(
+        store.events.append(
+          [anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agent } })],
+          [
+            { kind: "createAgent", agent },
+            { kind: "updateRun", tenantId: "tenant-a", id: run.id, patch: { status: "FAILED" } },
+          ],
+        ),
+        "CONFLICT",
+      );
+      expect(await store.agents.get("tenant-a", agent.id)).toBeNull();
+      expect(await store.runs.get("tenant-a", run.id)).toEqual(run);
+      expect(await store.events.list("tenant-a", run.id, 0)).toEqual([first]);
+    } finally {
+      await store.close();
+    }
+  });
+});

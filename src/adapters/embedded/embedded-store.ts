@@ -1,8 +1,14 @@
 import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
-import type { AgentStore, EventStore, RunStore, Store } from "../../ports/stores.js";
+import type { AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
 import { currentEventShape } from "../shared/documents.js";
-import { insertEventsOrConflict, insertOrConflict, notFound, unavailable } from "../shared/guard.js";
+import {
+  conflict,
+  insertEventsOrConflict,
+  insertOrConflict,
+  notFound,
+  unavailable,
+} from "../shared/guard.js";
 import {
   databaseOf,
   decodeDoc,
@@ -200,8 +206,28 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       }),
   };
 
-  // One transaction per batch: every event of it is stored, or (on a duplicate seq) none.
-  const insertEvents = db.transaction((batch: readonly RunEvent[]) => {
+  const applyChange = (change: StateChange) => {
+    switch (change.kind) {
+      case "createAgent":
+        try {
+          insertAgent(change.agent);
+        } catch (e) {
+          throw isUniqueViolation(e) ? conflict("Agent", change.agent.id, e) : e;
+        }
+        return;
+      case "updateAgent":
+        if (!patchAgent(change.tenantId, change.id, change.patch)) throw notFound("Agent", change.id);
+        return;
+      case "updateRun":
+        if (patchRun(change.tenantId, change.id, change.patch) === null) throw notFound("Run", change.id);
+        return;
+    }
+  };
+
+  // One transaction per batch: the changes it announces and every event of it are stored, or (on a
+  // failed change or a duplicate seq) nothing.
+  const insertEvents = db.transaction((batch: readonly RunEvent[], changes: readonly StateChange[]) => {
+    for (const change of changes) applyChange(change);
     const insert = sql("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
     batch.forEach((event, at) => {
       try {
@@ -213,12 +239,12 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
   });
 
   const events: EventStore = {
-    append: (batch) =>
+    append: (batch, changes = []) =>
       guard(async () => {
-        if (batch.length === 0) return;
+        if (batch.length === 0 && changes.length === 0) return;
         await insertEventsOrConflict(
           batch,
-          async () => insertEvents.immediate(batch),
+          async () => insertEvents.immediate(batch, changes),
           (e) => (e instanceof RefusedEvent ? e.at : null),
         );
       }),

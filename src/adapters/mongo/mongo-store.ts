@@ -137,8 +137,15 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
   };
 
   const events: EventStore = {
-    append: (batch) =>
+    // The changes first, one write each, then the events: an event is never stored before its change.
+    append: (batch, changes = []) =>
       guard(async () => {
+        for (const change of changes) {
+          if (change.kind === "createAgent") await agents.create(change.agent);
+          else if (change.kind === "updateAgent")
+            await agents.update(change.tenantId, change.id, change.patch);
+          else await runs.update(change.tenantId, change.id, change.patch);
+        }
         if (batch.length === 0) return;
         await insertEventsOrConflict(
           batch,
