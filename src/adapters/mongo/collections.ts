@@ -1,4 +1,4 @@
-import type { Db, IndexDescription } from "mongodb";
+import { Binary, type Db, type IndexDescription } from "mongodb";
 import type { RunEvent } from "../../domain/events.js";
 import type { LlmParams } from "../../domain/genome.js";
 import type {
@@ -16,6 +16,7 @@ import type {
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { UsageSummary } from "../../domain/usage.js";
 import type { AgentPatch, RunPatch } from "../../ports/stores.js";
+import { decodeDoc, encodeDoc } from "../embedded/sqlite-codec.js";
 import { currentEventShape } from "../shared/documents.js";
 
 /**
@@ -66,10 +67,25 @@ export interface AgentDoc {
   fitness: number | null;
   result: AgentResult | null;
   error: RunError | null;
-  transcript: TranscriptEntry[];
+  /** A packed transcript (see packTranscript), or the entries as documents (written before, or tiny). */
+  transcript: TranscriptEntry[] | Binary;
   createdAt: Date;
   completedAt: Date | null;
 }
+
+/**
+ * An agent's transcript, most of its document (every prompt repeats the query and the other agents'
+ * answers), is stored as one BSON Binary: its JSON deflated with the agent dictionary, as the embedded
+ * store keeps agents (embedded/sqlite-codec.ts). Nothing queries inside a transcript; reads unpack it,
+ * and transcripts stored as arrays of documents before read as they are.
+ */
+const packTranscript = (transcript: readonly TranscriptEntry[]): TranscriptEntry[] | Binary => {
+  if (transcript.length === 0) return [];
+  const packed = encodeDoc(transcript, "agent");
+  return typeof packed === "string" ? [...transcript] : new Binary(packed);
+};
+const unpackTranscript = (stored: TranscriptEntry[] | Binary): TranscriptEntry[] =>
+  stored instanceof Binary ? decodeDoc<TranscriptEntry[]>(Buffer.from(stored.value())) : stored;
 
 /** An event as stored: the event itself plus a deterministic `_id` of `<runId>:<seq>`. */
 export type EventDoc = RunEvent & { _id: string };
@@ -173,7 +189,7 @@ export const agentToDoc = (agent: Agent): AgentDoc => ({
   fitness: agent.fitness,
   result: agent.result,
   error: agent.error,
-  transcript: [...agent.transcript],
+  transcript: packTranscript(agent.transcript),
   createdAt: agent.createdAt,
   completedAt: agent.completedAt,
 });
@@ -193,7 +209,7 @@ export const agentFromDoc = (doc: AgentDoc): Agent => ({
   fitness: doc.fitness,
   result: doc.result,
   error: doc.error,
-  transcript: doc.transcript,
+  transcript: unpackTranscript(doc.transcript),
   createdAt: doc.createdAt,
   completedAt: doc.completedAt,
 });
@@ -214,3 +230,10 @@ export const eventFromDoc = (doc: EventDoc): RunEvent => {
  */
 export const patchToSet = (patch: RunPatch | AgentPatch): Record<string, unknown> =>
   Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+
+/** An agent patch as a `$set` document, its transcript stored as agentToDoc stores it. */
+export const agentPatchToSet = (patch: AgentPatch): Record<string, unknown> => {
+  const set = patchToSet(patch);
+  if (patch.transcript !== undefined) set.transcript = packTranscript(patch.transcript);
+  return set;
+};

@@ -6,6 +6,7 @@ import { insertEventsOrConflict, notFound } from "../shared/guard.js";
 import {
   type AgentDoc,
   agentFromDoc,
+  agentPatchToSet,
   agentToDoc,
   COLLECTIONS,
   type EventDoc,
@@ -95,7 +96,7 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
         await agentsC.insertOne(agentToDoc(agent));
       }),
     update: (tenantId, id, patch) =>
-      guard(() => updateOne(agentsC, "Agent", tenantId, id, patchToSet(patch))),
+      guard(() => updateOne(agentsC, "Agent", tenantId, id, agentPatchToSet(patch))),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = await findOwned(agentsC, tenantId, id);
