@@ -2,7 +2,7 @@ import { Binary } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { agentToDoc, COLLECTIONS, ensureIndexes, INDEXES } from "../../src/adapters/mongo/collections.js";
 import { createMongoStore } from "../../src/adapters/mongo/mongo-store.js";
-import { anAgent, anAgentResult, aTranscriptEntry } from "../fixtures/builders.js";
+import { anAgent, anAgentResult, anEvent, aTranscriptEntry } from "../fixtures/builders.js";
 import { type MongoDatabases, mongoDatabasesOnEveryBackend, perDatabase } from "../support/mongo.js";
 import { expectIndexes } from "../support/mongo-indexes.js";
 import { storeContract } from "./store.contract.js";
@@ -58,6 +58,28 @@ describe("MongoDB store", () => {
       .insertOne({ ...agentToDoc(before), transcript: [...transcript] } as never);
     expect(await store.agents.get(before.tenantId, before.id)).toStrictEqual(before);
     expect(await store.agents.listByRun(before.tenantId, before.runId)).toContainEqual(before);
+  });
+
+  it("stores an event's body packed as one Binary beside what it is found by, and reads events stored whole before", async () => {
+    const { client, dbName, db } = await mongo.create();
+    const store = createMongoStore({ client, dbName, ownsClient: false });
+    const agent = anAgent({ runId: "run-packed" });
+    const started = anEvent({ runId: "run-packed", seq: 1, body: { type: "AgentStarted", agent } });
+    await store.events.append([started]);
+    const raw = await db.collection(COLLECTIONS.events).findOne({ _id: "run-packed:1" as never });
+    expect(raw?.body).toBeInstanceOf(Binary);
+    expect(raw).toMatchObject({
+      runId: "run-packed",
+      tenantId: started.tenantId,
+      seq: 1,
+      type: "AgentStarted",
+    });
+    expect(raw).not.toHaveProperty("agent");
+
+    const before = anEvent({ runId: "run-packed", seq: 2, body: { type: "AgentStarted", agent } });
+    await db.collection(COLLECTIONS.events).insertOne({ _id: "run-packed:2", ...before } as never);
+    expect(await store.events.list(started.tenantId, "run-packed", 0)).toStrictEqual([started, before]);
+    expect(await store.events.lastSeq(started.tenantId, "run-packed")).toBe(2);
   });
 
   describe("ensureIndexes", () => {

@@ -87,8 +87,23 @@ const packTranscript = (transcript: readonly TranscriptEntry[]): TranscriptEntry
 const unpackTranscript = (stored: TranscriptEntry[] | Binary): TranscriptEntry[] =>
   stored instanceof Binary ? decodeDoc<TranscriptEntry[]>(Buffer.from(stored.value())) : stored;
 
-/** An event as stored: the event itself plus a deterministic `_id` of `<runId>:<seq>`. */
-export type EventDoc = RunEvent & { _id: string };
+/**
+ * An event as stored: a deterministic `_id` of `<runId>:<seq>`, the fields it is found and ordered by
+ * (tenant, run, seq) and its type and time in the clear, and the rest of it (`body`: an AgentStarted
+ * carries the whole agent) as one BSON Binary, its JSON deflated with the embedded store's event
+ * dictionary. Events stored before are the event itself plus `_id`, and read as before.
+ */
+export type EventDoc =
+  | {
+      _id: string;
+      tenantId: string;
+      runId: string;
+      seq: number;
+      type: RunEvent["type"];
+      at: Date;
+      body: Binary;
+    }
+  | (RunEvent & { _id: string; body?: undefined });
 
 /**
  * The indexes every query of the store is served by, created explicitly (names are Mongo's defaults).
@@ -214,14 +229,21 @@ export const agentFromDoc = (doc: AgentDoc): Agent => ({
   completedAt: doc.completedAt,
 });
 
-export const eventToDoc = (event: RunEvent): EventDoc => ({
-  ...event,
-  _id: eventDocId(event.runId, event.seq),
-});
+export const eventToDoc = (event: RunEvent): EventDoc => {
+  const { tenantId, runId, seq, type, at, ...rest } = event;
+  const packed = encodeDoc(rest, "event");
+  return typeof packed === "string"
+    ? { ...event, _id: eventDocId(runId, seq) }
+    : { _id: eventDocId(runId, seq), tenantId, runId, seq, type, at, body: new Binary(packed) };
+};
 
 export const eventFromDoc = (doc: EventDoc): RunEvent => {
-  const { _id, ...event } = doc;
-  return currentEventShape(event as RunEvent);
+  if (doc.body === undefined) {
+    const { _id, body: _body, ...event } = doc;
+    return currentEventShape(event as RunEvent);
+  }
+  const { _id, body, ...envelope } = doc;
+  return currentEventShape({ ...decodeDoc<object>(Buffer.from(body.value())), ...envelope } as RunEvent);
 };
 
 /**
