@@ -76,11 +76,23 @@ const CURRENT: ReadonlyMap<DocKind, { id: number; dictionary: Buffer; marker: Bu
 /** The id of the dictionary a kind is written with, or null for none. */
 export const currentDictionaryId = (kind: DocKind): number | null => CURRENT.get(kind)?.id ?? null;
 
-const toText = (value: unknown): string =>
-  JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
-    const raw = this[key];
-    return raw instanceof Date ? { $$date: raw.getTime() } : v;
-  });
+/**
+ * A copy of the value with every Date as `{"$$date": ms}`, for JSON.stringify: walking once before is
+ * about twice as fast as a replacer function, which JSON.stringify calls for every key.
+ */
+const withStoredDates = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value;
+  if (value instanceof Date) return { $$date: value.getTime() };
+  if (Array.isArray(value)) return value.map(withStoredDates);
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    out[key] = typeof v === "object" && v !== null ? withStoredDates(v) : v;
+  }
+  return out;
+};
+
+const toText = (value: unknown): string => JSON.stringify(withStoredDates(value));
 
 export const encodeDoc = (value: unknown, kind: DocKind = "other"): StoredDoc => {
   const text = toText(value);
