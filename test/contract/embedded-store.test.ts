@@ -1,9 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createApiKeyFileStore } from "../../src/adapters/embedded/api-key-file-store.js";
 import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
+import { migrate, SCHEMA_VERSION } from "../../src/adapters/embedded/schema.js";
 import { EMBEDDED_DB_FILE, openEmbeddedDatabase } from "../../src/adapters/embedded/sqlite.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
@@ -55,8 +57,11 @@ const oldJson = (value: unknown): string =>
     return raw instanceof Date ? { $$date: raw.getTime() } : v;
   });
 
-describe("embedded store rows written before dictionary compression", () => {
-  it("reads runs, agents and events stored as JSON text or plain deflate, with events' run, tenant and seq in the document", async () => {
+/** The schema version before documents were deflated with dictionaries. */
+const PREVIOUS_SCHEMA_VERSION = 3;
+
+describe("embedded store rows written before dictionary compression (schema version 3)", () => {
+  it("migrates, then reads runs, agents and events stored as JSON text or plain deflate, with events' run, tenant and seq in the document", async () => {
     await withDataDir(async (dataDir) => {
       const run = aRun({ id: "run-old", tenantId: "tenant-a" });
       const agent = anAgent({
@@ -67,8 +72,12 @@ describe("embedded store rows written before dictionary compression", () => {
       });
       const started = anEvent({ runId: run.id, seq: 1 });
       const agentStarted = anEvent({ runId: run.id, seq: 2, body: { type: "AgentStarted", agent } });
-      const database = openEmbeddedDatabase({ dataDir });
-      const { db } = database;
+      // A database of schema version 3, the last before dictionary compression: version 4 changed
+      // no table, so today's tables marked as version 3 are exactly what that version left.
+      const db = new Database(join(dataDir, EMBEDDED_DB_FILE));
+      db.pragma("journal_mode = WAL");
+      migrate(db);
+      db.pragma(`user_version = ${PREVIOUS_SCHEMA_VERSION}`);
       db.prepare("INSERT INTO runs (id, tenant_id, status, created_at, doc) VALUES (?, ?, ?, ?, ?)").run(
         run.id,
         run.tenantId,
@@ -90,9 +99,11 @@ describe("embedded store rows written before dictionary compression", () => {
       const insertEvent = db.prepare("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
       insertEvent.run(run.id, 1, started.tenantId, oldJson(started));
       insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(agentStarted)));
-      database.close();
+      db.close();
 
-      const store = await createEmbeddedStore({ dataDir });
+      const database = openEmbeddedDatabase({ dataDir });
+      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      const store = await createEmbeddedStore({ database });
       try {
         expect(await store.runs.get(run.tenantId, run.id)).toEqual(run);
         expect(await store.agents.listByRun(agent.tenantId, run.id)).toEqual([agent]);
@@ -105,6 +116,7 @@ describe("embedded store rows written before dictionary compression", () => {
         expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted, next]);
       } finally {
         await store.close();
+        database.close();
       }
     });
   });
