@@ -5,6 +5,7 @@ import { badInput } from "./errors.js";
  * Ed25519 (RFC 8032) from @noble/curves: pure JavaScript, so the same code signs on the server and
  * verifies in the browser and the SDK (node:crypto would keep it out of a browser bundle). Keys and
  * signatures are the RFC's byte strings, so checkpoints signed before (with node:crypto) verify unchanged.
+ * The server signs with node:crypto (orchestrator/node-ed25519.ts), byte-identically; this one verifies.
  */
 
 /** Size in bytes of an Ed25519 seed (the private key as RFC 8032 defines it) and of a public key. */

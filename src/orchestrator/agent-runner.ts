@@ -26,7 +26,7 @@ import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
 import type { ReviewStore } from "../ports/reviews.js";
-import type { Store } from "../ports/stores.js";
+import type { StateChange, Store } from "../ports/stores.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { type RunBudget, withinBudget } from "./budget.js";
 import { runDebate } from "./debate.js";
@@ -65,6 +65,11 @@ export interface RunContext {
   };
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
+  /**
+   * The agents completed in this attempt (or reused from before it), by ordinal, as stored: the run
+   * summarises them without reading them back.
+   */
+  readonly completed: Map<number, Agent>;
   /** Stops the whole run (siblings included) when one agent fails. */
   readonly abortRun: (reason: unknown) => void;
   /** Token usage of the whole run, summed as calls complete. */
@@ -133,6 +138,7 @@ export const runAgent = (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     async (span) => {
       try {
         const agent = await executeAgent(ctx, spec);
+        ctx.completed.set(agent.ordinal, agent);
         span.setAttributes({ [GEN_AI.agentId]: agent.id, [VEX_ATTRIBUTES.agentId]: agent.id });
         return agent;
       } catch (e) {
@@ -177,22 +183,24 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     createdAt: prior?.createdAt ?? clock.now(),
     completedAt: null,
   };
-  if (prior) {
-    // Resumed: the agent starts over (same id and genome, so its leaf position and parameters hold).
-    const { state, fitness, result, error, transcript, completedAt, llmParams } = agent;
-    await store.agents.update(ctx.tenantId, agent.id, {
-      llmParams,
-      state,
-      fitness,
-      result,
-      error,
-      transcript,
-      completedAt,
-    });
-  } else {
-    await store.agents.create(agent);
-  }
-  await ctx.log.emit({ type: "AgentStarted", agent });
+  // Resumed, the agent starts over (same id and genome, so its leaf position and parameters hold).
+  const stored: StateChange = prior
+    ? {
+        kind: "updateAgent",
+        tenantId: ctx.tenantId,
+        id: agent.id,
+        patch: {
+          llmParams: agent.llmParams,
+          state: agent.state,
+          fitness: agent.fitness,
+          result: agent.result,
+          error: agent.error,
+          transcript: agent.transcript,
+          completedAt: agent.completedAt,
+        },
+      }
+    : { kind: "createAgent", agent };
+  await ctx.log.emit({ type: "AgentStarted", agent }, [stored]);
   const started = performance.now();
   let usage = NO_TOKENS;
   const transcript: TranscriptEntry[] = [];
@@ -319,15 +327,21 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       completedAt: clock.now(),
     };
     await requestReviewIfNeeded(ctx, agent);
-    await store.agents.update(ctx.tenantId, agent.id, {
-      llmParams: sent,
-      state: agent.state,
-      result,
-      fitness: agent.fitness,
-      transcript,
-      completedAt: agent.completedAt,
-    });
-    await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id });
+    await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
+      {
+        kind: "updateAgent",
+        tenantId: ctx.tenantId,
+        id: agent.id,
+        patch: {
+          llmParams: sent,
+          state: agent.state,
+          result,
+          fitness: agent.fitness,
+          transcript,
+          completedAt: agent.completedAt,
+        },
+      },
+    ]);
     return agent;
   } catch (e) {
     // Waiting for a person (this agent or one below it) is no failure: the run parks.
@@ -429,14 +443,20 @@ const recordFailure = async (ctx: RunContext, agent: Agent, e: unknown, cancelle
     completedAt: ctx.deps.clock.now(),
   };
   try {
-    await ctx.deps.store.agents.update(ctx.tenantId, agent.id, {
-      ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
-      state: failed.state,
-      error,
-      transcript: agent.transcript,
-      completedAt: failed.completedAt,
-    });
-    await ctx.log.emit({ type: "AgentFailed", agent: failed, error });
+    await ctx.log.emit({ type: "AgentFailed", agent: failed, error }, [
+      {
+        kind: "updateAgent",
+        tenantId: ctx.tenantId,
+        id: agent.id,
+        patch: {
+          ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
+          state: failed.state,
+          error,
+          transcript: agent.transcript,
+          completedAt: failed.completedAt,
+        },
+      },
+    ]);
   } catch {
     // The store itself may be what failed; the run's own failure handling reports it.
   }

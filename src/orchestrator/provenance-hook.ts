@@ -64,7 +64,20 @@ export const checkpointAt = async (
   rootAt: LedgerRootAt = rootFromNodes(deps),
 ): Promise<StoredCheckpoint> => {
   const existing = await deps.provenance.checkpoints.get(tenantId, treeSize);
-  if (existing !== null) return existing;
+  return existing ?? signCheckpointAt(deps, tenantId, treeSize, rootAt);
+};
+
+/**
+ * The signed checkpoint at `treeSize`, made and stored without looking for a stored one first: for a
+ * size the caller has just appended, which almost never has one. Should another instance have stored
+ * it meanwhile, the store keeps that one (the same note: Ed25519 signatures are deterministic).
+ */
+const signCheckpointAt = async (
+  deps: ProvenanceDeps,
+  tenantId: string,
+  treeSize: number,
+  rootAt: LedgerRootAt,
+): Promise<StoredCheckpoint> => {
   const root = await rootAt(tenantId, treeSize);
   const origin = ledgerOrigin(deps.originPrefix, tenantId);
   const checkpoint: StoredCheckpoint = {
@@ -118,10 +131,11 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
       };
       const { tenantId } = run;
       const checkpoint = await serialised(tenantId, async () => {
-        const record =
-          (await deps.provenance.ledger.findByRun(tenantId, run.id)) ??
-          (await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry))));
-        return checkpointAt(deps, tenantId, record.index + 1, rootAt);
+        const recorded = await deps.provenance.ledger.findByRun(tenantId, run.id);
+        // A run recorded before (a retried hook) may have its checkpoint already; a new entry has none.
+        if (recorded !== null) return checkpointAt(deps, tenantId, recorded.index + 1, rootAt);
+        const record = await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry)));
+        return signCheckpointAt(deps, tenantId, record.index + 1, rootAt);
       });
       const anchorEntry: AnchorEntry = {
         origin: ledgerOrigin(deps.originPrefix, tenantId),

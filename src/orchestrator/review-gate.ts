@@ -109,12 +109,13 @@ export const completeReviewed = async (ctx: RunContext, prior: Agent): Promise<A
     fitness: result.confidence,
     completedAt: ctx.deps.clock.now(),
   };
-  await ctx.deps.store.agents.update(ctx.tenantId, agent.id, {
-    state: agent.state,
-    result,
-    fitness: agent.fitness,
-    completedAt: agent.completedAt,
-  });
-  await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id });
+  await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
+    {
+      kind: "updateAgent",
+      tenantId: ctx.tenantId,
+      id: agent.id,
+      patch: { state: agent.state, result, fitness: agent.fitness, completedAt: agent.completedAt },
+    },
+  ]);
   return agent;
 };

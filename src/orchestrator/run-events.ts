@@ -2,23 +2,29 @@ import type { RunEvent, RunEventBody } from "../domain/events.js";
 import { isTerminal } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
-import type { Store } from "../ports/stores.js";
+import type { StateChange, Store } from "../ports/stores.js";
 import { MAX_EVENT_WRITE_BATCH, REPLAY_BATCH_SIZE } from "./defaults.js";
 
 /** Writes a run's events: each gets the next seq, is stored, and only then published. */
 export interface RunEventLog {
-  emit(body: RunEventBody): Promise<RunEvent>;
+  /**
+   * Stores the event, with the record changes it announces (applied before it, in the same write),
+   * then publishes it. Rejects, publishing nothing, when the write fails.
+   */
+  emit(body: RunEventBody, changes?: readonly StateChange[]): Promise<RunEvent>;
 }
 
 interface Pending {
   readonly body: RunEventBody;
+  readonly changes: readonly StateChange[] | undefined;
   resolve(event: RunEvent): void;
   reject(reason: unknown): void;
 }
 
 /**
  * The event log of one run. Events emitted while a write is in flight (concurrent agents emit at the
- * same time) are stored together in the next write — one store round trip for the group — and
+ * same time) are stored together in the next write, with the record changes they announce — one store
+ * round trip for the group — and
  * published one by one in seq order once stored; each `emit` resolves when its event is published.
  * A group the store refuses rejects every emit in it; since an ordered batch may have been stored in
  * part, the next write first reads the log's last seq again.
@@ -52,7 +58,8 @@ export const createRunEventLog = (deps: {
             at: deps.clock.now(),
           }) as RunEvent,
       );
-      await deps.store.events.append(events);
+      const changes = group.flatMap((pending) => pending.changes ?? []);
+      await deps.store.events.append(events, changes);
       seq += events.length;
       for (const [i, event] of events.entries()) {
         await deps.bus.publish("runEvent", deps.runId, event);
@@ -71,9 +78,9 @@ export const createRunEventLog = (deps: {
   };
 
   return {
-    emit: (body) =>
+    emit: (body, changes) =>
       new Promise<RunEvent>((resolve, reject) => {
-        queue.push({ body, resolve, reject });
+        queue.push({ body, changes, resolve, reject });
         if (!writing) void drain();
       }),
   };

@@ -208,6 +208,7 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       log,
       deps,
       existing: new Map(existing.map((a) => [a.ordinal, a])),
+      completed: new Map(),
       abortRun: (reason) => {
         if (!controller.signal.aborted) controller.abort(reason);
       },
@@ -222,6 +223,8 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     };
     let status: RunStatus;
     let patch: Partial<Run>;
+    // The run's agents once it succeeded; a run that did not reads them back for its bill.
+    let agents: readonly Agent[] | null = null;
     try {
       // A run whose worker was lost before it logged anything starts afresh.
       if (resumed === null || lastSeq === 0) await log.emit({ type: "RunStarted", query: run.query });
@@ -230,7 +233,8 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         await log.emit({ type: "RunResumed", reusedAgentIds, reason: resumed });
       }
       const root = await runAgent(ctx, ROOT_SPEC);
-      const agents = await store.agents.listByRun(run.tenantId, run.id);
+      // Every agent of a finished tree completed through runAgent: the same records listByRun would read.
+      agents = [...ctx.completed.values()].sort((a, b) => a.ordinal - b.ordinal);
       patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
       await store.runs.update(run.tenantId, run.id, patch);
       await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });
@@ -255,22 +259,26 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     await untilStored(async () => {
       if (status !== "SUCCEEDED") await settleAgents(run, status);
       // The bill of whatever ran, failed runs included, so that reads need not load the agents.
-      const usage = summariseUsage(await store.agents.listByRun(run.tenantId, run.id));
-      await store.runs.update(run.tenantId, run.id, {
-        ...final,
-        usage,
-        status,
-        completedAt: clock.now(),
-      });
-      await log.emit({
-        type: "RunFinished",
-        status,
-        response: final.response ?? null,
-        confidence: final.confidence ?? null,
-        merkleRoot: final.merkleRoot ?? null,
-        traceRoot: final.traceRoot ?? null,
-        error: final.error ?? null,
-      });
+      const usage = summariseUsage(agents ?? (await store.agents.listByRun(run.tenantId, run.id)));
+      await log.emit(
+        {
+          type: "RunFinished",
+          status,
+          response: final.response ?? null,
+          confidence: final.confidence ?? null,
+          merkleRoot: final.merkleRoot ?? null,
+          traceRoot: final.traceRoot ?? null,
+          error: final.error ?? null,
+        },
+        [
+          {
+            kind: "updateRun",
+            tenantId: run.tenantId,
+            id: run.id,
+            patch: { ...final, usage, status, completedAt: clock.now() },
+          },
+        ],
+      );
     });
     const span = trace.getActiveSpan();
     span?.setAttribute(RUN_STATUS_ATTRIBUTE, status);

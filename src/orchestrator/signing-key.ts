@@ -1,8 +1,9 @@
-import { type Ed25519Signer, ed25519FromSeed } from "../domain/ed25519.js";
+import type { Ed25519Signer } from "../domain/ed25519.js";
 import { AppError, ErrorCode } from "../domain/errors.js";
 import { fromBase64, toBase64 } from "../domain/signed-note.js";
 import type { Clock } from "../ports/clock.js";
 import type { SigningKeyStore } from "../ports/provenance-store.js";
+import { nodeEd25519FromSeed } from "./node-ed25519.js";
 
 /** Where the ledger signing key came from. */
 export type SigningKeySource = "config" | "stored" | "generated";
@@ -26,16 +27,16 @@ export const loadSigningKey = async (
   options: SigningKeyOptions,
 ): Promise<{ signer: Ed25519Signer; source: SigningKeySource }> => {
   if (options.configuredSeed !== undefined) {
-    return { signer: ed25519FromSeed(options.configuredSeed), source: "config" };
+    return { signer: nodeEd25519FromSeed(options.configuredSeed), source: "config" };
   }
   const seed = options.generateSeed();
   const candidate = {
     seed: toBase64(seed),
-    publicKey: toBase64(ed25519FromSeed(seed).publicKey),
+    publicKey: toBase64(nodeEd25519FromSeed(seed).publicKey),
     createdAt: options.clock.now(),
   };
   const stored = await options.store.getOrCreate(candidate);
-  const signer = ed25519FromSeed(fromBase64(stored.seed));
+  const signer = nodeEd25519FromSeed(fromBase64(stored.seed));
   if (toBase64(signer.publicKey) !== stored.publicKey) {
     throw new AppError(
       ErrorCode.Internal,

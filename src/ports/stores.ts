@@ -80,12 +80,30 @@ export interface AgentStore {
   list(tenantId: string, page: PageRequest, filter?: AgentFilter): Promise<Page<Agent>>;
 }
 
+/**
+ * A change of a run or agent record that an event announces, written together with it by
+ * `EventStore.append`, so that a subscriber never sees the event before the record it announces.
+ */
+export type StateChange =
+  | { readonly kind: "createAgent"; readonly agent: Agent }
+  | {
+      readonly kind: "updateAgent";
+      readonly tenantId: string;
+      readonly id: string;
+      readonly patch: AgentPatch;
+    }
+  | { readonly kind: "updateRun"; readonly tenantId: string; readonly id: string; readonly patch: RunPatch };
+
 export interface EventStore {
   /**
-   * Appends events (in seq order) in one write. An event whose (runId, seq) is stored already is
-   * rejected with CONFLICT; the events before it in the same call may then have been stored.
+   * Appends events (in seq order) in one write, after applying `changes` in order (each as its
+   * RunStore/AgentStore operation would: CONFLICT for an agent stored already, NOT_FOUND for a missing
+   * record). An event whose (runId, seq) is stored already is rejected with CONFLICT; the events before
+   * it in the same call may then have been stored. A change that fails stores no event. The embedded
+   * store writes changes and events in one transaction (all or nothing); MongoDB writes the changes
+   * first, then the events, so a refused event may leave the changes applied.
    */
-  append(events: readonly RunEvent[]): Promise<void>;
+  append(events: readonly RunEvent[], changes?: readonly StateChange[]): Promise<void>;
   /** Events of a run with seq > afterSeq, in seq order. */
   list(tenantId: string, runId: string, afterSeq: number, limit?: number): Promise<RunEvent[]>;
   /** Highest seq stored for a run, 0 when none. */

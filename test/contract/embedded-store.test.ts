@@ -1,10 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createApiKeyFileStore } from "../../src/adapters/embedded/api-key-file-store.js";
 import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
-import { EMBEDDED_DB_FILE } from "../../src/adapters/embedded/sqlite.js";
-import { aRun } from "../fixtures/builders.js";
+import { migrate, SCHEMA_VERSION } from "../../src/adapters/embedded/schema.js";
+import { EMBEDDED_DB_FILE, openEmbeddedDatabase } from "../../src/adapters/embedded/sqlite.js";
+import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
 import { perDataDir, withDataDir } from "../support/data-dirs.js";
 import { storeContract } from "./store.contract.js";
@@ -44,5 +47,105 @@ describe("embedded store failures", () => {
     await expectAppError(store.ping(), "STORE_UNAVAILABLE");
     await expectAppError(store.runs.get("tenant-a", "run-1"), "STORE_UNAVAILABLE");
     await expectAppError(store.runs.create(aRun()), "STORE_UNAVAILABLE");
+  });
+});
+
+/** A record as the codec wrote it before dictionaries: JSON with `{"$$date": ms}` for dates. */
+const oldJson = (value: unknown): string =>
+  JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
+    const raw = this[key];
+    return raw instanceof Date ? { $$date: raw.getTime() } : v;
+  });
+
+/** The schema version before documents were deflated with dictionaries. */
+const PREVIOUS_SCHEMA_VERSION = 3;
+
+describe("embedded store rows written before dictionary compression (schema version 3)", () => {
+  it("migrates, then reads runs, agents and events stored as JSON text or plain deflate, with events' run, tenant and seq in the document", async () => {
+    await withDataDir(async (dataDir) => {
+      const run = aRun({ id: "run-old", tenantId: "tenant-a" });
+      const agent = anAgent({
+        runId: run.id,
+        state: "COMPLETED",
+        result: anAgentResult(),
+        transcript: [aTranscriptEntry()],
+      });
+      const started = anEvent({ runId: run.id, seq: 1 });
+      const agentStarted = anEvent({ runId: run.id, seq: 2, body: { type: "AgentStarted", agent } });
+      // A database of schema version 3, the last before dictionary compression: version 4 changed
+      // no table, so today's tables marked as version 3 are exactly what that version left.
+      const db = new Database(join(dataDir, EMBEDDED_DB_FILE));
+      db.pragma("journal_mode = WAL");
+      migrate(db);
+      db.pragma(`user_version = ${PREVIOUS_SCHEMA_VERSION}`);
+      db.prepare("INSERT INTO runs (id, tenant_id, status, created_at, doc) VALUES (?, ?, ?, ?, ?)").run(
+        run.id,
+        run.tenantId,
+        run.status,
+        run.createdAt.getTime(),
+        oldJson(run),
+      );
+      db.prepare(
+        "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        agent.id,
+        agent.tenantId,
+        agent.runId,
+        agent.role,
+        agent.ordinal,
+        agent.createdAt.getTime(),
+        deflateRawSync(oldJson(agent)),
+      );
+      const insertEvent = db.prepare("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
+      insertEvent.run(run.id, 1, started.tenantId, oldJson(started));
+      insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(agentStarted)));
+      db.close();
+
+      const database = openEmbeddedDatabase({ dataDir });
+      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      const store = await createEmbeddedStore({ database });
+      try {
+        expect(await store.runs.get(run.tenantId, run.id)).toEqual(run);
+        expect(await store.agents.listByRun(agent.tenantId, run.id)).toEqual([agent]);
+        expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted]);
+        // Rewritten in today's form, the same records read back the same.
+        await store.agents.update(agent.tenantId, agent.id, { fitness: agent.fitness });
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
+        const next = anEvent({ runId: run.id, seq: 3 });
+        await store.events.append([next]);
+        expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted, next]);
+      } finally {
+        await store.close();
+        database.close();
+      }
+    });
+  });
+});
+
+describe("embedded store: events and the changes they announce", () => {
+  it("writes them in one transaction: a refused event leaves the changes unapplied", async () => {
+    const store = await createEmbeddedStore({ dataDir: null });
+    try {
+      const run = aRun({ tenantId: "tenant-a", status: "RUNNING" });
+      await store.runs.create(run);
+      const first = anEvent({ runId: run.id, seq: 1 });
+      await store.events.append([first]);
+      const agent = anAgent({ tenantId: "tenant-a", runId: run.id });
+      await expectAppError(
+        store.events.append(
+          [anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agent } })],
+          [
+            { kind: "createAgent", agent },
+            { kind: "updateRun", tenantId: "tenant-a", id: run.id, patch: { status: "FAILED" } },
+          ],
+        ),
+        "CONFLICT",
+      );
+      expect(await store.agents.get("tenant-a", agent.id)).toBeNull();
+      expect(await store.runs.get("tenant-a", run.id)).toEqual(run);
+      expect(await store.events.list("tenant-a", run.id, 0)).toEqual([first]);
+    } finally {
+      await store.close();
+    }
   });
 });

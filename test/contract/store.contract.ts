@@ -676,6 +676,95 @@ export const storeContract = (init: StoreContractInit): void => {
         expect(await store.events.list(TENANT_B, runId, 0)).toStrictEqual([]);
         expect(await store.events.lastSeq(TENANT_B, runId)).toBe(0);
       });
+
+      it("stores the changes events announce, in order, with them", async () => {
+        const run = aRun({ tenantId: TENANT_A, status: "RUNNING" });
+        await store.runs.create(run);
+        const agent = anAgent({ tenantId: TENANT_A, runId: run.id, state: "RUNNING" });
+        const started = anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agent } });
+        await store.events.append([started], [{ kind: "createAgent", agent }]);
+        expect(await store.agents.get(TENANT_A, agent.id)).toStrictEqual(agent);
+
+        const result = anAgentResult();
+        const completed = anEvent({
+          runId: run.id,
+          seq: 2,
+          body: { type: "AgentCompleted", agentId: agent.id },
+        });
+        const finished = anEvent({
+          runId: run.id,
+          seq: 3,
+          body: {
+            type: "RunFinished",
+            status: "SUCCEEDED",
+            response: result.response,
+            confidence: result.confidence,
+            merkleRoot: null,
+            traceRoot: null,
+            error: null,
+          },
+        });
+        const completedAt = at("2025-03-01T00:00:00.000Z");
+        await store.events.append(
+          [completed, finished],
+          [
+            { kind: "updateAgent", tenantId: TENANT_A, id: agent.id, patch: { state: "DEBATING" } },
+            { kind: "updateAgent", tenantId: TENANT_A, id: agent.id, patch: { state: "COMPLETED", result } },
+            {
+              kind: "updateRun",
+              tenantId: TENANT_A,
+              id: run.id,
+              patch: { status: "SUCCEEDED", response: result.response, completedAt },
+            },
+          ],
+        );
+        expect(await store.agents.get(TENANT_A, agent.id)).toStrictEqual({
+          ...agent,
+          state: "COMPLETED",
+          result,
+        });
+        expect(await store.runs.get(TENANT_A, run.id)).toStrictEqual({
+          ...run,
+          status: "SUCCEEDED",
+          response: result.response,
+          completedAt,
+        });
+        expect(await store.events.list(TENANT_A, run.id, 0)).toStrictEqual([started, completed, finished]);
+      });
+
+      it("stores no event when a change fails: NOT_FOUND for a missing record, CONFLICT for a stored agent", async () => {
+        const runId = anId("run");
+        const agent = anAgent({ tenantId: TENANT_A, runId });
+        await store.agents.create(agent);
+        const event = anEvent({ runId, seq: 1 });
+        await expectAppError(
+          store.events.append([event], [{ kind: "createAgent", agent: { ...agent, name: "again" } }]),
+          "CONFLICT",
+        );
+        await expectAppError(
+          store.events.append(
+            [event],
+            [{ kind: "updateRun", tenantId: TENANT_A, id: runId, patch: { status: "FAILED" } }],
+          ),
+          "NOT_FOUND",
+        );
+        // Another tenant's agent is a missing one.
+        await expectAppError(
+          store.events.append(
+            [event],
+            [{ kind: "updateAgent", tenantId: TENANT_B, id: agent.id, patch: { state: "FAILED" } }],
+          ),
+          "NOT_FOUND",
+        );
+        expect(await store.events.list(TENANT_A, runId, 0)).toStrictEqual([]);
+        expect(await store.agents.get(TENANT_A, agent.id)).toStrictEqual(agent);
+        // Changes alone, with no event, are applied as well.
+        await store.events.append(
+          [],
+          [{ kind: "updateAgent", tenantId: TENANT_A, id: agent.id, patch: { fitness: 0.5 } }],
+        );
+        expect((await store.agents.get(TENANT_A, agent.id))?.fitness).toBe(0.5);
+      });
     });
   });
 };

@@ -26,12 +26,12 @@ const MORE_RUNS = 15;
  * Upper bound of store operations (port calls) of one default run with provenance: what it costs
  * today, so that a change that adds operations to the critical path fails here.
  */
-const MAX_OPERATIONS_PER_RUN = 40;
+const MAX_OPERATIONS_PER_RUN = 27;
 /**
  * Upper bound of MongoDB commands of those operations: an update costs two (the owner is checked by
  * `_id`, then the update matches the `_id` alone, both answered from FerretDB's primary key).
  */
-const MAX_MONGO_ROUND_TRIPS_PER_RUN = 50;
+const MAX_MONGO_ROUND_TRIPS_PER_RUN = 47;
 
 /** Counts the calls of every method of the stores' parts (runs, agents, events, ledger, …). */
 const counting = <T extends object>(target: T, counts: Map<string, number>, prefix: string): T =>

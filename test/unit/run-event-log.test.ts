@@ -6,6 +6,7 @@ import type { RunEvent, RunEventBody } from "../../src/domain/events.js";
 import { createRunEventLog } from "../../src/orchestrator/run-events.js";
 import type { EventBus } from "../../src/ports/event-bus.js";
 import type { Store } from "../../src/ports/stores.js";
+import { anAgent } from "../fixtures/builders.js";
 import { steppingClock } from "../support/orchestrator.js";
 
 const TENANT = "tenant-a";
@@ -20,10 +21,10 @@ const recordingStore = async (fail?: (batch: readonly RunEvent[], call: number) 
     ...store,
     events: {
       ...store.events,
-      append: async (batch) => {
+      append: async (batch, changes) => {
         appends.push(batch.map((e) => e.seq));
         await fail?.(batch, appends.length);
-        await store.events.append(batch);
+        await store.events.append(batch, changes);
       },
     },
   };
@@ -35,6 +36,32 @@ const logOn = (store: Store, bus: EventBus, lastSeq = 0) =>
   createRunEventLog({ store, bus, clock: steppingClock(), tenantId: TENANT, runId: RUN, lastSeq });
 
 describe("a run's event log", () => {
+  it("writes the changes emits announce with their events, in the same write, before publishing", async () => {
+    const { store, appends } = await recordingStore();
+    const bus = createMemoryEventBus();
+    const live = bus.subscribe("runEvent", RUN);
+    await live.ready;
+    const log = logOn(store, bus);
+    const [a, b, c] = [anAgent({ runId: RUN }), anAgent({ runId: RUN }), anAgent({ runId: RUN })];
+    const emitted = await Promise.all(
+      [a, b, c].map((agent) => log.emit({ type: "AgentStarted", agent }, [{ kind: "createAgent", agent }])),
+    );
+    expect(appends).toStrictEqual([[1], [2, 3]]);
+    expect(await store.agents.listByRun(TENANT, RUN)).toHaveLength(3);
+    for await (const e of live) {
+      // The agent an AgentStarted announces is stored by the time it is published.
+      if (e.type === "AgentStarted") expect(await store.agents.get(TENANT, e.agent.id)).not.toBeNull();
+      if (e.seq === emitted.length) break;
+    }
+    // A refused change rejects its emit and stores no event.
+    await expect(
+      log.emit({ type: "AgentStarted", agent: a }, [{ kind: "createAgent", agent: a }]),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await store.events.lastSeq(TENANT, RUN)).toBe(3);
+    expect((await log.emit(started("after"))).seq).toBe(4);
+    await bus.close();
+  });
+
   it("stores events emitted while a write is in flight in one write, then publishes each in seq order", async () => {
     const { store, appends } = await recordingStore();
     const bus = createMemoryEventBus();

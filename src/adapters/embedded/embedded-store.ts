@@ -1,8 +1,14 @@
 import type { RunEvent } from "../../domain/events.js";
 import type { Agent, Run } from "../../domain/run.js";
-import type { AgentStore, EventStore, RunStore, Store } from "../../ports/stores.js";
+import type { AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
 import { currentEventShape } from "../shared/documents.js";
-import { insertEventsOrConflict, insertOrConflict, notFound, unavailable } from "../shared/guard.js";
+import {
+  conflict,
+  insertEventsOrConflict,
+  insertOrConflict,
+  notFound,
+  unavailable,
+} from "../shared/guard.js";
 import {
   databaseOf,
   decodeDoc,
@@ -11,7 +17,7 @@ import {
   guardFor,
   isUniqueViolation,
 } from "./sqlite.js";
-import type { StoredDoc } from "./sqlite-codec.js";
+import { encodeEvent, type StoredDoc } from "./sqlite-codec.js";
 import { placeholders, readPage, statementCache } from "./statements.js";
 
 export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
@@ -27,6 +33,14 @@ const applyPatch = <T extends object>(record: T, patch: object): T => {
 };
 
 type Row = { doc: StoredDoc };
+type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
+const decodeEvent = (r: EventRow): RunEvent =>
+  currentEventShape({
+    ...decodeDoc<RunEvent>(r.doc),
+    runId: r.run_id,
+    tenantId: r.tenant_id,
+    seq: r.seq,
+  });
 
 /**
  * The default store, on the embedded SQLite database (see sqlite.ts). Runs and agents are a JSON
@@ -46,7 +60,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       tenantId,
       status,
       createdAt.getTime(),
-      encodeDoc(run),
+      encodeDoc(run, "run"),
     );
   };
   const readRun = (tenantId: string, id: string): Run | null => {
@@ -56,7 +70,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     return row === undefined ? null : decodeDoc<Run>(row.doc);
   };
   const writeRun = (run: Run) =>
-    sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeDoc(run), run.id);
+    sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeDoc(run, "run"), run.id);
   // Read, merge and write in one immediate transaction: atomic against every other connection.
   const patchRun = db.transaction((tenantId: string, id: string, patch: object, from?: readonly string[]) => {
     const run = readRun(tenantId, id);
@@ -115,7 +129,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     const { id, tenantId, runId, role, ordinal, createdAt } = agent;
     sql(
       "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(id, tenantId, runId, role, ordinal, createdAt.getTime(), encodeDoc(agent));
+    ).run(id, tenantId, runId, role, ordinal, createdAt.getTime(), encodeDoc(agent, "agent"));
   };
   const readAgent = (tenantId: string, id: string): Agent | null => {
     const row = sql("SELECT doc FROM agents WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
@@ -126,7 +140,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
   const patchAgent = db.transaction((tenantId: string, id: string, patch: object) => {
     const agent = readAgent(tenantId, id);
     if (agent === null) return false;
-    sql("UPDATE agents SET doc = ? WHERE id = ?").run(encodeDoc(applyPatch(agent, patch)), id);
+    sql("UPDATE agents SET doc = ? WHERE id = ?").run(encodeDoc(applyPatch(agent, patch), "agent"), id);
     return true;
   });
 
@@ -192,12 +206,32 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       }),
   };
 
-  // One transaction per batch: every event of it is stored, or (on a duplicate seq) none.
-  const insertEvents = db.transaction((batch: readonly RunEvent[]) => {
+  const applyChange = (change: StateChange) => {
+    switch (change.kind) {
+      case "createAgent":
+        try {
+          insertAgent(change.agent);
+        } catch (e) {
+          throw isUniqueViolation(e) ? conflict("Agent", change.agent.id, e) : e;
+        }
+        return;
+      case "updateAgent":
+        if (!patchAgent(change.tenantId, change.id, change.patch)) throw notFound("Agent", change.id);
+        return;
+      case "updateRun":
+        if (patchRun(change.tenantId, change.id, change.patch) === null) throw notFound("Run", change.id);
+        return;
+    }
+  };
+
+  // One transaction per batch: the changes it announces and every event of it are stored, or (on a
+  // failed change or a duplicate seq) nothing.
+  const insertEvents = db.transaction((batch: readonly RunEvent[], changes: readonly StateChange[]) => {
+    for (const change of changes) applyChange(change);
     const insert = sql("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
     batch.forEach((event, at) => {
       try {
-        insert.run(event.runId, event.seq, event.tenantId, encodeDoc(event));
+        insert.run(event.runId, event.seq, event.tenantId, encodeEvent(event));
       } catch (e) {
         throw isUniqueViolation(e) ? new RefusedEvent(at, e) : e;
       }
@@ -205,12 +239,12 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
   });
 
   const events: EventStore = {
-    append: (batch) =>
+    append: (batch, changes = []) =>
       guard(async () => {
-        if (batch.length === 0) return;
+        if (batch.length === 0 && changes.length === 0) return;
         await insertEventsOrConflict(
           batch,
-          async () => insertEvents.immediate(batch),
+          async () => insertEvents.immediate(batch, changes),
           (e) => (e instanceof RefusedEvent ? e.at : null),
         );
       }),
@@ -218,9 +252,9 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       guard(() => {
         if (limit !== undefined && limit <= 0) return [];
         const rows = sql(
-          "SELECT doc FROM events WHERE run_id = ? AND seq > ? AND tenant_id = ? ORDER BY seq LIMIT ?",
-        ).all(runId, afterSeq, tenantId, limit ?? -1) as Row[];
-        return rows.map((r) => currentEventShape(decodeDoc<RunEvent>(r.doc)));
+          "SELECT run_id, seq, tenant_id, doc FROM events WHERE run_id = ? AND seq > ? AND tenant_id = ? ORDER BY seq LIMIT ?",
+        ).all(runId, afterSeq, tenantId, limit ?? -1) as EventRow[];
+        return rows.map(decodeEvent);
       }),
     lastSeq: (tenantId, runId) =>
       guard(() => {

@@ -6,7 +6,7 @@ import type { RunEvent } from "../../domain/events.js";
 import { normalizeRuleText } from "../../domain/evolution.js";
 import { currentEventShape } from "../shared/documents.js";
 import { type NedbDoc, readNedbFile } from "./nedb-files.js";
-import { encodeDoc } from "./sqlite-codec.js";
+import { encodeDoc, encodeEvent } from "./sqlite-codec.js";
 
 /**
  * The one-time import of a data folder the NeDB-based embedded store wrote: on the first start on such
@@ -39,20 +39,33 @@ const SOURCES: readonly Source[] = [
     file: "runs.db",
     table: "runs",
     columns: ["id", "tenant_id", "status", "created_at", "doc"],
-    row: (d) => [d._id, d.tenantId, d.status, time(d.createdAt), encodeDoc(withId(d))],
+    row: (d) => [d._id, d.tenantId, d.status, time(d.createdAt), encodeDoc(withId(d), "run")],
   },
   {
     file: "agents.db",
     table: "agents",
     columns: ["id", "tenant_id", "run_id", "role", "ordinal", "created_at", "doc"],
-    row: (d) => [d._id, d.tenantId, d.runId, d.role, d.ordinal, time(d.createdAt), encodeDoc(withId(d))],
+    row: (d) => [
+      d._id,
+      d.tenantId,
+      d.runId,
+      d.role,
+      d.ordinal,
+      time(d.createdAt),
+      encodeDoc(withId(d), "agent"),
+    ],
   },
   {
     file: "events.db",
     table: "events",
     columns: ["run_id", "seq", "tenant_id", "doc"],
     // Written in today's shape (see currentEventShape): an old AgentCompleted loses its copies.
-    row: (d) => [d.runId, d.seq, d.tenantId, encodeDoc(currentEventShape(without(d) as unknown as RunEvent))],
+    row: (d) => [
+      d.runId,
+      d.seq,
+      d.tenantId,
+      encodeEvent(currentEventShape(without(d) as unknown as RunEvent)),
+    ],
   },
   {
     file: "evolution-genomes.db",
@@ -95,13 +108,19 @@ const SOURCES: readonly Source[] = [
     file: "provenance-ledger.db",
     table: "ledger",
     columns: ["tenant_id", "idx", "run_id", "leaf_hash", "entry"],
-    row: (d) => [d.tenantId, d.index, (d.entry as { runId: string }).runId, d.leafHash, encodeDoc(d.entry)],
+    row: (d) => [
+      d.tenantId,
+      d.index,
+      (d.entry as { runId: string }).runId,
+      d.leafHash,
+      encodeDoc(d.entry, "provenance"),
+    ],
   },
   {
     file: "provenance-checkpoints.db",
     table: "checkpoints",
     columns: ["tenant_id", "tree_size", "doc"],
-    row: (d) => [d.tenantId, d.treeSize, encodeDoc(without(d))],
+    row: (d) => [d.tenantId, d.treeSize, encodeDoc(without(d), "provenance")],
   },
   {
     file: "provenance-receipts.db",
@@ -109,7 +128,7 @@ const SOURCES: readonly Source[] = [
     columns: ["tenant_id", "run_id", "backend", "anchor_id", "anchored_at", "doc"],
     row: (d) => {
       const r = d.receipt as { backend: string; anchorId: string; anchoredAt: string };
-      return [d.tenantId, d.runId, r.backend, r.anchorId, r.anchoredAt, encodeDoc(r)];
+      return [d.tenantId, d.runId, r.backend, r.anchorId, r.anchoredAt, encodeDoc(r, "provenance")];
     },
   },
   {

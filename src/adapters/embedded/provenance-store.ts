@@ -66,7 +66,7 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
       record.index,
       entry.runId,
       leafHash,
-      encodeDoc(entry),
+      encodeDoc(entry, "provenance"),
     );
     return record;
   });
@@ -131,7 +131,7 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
             sql("INSERT INTO checkpoints (tenant_id, tree_size, doc) VALUES (?, ?, ?)").run(
               checkpoint.tenantId,
               checkpoint.treeSize,
-              encodeDoc(checkpoint),
+              encodeDoc(checkpoint, "provenance"),
             ),
           stored: () => checkpoints.get(checkpoint.tenantId, checkpoint.treeSize),
           isDuplicate: isUniqueViolation,
@@ -161,7 +161,14 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
         sql(
           `INSERT INTO receipts (tenant_id, run_id, backend, anchor_id, anchored_at, doc) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT DO NOTHING`,
-        ).run(tenantId, runId, receipt.backend, receipt.anchorId, receipt.anchoredAt, encodeDoc(receipt));
+        ).run(
+          tenantId,
+          runId,
+          receipt.backend,
+          receipt.anchorId,
+          receipt.anchoredAt,
+          encodeDoc(receipt, "provenance"),
+        );
       }),
     listByRun: (tenantId, runId) =>
       guard(() => {

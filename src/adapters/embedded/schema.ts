@@ -75,6 +75,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX reviews_by_agent ON reviews (tenant_id, agent_id);
   CREATE INDEX reviews_due ON reviews (state, deadline);
   `,
+  // Version 4: documents deflated with a dictionary of their kind, behind a marker byte (see
+  // sqlite-codec.ts), and events without their row's run, tenant and seq. No table changes and no row
+  // is rewritten (rows of version 3 read as they are); the version is raised so that a server of
+  // version 3, which could not read the new rows, refuses the database at open instead.
+  `
+  SELECT 1;
+  `,
 ];
 
 /** The schema version this code writes. */

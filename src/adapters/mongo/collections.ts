@@ -1,4 +1,4 @@
-import type { Db, IndexDescription } from "mongodb";
+import { Binary, type Db, type IndexDescription } from "mongodb";
 import type { RunEvent } from "../../domain/events.js";
 import type { LlmParams } from "../../domain/genome.js";
 import type {
@@ -16,6 +16,7 @@ import type {
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { UsageSummary } from "../../domain/usage.js";
 import type { AgentPatch, RunPatch } from "../../ports/stores.js";
+import { decodeDoc, encodeDoc } from "../embedded/sqlite-codec.js";
 import { currentEventShape } from "../shared/documents.js";
 
 /**
@@ -66,13 +67,43 @@ export interface AgentDoc {
   fitness: number | null;
   result: AgentResult | null;
   error: RunError | null;
-  transcript: TranscriptEntry[];
+  /** A packed transcript (see packTranscript), or the entries as documents (written before, or tiny). */
+  transcript: TranscriptEntry[] | Binary;
   createdAt: Date;
   completedAt: Date | null;
 }
 
-/** An event as stored: the event itself plus a deterministic `_id` of `<runId>:<seq>`. */
-export type EventDoc = RunEvent & { _id: string };
+/**
+ * An agent's transcript, most of its document (every prompt repeats the query and the other agents'
+ * answers), is stored as one BSON Binary: its JSON deflated with the agent dictionary, as the embedded
+ * store keeps agents (embedded/sqlite-codec.ts). Nothing queries inside a transcript; reads unpack it,
+ * and transcripts stored as arrays of documents before read as they are.
+ */
+const packTranscript = (transcript: readonly TranscriptEntry[]): TranscriptEntry[] | Binary => {
+  if (transcript.length === 0) return [];
+  const packed = encodeDoc(transcript, "agent");
+  return typeof packed === "string" ? [...transcript] : new Binary(packed);
+};
+const unpackTranscript = (stored: TranscriptEntry[] | Binary): TranscriptEntry[] =>
+  stored instanceof Binary ? decodeDoc<TranscriptEntry[]>(Buffer.from(stored.value())) : stored;
+
+/**
+ * An event as stored: a deterministic `_id` of `<runId>:<seq>`, the fields it is found and ordered by
+ * (tenant, run, seq) and its type and time in the clear, and the rest of it (`body`: an AgentStarted
+ * carries the whole agent) as one BSON Binary, its JSON deflated with the embedded store's event
+ * dictionary. Events stored before are the event itself plus `_id`, and read as before.
+ */
+export type EventDoc =
+  | {
+      _id: string;
+      tenantId: string;
+      runId: string;
+      seq: number;
+      type: RunEvent["type"];
+      at: Date;
+      body: Binary;
+    }
+  | (RunEvent & { _id: string; body?: undefined });
 
 /**
  * The indexes every query of the store is served by, created explicitly (names are Mongo's defaults).
@@ -173,7 +204,7 @@ export const agentToDoc = (agent: Agent): AgentDoc => ({
   fitness: agent.fitness,
   result: agent.result,
   error: agent.error,
-  transcript: [...agent.transcript],
+  transcript: packTranscript(agent.transcript),
   createdAt: agent.createdAt,
   completedAt: agent.completedAt,
 });
@@ -193,19 +224,26 @@ export const agentFromDoc = (doc: AgentDoc): Agent => ({
   fitness: doc.fitness,
   result: doc.result,
   error: doc.error,
-  transcript: doc.transcript,
+  transcript: unpackTranscript(doc.transcript),
   createdAt: doc.createdAt,
   completedAt: doc.completedAt,
 });
 
-export const eventToDoc = (event: RunEvent): EventDoc => ({
-  ...event,
-  _id: eventDocId(event.runId, event.seq),
-});
+export const eventToDoc = (event: RunEvent): EventDoc => {
+  const { tenantId, runId, seq, type, at, ...rest } = event;
+  const packed = encodeDoc(rest, "event");
+  return typeof packed === "string"
+    ? { ...event, _id: eventDocId(runId, seq) }
+    : { _id: eventDocId(runId, seq), tenantId, runId, seq, type, at, body: new Binary(packed) };
+};
 
 export const eventFromDoc = (doc: EventDoc): RunEvent => {
-  const { _id, ...event } = doc;
-  return currentEventShape(event as RunEvent);
+  if (doc.body === undefined) {
+    const { _id, body: _body, ...event } = doc;
+    return currentEventShape(event as RunEvent);
+  }
+  const { _id, body, ...envelope } = doc;
+  return currentEventShape({ ...decodeDoc<object>(Buffer.from(body.value())), ...envelope } as RunEvent);
 };
 
 /**
@@ -214,3 +252,10 @@ export const eventFromDoc = (doc: EventDoc): RunEvent => {
  */
 export const patchToSet = (patch: RunPatch | AgentPatch): Record<string, unknown> =>
   Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+
+/** An agent patch as a `$set` document, its transcript stored as agentToDoc stores it. */
+export const agentPatchToSet = (patch: AgentPatch): Record<string, unknown> => {
+  const set = patchToSet(patch);
+  if (patch.transcript !== undefined) set.transcript = packTranscript(patch.transcript);
+  return set;
+};

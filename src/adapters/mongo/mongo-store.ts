@@ -6,6 +6,7 @@ import { insertEventsOrConflict, notFound } from "../shared/guard.js";
 import {
   type AgentDoc,
   agentFromDoc,
+  agentPatchToSet,
   agentToDoc,
   COLLECTIONS,
   type EventDoc,
@@ -95,7 +96,7 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
         await agentsC.insertOne(agentToDoc(agent));
       }),
     update: (tenantId, id, patch) =>
-      guard(() => updateOne(agentsC, "Agent", tenantId, id, patchToSet(patch))),
+      guard(() => updateOne(agentsC, "Agent", tenantId, id, agentPatchToSet(patch))),
     get: (tenantId, id) =>
       guard(async () => {
         const doc = await findOwned(agentsC, tenantId, id);
@@ -137,8 +138,15 @@ export const createMongoStore = (options: MongoStoreOptions): Store => {
   };
 
   const events: EventStore = {
-    append: (batch) =>
+    // The changes first, one write each, then the events: an event is never stored before its change.
+    append: (batch, changes = []) =>
       guard(async () => {
+        for (const change of changes) {
+          if (change.kind === "createAgent") await agents.create(change.agent);
+          else if (change.kind === "updateAgent")
+            await agents.update(change.tenantId, change.id, change.patch);
+          else await runs.update(change.tenantId, change.id, change.patch);
+        }
         if (batch.length === 0) return;
         await insertEventsOrConflict(
           batch,
