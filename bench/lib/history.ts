@@ -94,6 +94,14 @@ const stopProcess = async (child: ChildProcess): Promise<void> => {
   await exited;
 };
 
+/** Spawn to exit of `node -e ""` (ms): what any Node.js process costs to start on this machine now. */
+export const timeNodeStart = async (): Promise<number> => {
+  const started = nowMs();
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await once(child, "exit");
+  return nowMs() - started;
+};
+
 /**
  * Starts the built server (`node dist/src/main.js`) as a process of its own on `dataDir` and times it
  * from spawn until GET /readyz answers 200, then stops it (SIGTERM, awaited). No LLM is configured,
