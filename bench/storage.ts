@@ -23,6 +23,8 @@ import {
   checkpointEmbedded,
   copyRunHistory,
   dirBytes,
+  embeddedTableBytes,
+  fileBytes,
   fillRuns,
   KIB,
   MIB,
@@ -107,6 +109,9 @@ interface EmbeddedFigures {
   readonly emptyRestartMs: number[];
   /** Node.js alone: spawn to exit of an empty script. */
   readonly nodeStartMs: number[];
+  /** Where the large history's bytes are: the database's tables and indexes, the folder's files. */
+  readonly tables: { name: string; bytes: number }[];
+  readonly files: { name: string; bytes: number }[];
 }
 
 const measureEmbedded = async (plan: Plan): Promise<EmbeddedFigures> => {
@@ -146,6 +151,8 @@ const measureEmbedded = async (plan: Plan): Promise<EmbeddedFigures> => {
     }
     checkpointEmbedded(withHistory);
     const folderBytes = await dirBytes(withHistory);
+    const tables = embeddedTableBytes(withHistory);
+    const files = await fileBytes(withHistory);
 
     progress(`embedded: ${plan.restarts} restarts each on ${runsLarge} runs and on an empty folder`);
     // Interleaved, so that a burst of load from elsewhere hits both folders alike.
@@ -168,6 +175,8 @@ const measureEmbedded = async (plan: Plan): Promise<EmbeddedFigures> => {
       restartMs,
       emptyRestartMs,
       nodeStartMs,
+      tables,
+      files,
     };
   } finally {
     await removeDir(emptyDir);
@@ -513,7 +522,22 @@ await benchMain("storage", async ({ mode }) => {
         unit: "runs/s",
       }),
     ],
-    tables: [sizes, mongoTable],
+    tables: [
+      sizes,
+      {
+        title: `Embedded data folder after ${embedded.runsLarge} runs: where the bytes are (WAL checkpointed)`,
+        header: ["file, or table/index of the database", "KiB", "bytes per run"],
+        rows: [
+          ...embedded.files.map((f) => [
+            `file ${f.name}`,
+            fmt(f.bytes / KIB),
+            fmt(f.bytes / embedded.runsLarge, 0),
+          ]),
+          ...embedded.tables.map((t) => [t.name, fmt(t.bytes / KIB), fmt(t.bytes / embedded.runsLarge, 0)]),
+        ],
+      },
+      mongoTable,
+    ],
     notes: [
       mode === "quick"
         ? `Quick mode uses smaller histories than issue 16 (embedded ${embedded.runsSmall} → ${embedded.runsLarge} runs instead of 500 → 5,000; MongoDB ${mongo.historyAtEnd} instead of 2,000); \`--full\` uses the issue's.`

@@ -74,6 +74,31 @@ export const checkpointEmbedded = (dataDir: string): void => {
   }
 };
 
+/** Bytes of each table and index of the embedded database of a (stopped) server's folder, largest first. */
+export const embeddedTableBytes = (dataDir: string): { name: string; bytes: number }[] => {
+  const db = new Database(join(dataDir, EMBEDDED_DB_FILE), { readonly: true });
+  try {
+    return db
+      .prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC")
+      .all() as { name: string; bytes: number }[];
+  } finally {
+    db.close();
+  }
+};
+
+/** Each file directly in `dir` (folders summed) with its size, largest first. */
+export const fileBytes = async (dir: string): Promise<{ name: string; bytes: number }[]> => {
+  const out: { name: string; bytes: number }[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    out.push({
+      name: entry.name,
+      bytes: entry.isDirectory() ? await dirBytes(path) : (await stat(path)).size,
+    });
+  }
+  return out.sort((a, b) => b.bytes - a.bytes);
+};
+
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
