@@ -85,7 +85,9 @@ const misses = [...results.values()].flatMap((r) =>
 process.stdout.write(
   `\n${write ? "BENCHMARKS.md regenerated" : "Nothing written (--no-write)"} (${results.size} of ${BENCHMARKS.length} benchmarks have results) in ${fmt((nowMs() - started) / 1000, 1)} s.\n`,
 );
-if (misses.length > 0) process.stdout.write(`Targets missed:\n${misses.map((m) => `  - ${m}`).join("\n")}\n`);
+// Under --no-write the results on disk are not this run's: their misses would mislead.
+if (write && misses.length > 0)
+  process.stdout.write(`Targets missed:\n${misses.map((m) => `  - ${m}`).join("\n")}\n`);
 if (failures.length > 0) {
   process.stdout.write(`Failed:\n${failures.map((f) => `  - ${f.id}: ${f.reason}`).join("\n")}\n`);
   process.exit(1);

@@ -95,6 +95,9 @@ const FILL_MAX_MS = 10 * 60_000;
 /** SQLite's page size (its default): a table or index of one page holds nothing a run wrote, and is left out. */
 const SQLITE_PAGE_BYTES = 4096;
 
+/** Tables named in the note on where the embedded bytes are. */
+const LARGEST_TABLES = 3;
+
 /** Raw samples taken at each size even past the time bound, so that a p50 means something. */
 const MIN_RAW_SAMPLES = 5;
 
@@ -556,7 +559,10 @@ await benchMain("storage", async ({ mode }) => {
       `Histories are filled through the real server (createApp, in this process) with ${CONCURRENCY} default runs in flight over ${TENANTS} tenants, each awaited to its RunFinished; the embedded fill ran at ${fmt(embedded.fillRunsPerSecond)} runs/s.`,
       "Heap and RSS are this process's (the benchmark and the server share it) after two forced GCs (--expose-gc); the difference between the two histories is what the server kept.",
       `Restart: \`node dist/src/main.js\` as a process of its own (VEX_DATA_DIR, PORT, no LLM configured: the offline provider), timed from spawn until GET /readyz answers 200; the floor is the same server on an empty data folder (database already created), ${fmt(emptyRestart)} ms, of which Node.js itself (an empty script) takes ${fmt(median(embedded.nodeStartMs))} ms; so the history's own cost is ${fmt(restart - emptyRestart)} ms: the start is loading the server's modules and opening its stores, not reading the history (figures on a loaded 2-core machine vary by a second between samples).`,
-      `Embedded bytes: every file of the data folder (database, anchors, keys) after the server stopped and the WAL was checkpointed (TRUNCATE): ${fmt(embedded.folderBytes / KIB)} KiB for ${embedded.runsLarge} runs, less ${fmt(embedded.emptyFolderBytes / KIB)} KiB for the empty folder.`,
+      `Embedded bytes: every file of the data folder (database, anchors, keys) after the server stopped and the WAL was checkpointed (TRUNCATE): ${fmt(embedded.folderBytes / KIB)} KiB for ${embedded.runsLarge} runs, less ${fmt(embedded.emptyFolderBytes / KIB)} KiB for the empty folder. Most of a run's bytes are its rows (table above): ${embedded.tables
+        .slice(0, LARGEST_TABLES)
+        .map((t) => `${t.name} ${fmt(t.bytes / embedded.runsLarge / KIB)} KiB`)
+        .join(", ")} per run.`,
       `MongoDB bytes: dbStats' storageSize (FerretDB reports its SQLite tables' size) grew ${fmt((mongo.storageSizeProduct - mongo.storageSizeStart) / KIB)} KiB over the ${mongo.productRuns} runs the product ran between ${mongo.historyAtStart} and ${mongo.throughput.historyTo} runs of history; at ${mongo.historyAtEnd} runs it was ${fmt(mongo.storageSizeEnd / KIB)} KiB (dataSize ${fmt(mongo.dataSizeEnd / KIB)} KiB). ${mongo.sqliteBytes === null ? "" : `FerretDB's SQLite folder (WAL folded in on its stop) held ${fmt(mongo.sqliteBytes / KIB)} KiB for ${mongo.historyAtEnd} runs.`}`,
       `MongoDB history: the product's own runs (warm-up, p50 and throughput loops), then copies of the documents it wrote for them (run, agents, events; ids suffixed per copy, ${mongo.copiedDocuments} documents by insertMany) up to ${mongo.historyAtEnd} runs: running that many runs through FerretDB would take longer than the benchmark may.`,
       `MongoDB p50: up to ${plan.mongo.latencyRuns} sequential runs (at most ${fmt(plan.mongo.latencyMaxMs / 1000, 0)} s) after ${plan.mongo.warmup} untimed ones at each size (the "empty" database holds the warm-up's runs). FerretDB 1.24 on SQLite pushes down to SQL only equality on _id; any other filter reads every document of the collection and filters them in FerretDB. The run's p50 grew ${fmt(p50Ratio)}×; the raw findOne (_id, tenantId) + insertOne pair on the runs grew ${fmt(rawRatio)}× (its _id equality is pushed down); the raw event-log read by (tenantId, runId, seq), which every run's subscriber and store make, grew ${fmt(mongo.rawEnd.eventsRead.p50 / mongo.rawStart.eventsRead.p50)}× as the events grew from ${mongo.rawStart.events} to ${mongo.rawEnd.events} (${fmt(mongo.rawEnd.events / mongo.historyAtEnd, 0)} per run): that scan is the floor the product's growth follows, so the target cannot be met on FerretDB/SQLite whatever the server does; on MongoDB itself the store's indexes serve these filters (not measured here).`,
