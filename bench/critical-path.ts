@@ -5,8 +5,9 @@
  * series (answer or synthesis, then per round a challenge and a rebuttal). In the default tree
  * (root + Researcher + Critic) the two children run concurrently and the root synthesises after
  * both: the serial chain is depth × (1 + 2R) calls, so the critical path is 2 × (1 + 2R) × L.
- * Target: wall time ≤ 1.05 × critical path + 5 ms. Baseline (same process): that chain of calls made
- * directly with fetch against the same fake server, one after another.
+ * Target (issue 16): for L = 50 ms, R = 3, p50 wall time ≤ the streamed direct chain's p50 + 5 ms.
+ * Baseline (same process): that chain of calls made directly with fetch against the same fake server,
+ * one after another, streamed as the adapter streams them. The other configurations are reported.
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/critical-path.js [--full] [--no-write]
  */
@@ -19,8 +20,10 @@ import { boundedLoop, type Summary, summarise } from "./lib/stats.js";
 
 /** Levels of the default tree (maxDepth 2): the root waits for its children. */
 const DEPTH = 2;
-const SLACK_FACTOR = 1.05;
+/** What a run may add to the streamed direct chain (issue 16). */
 const SLACK_MS = 5;
+/** The configuration issue 16's target applies to: L = 50 ms, R = 3. */
+const TARGET_CONFIG = { latencyMs: 50, rounds: 3 } as const;
 const PLAN = {
   quick: {
     configs: [
@@ -70,6 +73,7 @@ interface Row {
   readonly latencyMs: number;
   readonly rounds: number;
   readonly criticalPathMs: number;
+  /** The streamed direct chain's p50 + SLACK_MS. */
   readonly budgetMs: number;
   readonly run: Summary;
   readonly chain: Summary;
@@ -98,7 +102,7 @@ await benchMain("critical-path", async ({ mode }) => {
         latencyMs,
         rounds,
         criticalPathMs,
-        budgetMs: SLACK_FACTOR * criticalPathMs + SLACK_MS,
+        budgetMs: chain.p50 + SLACK_MS,
         run,
         chain,
       });
@@ -107,18 +111,19 @@ await benchMain("critical-path", async ({ mode }) => {
       await fake.close();
     }
   }
-  const checks: Check[] = rows.map((r) =>
-    check({
+  const checks: Check[] = rows.map((r) => {
+    const targeted = r.latencyMs === TARGET_CONFIG.latencyMs && r.rounds === TARGET_CONFIG.rounds;
+    return check({
       metric: `p50 run wall time, L = ${r.latencyMs} ms, R = ${r.rounds} (critical path ${r.criticalPathMs} ms)`,
-      target: `≤ ${fmt(r.budgetMs, 0)} ms`,
+      ...(targeted ? { target: `≤ streamed direct chain + ${SLACK_MS} ms (${fmt(r.budgetMs, 0)} ms)` } : {}),
       value: r.run.p50,
       unit: "ms",
       baseline: r.chain.p50,
-      pass: r.run.p50 <= r.budgetMs,
-    }),
-  );
+      pass: targeted ? r.run.p50 <= r.budgetMs : null,
+    });
+  });
   const table: Table = {
-    title: "Run wall time vs the critical path (ms); overhead = p50 − critical path",
+    title: `Run wall time vs the critical path (ms); budget = direct chain p50 + ${SLACK_MS} ms; overhead = p50 − critical path`,
     header: [
       "L",
       "R",

@@ -27,9 +27,9 @@ const QUERY = "What limits the throughput of a lithium-ion battery factory?";
 /** Concurrent runs in the throughput loop, spread over this many tenants. */
 const CONCURRENCY = 16;
 const TENANTS = 4;
-const TARGET_P50_EMBEDDED_MS = 5;
-const TARGET_P50_MONGO_MS = 10;
-const TARGET_RUNS_PER_S_MONGO = 200;
+// Issue 16's targets. Its MongoDB throughput target (≥ 40 runs/s at 16 concurrent) is benchmark 9's.
+const TARGET_P50_EMBEDDED_MS = 3;
+const TARGET_P50_MONGO_MS = 25;
 /** Driver round trips timed per kind on the MongoDB the product has just filled. */
 const ROUND_TRIP_SAMPLES = 50;
 
@@ -223,7 +223,7 @@ await benchMain("orchestration", async ({ mode }) => {
         baseline: baseline.latency.p95,
       }),
       check({
-        metric: "p50 server time per run, MongoDB",
+        metric: `p50 server time per run, MongoDB (${mongo.source === "ferretdb" ? "FerretDB/SQLite" : mongo.source})`,
         target: `≤ ${TARGET_P50_MONGO_MS} ms`,
         value: onMongo.latency.p50,
         unit: "ms",
@@ -254,11 +254,9 @@ await benchMain("orchestration", async ({ mode }) => {
       }),
       check({
         metric: "runs/s sustained, MongoDB",
-        target: `≥ ${TARGET_RUNS_PER_S_MONGO} runs/s`,
         value: onMongo.runsPerSecond,
         unit: "runs/s",
         baseline: baseline.runsPerSecond,
-        pass: onMongo.runsPerSecond >= TARGET_RUNS_PER_S_MONGO,
       }),
     ],
     tables: [table],
@@ -266,6 +264,7 @@ await benchMain("orchestration", async ({ mode }) => {
       "CPU/run is this process's CPU time (all threads) per sequential run; store ms/run sums the durations of the run's store operations as the server's own metrics record them (concurrent operations overlap).",
       "Ratios divide the product's figure by the baseline's: the baseline does no I/O, so they show how much of a run is the server's own work (all of it, with an instant LLM).",
       "Server configuration is the default (file anchor with fsync per run, Ed25519-signed checkpoint per run, in-process bus), with admission limits raised so that the rate limiter does not refuse the benchmark's runs.",
+      "Issue 16's MongoDB throughput target (≥ 40 runs/s, 16 concurrent) is checked by benchmark 9 (stores as history grows), with its floor.",
       `MongoDB is ${mongo.source === "ferretdb" ? "FerretDB v1.24.2 on SQLite (the test setup's), not MongoDB itself" : "the server at MONGODB_URI"}.`,
       `MongoDB's own round trips were timed with the driver after the loops, on the database the product filled: a run's ${fmt(onMongo.storeOpsPerRun)} store operations at the lookup's p50 of ${fmt(roundTrips.lookup.p50)} ms come to ≈ ${fmt((onMongo.storeOpsPerRun ?? 0) * roundTrips.lookup.p50)} ms per run before any work of the server's own. FerretDB on SQLite pushes only a filter on _id alone down to SQL: every other filter (the tenant is in all of them) reads the whole collection.`,
     ],

@@ -2,7 +2,9 @@
  * Runs the benchmarks of issue 9, each in a process of its own (a clean heap, --expose-gc), then
  * regenerates BENCHMARKS.md from bench/results/*.json.
  *
- *   npm run bench [-- --full] [-- --only orchestration,fanout] [-- --md-only]
+ *   npm run bench [-- --full] [-- --only orchestration,fanout] [-- --md-only] [-- --no-write]
+ *
+ * --no-write runs the benchmarks without writing anything: no bench/results/*.json, no BENCHMARKS.md.
  *
  * Quick mode (the default) takes a few minutes; a benchmark that overruns its limit is killed and
  * reported. Exits 1 when a benchmark failed (a missed target is reported, not a failure).
@@ -21,6 +23,7 @@ const KILL_GRACE_MS = 15_000;
 const argv = process.argv.slice(2);
 const full = argv.includes("--full");
 const mdOnly = argv.includes("--md-only");
+const write = !argv.includes("--no-write");
 const onlyArg =
   argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? argv[argv.indexOf("--only") + 1];
 const only = argv.some((a) => a.startsWith("--only")) && onlyArg ? onlyArg.split(",") : null;
@@ -37,7 +40,12 @@ const runOne = (file: string, timeoutMs: number): Promise<string | null> =>
   new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--expose-gc", join(repoRoot(), "dist", "bench", file), ...(full ? ["--full"] : [])],
+      [
+        "--expose-gc",
+        join(repoRoot(), "dist", "bench", file),
+        ...(full ? ["--full"] : []),
+        ...(write ? [] : ["--no-write"]),
+      ],
       { stdio: "inherit" },
     );
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs + KILL_GRACE_MS);
@@ -68,16 +76,18 @@ for (const b of BENCHMARKS) {
   const r = await readResult(b.id);
   if (r !== null) results.set(b.id, r);
 }
-const md = await renderBenchmarksMd(BENCHMARKS, results, failures);
-await writeFile(join(repoRoot(), "BENCHMARKS.md"), md);
+if (write)
+  await writeFile(join(repoRoot(), "BENCHMARKS.md"), await renderBenchmarksMd(BENCHMARKS, results, failures));
 
 const misses = [...results.values()].flatMap((r) =>
   r.checks.filter((c) => c.pass === false).map((c) => `${r.id}: ${c.metric}`),
 );
 process.stdout.write(
-  `\nBENCHMARKS.md regenerated (${results.size} of ${BENCHMARKS.length} benchmarks have results) in ${fmt((nowMs() - started) / 1000, 1)} s.\n`,
+  `\n${write ? "BENCHMARKS.md regenerated" : "Nothing written (--no-write)"} (${results.size} of ${BENCHMARKS.length} benchmarks have results) in ${fmt((nowMs() - started) / 1000, 1)} s.\n`,
 );
-if (misses.length > 0) process.stdout.write(`Targets missed:\n${misses.map((m) => `  - ${m}`).join("\n")}\n`);
+// Under --no-write the results on disk are not this run's: their misses would mislead.
+if (write && misses.length > 0)
+  process.stdout.write(`Targets missed:\n${misses.map((m) => `  - ${m}`).join("\n")}\n`);
 if (failures.length > 0) {
   process.stdout.write(`Failed:\n${failures.map((f) => `  - ${f.id}: ${f.reason}`).join("\n")}\n`);
   process.exit(1);
