@@ -119,6 +119,10 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
       : options.formatError,
     stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries are not offered: their cache would be per instance, and a request
+    // carrying the extension gets PERSISTED_QUERY_NOT_SUPPORTED (Apollo's mismatched-hash error has no
+    // code at all).
+    persistedQueries: false,
     // Apollo would add stack traces to errors whenever NODE_ENV is neither production nor test.
     includeStacktraceInErrorResponses: false,
     // documentGuard counts tokens first; this is the parser's own backstop.

@@ -407,6 +407,23 @@ describe("fuzzing the running server", () => {
     await healthy();
   });
 
+  // Found by the bodies property: a query whose persisted-query hash does not match it was answered
+  // with an error that had no code.
+  it.each([
+    { case: "a query and a hash that does not match it", query: "{ __typename }" },
+    { case: "an empty query", query: "" },
+    { case: "a hash alone", query: undefined },
+  ])("refuses automatic persisted queries with a stable code: $case", async ({ query }) => {
+    const { status, text } = await sendHttp(
+      JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }),
+    );
+    // 200, as Apollo answers this error so that a client with persisted queries falls back.
+    expect([status, JSON.parse(text).errors?.[0]?.extensions?.code]).toEqual([
+      200,
+      "PERSISTED_QUERY_NOT_SUPPORTED",
+    ]);
+  });
+
   it("memory stays flat over further rounds of everything", async () => {
     // Every property already ran once above, so caches are warm. Each sample is taken once the
     // server holds no socket (a closing socket's buffers are not a leak) and after full collections.
