@@ -1,6 +1,7 @@
 import { answerChanged, modelsCalled } from "../domain/answer-change.js";
 import type { RunEvent } from "../domain/events.js";
 import type { Genome, LlmParams } from "../domain/genome.js";
+import { copyAgent } from "../domain/lazy-transcript.js";
 import type { Review } from "../domain/review.js";
 import { type Agent, type AgentResult, agentLlmParams, type Run } from "../domain/run.js";
 import { toEvolutionRecordView } from "./evolution.mappers.js";
@@ -16,13 +17,22 @@ export const toGenomeView = (g: Genome, llmParams: LlmParams | null) => ({
   llmParams,
 });
 
-export const toAgentView = (a: Agent) => ({
-  ...a,
-  orchestrationId: a.runId,
-  genome: toGenomeView(a.genome, agentLlmParams(a)),
-  models: modelsCalled(a.transcript ?? []),
-  result: a.result && toResultView(a.result, a),
-});
+/**
+ * The agent's fields as stored, plus the derived ones. A store may decode an agent's transcript only
+ * when it is read (domain/lazy-transcript.ts): the view keeps it so, and `models`, which
+ * needs it, is computed only when a query asks for it.
+ */
+export const toAgentView = (a: Agent) => {
+  const view = Object.assign(copyAgent(a), {
+    orchestrationId: a.runId,
+    genome: toGenomeView(a.genome, agentLlmParams(a)),
+    result: a.result && toResultView(a.result, a),
+  });
+  return Object.defineProperty(view, "models", {
+    enumerable: true,
+    get: () => modelsCalled(a.transcript ?? []),
+  }) as typeof view & { readonly models: string[] };
+};
 
 /** The ids let AgentResult.inclusionProof find the result's run and leaf. */
 const toResultView = (r: AgentResult, a: { readonly id: string; readonly runId: string }) => ({

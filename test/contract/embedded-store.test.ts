@@ -5,8 +5,13 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { createApiKeyFileStore } from "../../src/adapters/embedded/api-key-file-store.js";
 import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
-import { migrate, SCHEMA_VERSION } from "../../src/adapters/embedded/schema.js";
-import { EMBEDDED_DB_FILE, openEmbeddedDatabase } from "../../src/adapters/embedded/sqlite.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/adapters/embedded/schema.js";
+import {
+  decodeDoc,
+  EMBEDDED_DB_FILE,
+  encodeDoc,
+  openEmbeddedDatabase,
+} from "../../src/adapters/embedded/sqlite.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
 import { perDataDir, withDataDir } from "../support/data-dirs.js";
@@ -58,6 +63,15 @@ const oldJson = (value: unknown): string =>
   });
 
 /** The schema version before documents were deflated with dictionaries. */
+/** A database as a server of `version` left it: that version's migrations and no later one. */
+const databaseAtVersion = (dataDir: string, version: number) => {
+  const db = new Database(join(dataDir, EMBEDDED_DB_FILE));
+  db.pragma("journal_mode = WAL");
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+  db.pragma(`user_version = ${version}`);
+  return db;
+};
+
 const PREVIOUS_SCHEMA_VERSION = 3;
 
 describe("embedded store rows written before dictionary compression (schema version 3)", () => {
@@ -72,12 +86,8 @@ describe("embedded store rows written before dictionary compression (schema vers
       });
       const started = anEvent({ runId: run.id, seq: 1 });
       const agentStarted = anEvent({ runId: run.id, seq: 2, body: { type: "AgentStarted", agent } });
-      // A database of schema version 3, the last before dictionary compression: version 4 changed
-      // no table, so today's tables marked as version 3 are exactly what that version left.
-      const db = new Database(join(dataDir, EMBEDDED_DB_FILE));
-      db.pragma("journal_mode = WAL");
-      migrate(db);
-      db.pragma(`user_version = ${PREVIOUS_SCHEMA_VERSION}`);
+      // A database of schema version 3, the last before dictionary compression.
+      const db = databaseAtVersion(dataDir, PREVIOUS_SCHEMA_VERSION);
       db.prepare("INSERT INTO runs (id, tenant_id, status, created_at, doc) VALUES (?, ?, ?, ?, ?)").run(
         run.id,
         run.tenantId,
@@ -114,6 +124,60 @@ describe("embedded store rows written before dictionary compression (schema vers
         const next = anEvent({ runId: run.id, seq: 3 });
         await store.events.append([next]);
         expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted, next]);
+      } finally {
+        await store.close();
+        database.close();
+      }
+    });
+  });
+});
+
+/** The last schema version that kept an agent's transcript inside its document. */
+const TRANSCRIPT_IN_DOC_VERSION = 4;
+
+describe("embedded store agents written with their transcript in the document (schema version 4)", () => {
+  it("migrates, reads them the same, and moves the transcript to its column only when a patch replaces it", async () => {
+    await withDataDir(async (dataDir) => {
+      const transcript = [aTranscriptEntry(), aTranscriptEntry({ index: 1 })];
+      const agent = anAgent({ state: "COMPLETED", result: anAgentResult(), transcript });
+      const db = databaseAtVersion(dataDir, TRANSCRIPT_IN_DOC_VERSION);
+      db.prepare(
+        "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        agent.id,
+        agent.tenantId,
+        agent.runId,
+        agent.role,
+        agent.ordinal,
+        agent.createdAt.getTime(),
+        encodeDoc(agent, "agent"),
+      );
+      db.close();
+
+      const database = openEmbeddedDatabase({ dataDir });
+      const store = await createEmbeddedStore({ database });
+      const stored = () =>
+        database.db.prepare("SELECT doc, transcript FROM agents WHERE id = ?").get(agent.id) as {
+          doc: Buffer | string;
+          transcript: Buffer | string | null;
+        };
+      try {
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
+        // A patch without a transcript leaves it where it is.
+        await store.agents.update(agent.tenantId, agent.id, { fitness: 0.5 });
+        expect(stored().transcript).toBeNull();
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual({ ...agent, fitness: 0.5 });
+        // A patch that replaces it writes it to its column, and the document no longer holds it.
+        const longer = [...transcript, aTranscriptEntry({ index: 2 })];
+        await store.agents.update(agent.tenantId, agent.id, { transcript: longer });
+        expect(stored().transcript).not.toBeNull();
+        expect(await store.agents.listByRun(agent.tenantId, agent.runId)).toEqual([
+          { ...agent, fitness: 0.5, transcript: longer },
+        ]);
+        const { transcript: _inColumn, ...withoutTranscript } = agent;
+        expect(Object.keys(decodeDoc<object>(stored().doc))).toStrictEqual(
+          Object.keys({ ...withoutTranscript, fitness: 0.5 }),
+        );
       } finally {
         await store.close();
         database.close();

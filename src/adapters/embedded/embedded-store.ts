@@ -1,6 +1,8 @@
 import type { RunEvent } from "../../domain/events.js";
+import { withLazyTranscript } from "../../domain/lazy-transcript.js";
 import type { Agent, Run } from "../../domain/run.js";
-import type { AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
+import type { TranscriptEntry } from "../../domain/transcript.js";
+import type { AgentPatch, AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
 import { currentEventShape } from "../shared/documents.js";
 import {
   conflict,
@@ -33,6 +35,16 @@ const applyPatch = <T extends object>(record: T, patch: object): T => {
 };
 
 type Row = { doc: StoredDoc };
+/** An agent's row: its document, and its transcript (null for agents stored before it had a column). */
+type AgentRow = Row & { transcript: StoredDoc | null };
+const AGENT_COLUMNS = "doc, transcript";
+const decodeAgent = (row: AgentRow): Agent => {
+  const { transcript } = row;
+  const agent = decodeDoc<Agent>(row.doc);
+  return transcript === null
+    ? agent
+    : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
+};
 type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
 const decodeEvent = (r: EventRow): RunEvent =>
   currentEventShape({
@@ -125,22 +137,44 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       }),
   };
 
+  // An agent's transcript has a column of its own (schema version 5), read only when used; agents
+  // written before keep it inside `doc` and read the same.
   const insertAgent = (agent: Agent) => {
     const { id, tenantId, runId, role, ordinal, createdAt } = agent;
+    const { transcript, ...rest } = agent;
     sql(
-      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(id, tenantId, runId, role, ordinal, createdAt.getTime(), encodeDoc(agent, "agent"));
+      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      id,
+      tenantId,
+      runId,
+      role,
+      ordinal,
+      createdAt.getTime(),
+      encodeDoc(rest, "agent"),
+      encodeDoc(transcript, "agent"),
+    );
   };
-  const readAgent = (tenantId: string, id: string): Agent | null => {
-    const row = sql("SELECT doc FROM agents WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
-      | Row
+  const readAgentRow = (tenantId: string, id: string) =>
+    sql(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ? AND tenant_id = ?`).get(id, tenantId) as
+      | AgentRow
       | undefined;
-    return row === undefined ? null : decodeDoc<Agent>(row.doc);
+  const readAgent = (tenantId: string, id: string): Agent | null => {
+    const row = readAgentRow(tenantId, id);
+    return row === undefined ? null : decodeAgent(row);
   };
-  const patchAgent = db.transaction((tenantId: string, id: string, patch: object) => {
-    const agent = readAgent(tenantId, id);
-    if (agent === null) return false;
-    sql("UPDATE agents SET doc = ? WHERE id = ?").run(encodeDoc(applyPatch(agent, patch), "agent"), id);
+  const patchAgent = db.transaction((tenantId: string, id: string, patch: AgentPatch) => {
+    const row = readAgentRow(tenantId, id);
+    if (row === undefined) return false;
+    const { transcript, ...rest } = patch;
+    // The document alone is rewritten; the transcript only when the patch replaces it.
+    const doc = applyPatch(decodeDoc<Record<string, unknown>>(row.doc), rest);
+    if (transcript !== undefined) delete doc.transcript;
+    sql("UPDATE agents SET doc = ?, transcript = ? WHERE id = ?").run(
+      encodeDoc(doc, "agent"),
+      transcript === undefined ? row.transcript : encodeDoc(transcript, "agent"),
+      id,
+    );
     return true;
   });
 
@@ -157,31 +191,31 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
         const unique = [...new Set(ids)];
         if (unique.length === 0) return [];
         const rows = sql(
-          `SELECT id, doc FROM agents WHERE tenant_id = ? AND id IN (${placeholders(unique.length)})`,
-        ).all(tenantId, ...unique) as (Row & { id: string })[];
-        const byId = new Map(rows.map((r) => [r.id, r.doc]));
+          `SELECT id, ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND id IN (${placeholders(unique.length)})`,
+        ).all(tenantId, ...unique) as (AgentRow & { id: string })[];
+        const byId = new Map(rows.map((r) => [r.id, r]));
         // In the order asked for, so callers (DataLoader) can zip ids with results.
         return unique.flatMap((id) => {
-          const doc = byId.get(id);
-          return doc === undefined ? [] : [decodeDoc<Agent>(doc)];
+          const row = byId.get(id);
+          return row === undefined ? [] : [decodeAgent(row)];
         });
       }),
     listByRun: (tenantId, runId) =>
       guard(() => {
         const rows = sql(
-          "SELECT doc FROM agents WHERE tenant_id = ? AND run_id = ? ORDER BY ordinal, id",
-        ).all(tenantId, runId) as Row[];
-        return rows.map((r) => decodeDoc<Agent>(r.doc));
+          `SELECT ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND run_id = ? ORDER BY ordinal, id`,
+        ).all(tenantId, runId) as AgentRow[];
+        return rows.map(decodeAgent);
       }),
     listByRuns: (tenantId, runIds) =>
       guard(() => {
         const unique = [...new Set(runIds)];
         if (unique.length === 0) return [];
         const rows = sql(
-          `SELECT doc FROM agents WHERE tenant_id = ? AND run_id IN (${placeholders(unique.length)})
+          `SELECT ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND run_id IN (${placeholders(unique.length)})
            ORDER BY run_id, ordinal, id`,
-        ).all(tenantId, ...unique) as Row[];
-        return rows.map((r) => decodeDoc<Agent>(r.doc));
+        ).all(tenantId, ...unique) as AgentRow[];
+        return rows.map(decodeAgent);
       }),
     list: (tenantId, page, filter) =>
       guard(() => {
@@ -201,6 +235,8 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
           params,
           timeColumn: "created_at",
           idColumn: "id",
+          columns: AGENT_COLUMNS,
+          decode: decodeAgent,
         };
         return readPage<Agent>(sql, q, page, (a) => a.createdAt);
       }),

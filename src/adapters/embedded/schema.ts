@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
  * database than this code knows is refused. Each table keeps its record as a JSON document (`doc`)
  * plus real columns for what is filtered or sorted on, each query backed by an index.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE runs (
     id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL,
@@ -81,6 +81,12 @@ const MIGRATIONS: readonly string[] = [
   // version 3, which could not read the new rows, refuses the database at open instead.
   `
   SELECT 1;
+  `,
+  // Version 5: an agent's transcript in a column of its own, read only when used (most reads of
+  // agents never look at it). Agents stored before keep theirs inside `doc` (the column is null)
+  // and read the same.
+  `
+  ALTER TABLE agents ADD COLUMN transcript BLOB;
   `,
 ];
 

@@ -27,6 +27,9 @@ export interface PageQuery {
   readonly params: readonly unknown[];
   readonly timeColumn: string;
   readonly idColumn: string;
+  /** The columns read, and how a row becomes an item. @default the `doc` column, decoded */
+  readonly columns?: string;
+  readonly decode?: (row: never) => unknown;
 }
 
 /**
@@ -48,14 +51,10 @@ export const readPage = <T extends { id: string }>(
     params.push(c.createdAt.getTime(), c.id);
   }
   const rows = sql(
-    `SELECT doc FROM ${q.table} WHERE ${where} ORDER BY ${q.timeColumn} DESC, ${q.idColumn} DESC LIMIT ?`,
+    `SELECT ${q.columns ?? "doc"} FROM ${q.table} WHERE ${where} ORDER BY ${q.timeColumn} DESC, ${q.idColumn} DESC LIMIT ?`,
   ).all(...params, page.first + 1) as { doc: StoredDoc }[];
-  return toPage(
-    rows,
-    page.first,
-    (r) => decodeDoc<T>(r.doc),
-    (item) => ({ createdAt: timeOf(item), id: item.id }),
-  );
+  const decode = (q.decode as ((row: { doc: StoredDoc }) => T) | undefined) ?? ((r) => decodeDoc<T>(r.doc));
+  return toPage(rows, page.first, decode, (item) => ({ createdAt: timeOf(item), id: item.id }));
 };
 
 /** `?, ?, …` for an IN list of n values. */

@@ -1,6 +1,7 @@
 import { Binary, type Db, type IndexDescription } from "mongodb";
 import type { RunEvent } from "../../domain/events.js";
 import type { LlmParams } from "../../domain/genome.js";
+import { withLazyTranscript } from "../../domain/lazy-transcript.js";
 import type {
   Agent,
   AgentResult,
@@ -209,25 +210,31 @@ export const agentToDoc = (agent: Agent): AgentDoc => ({
   completedAt: agent.completedAt,
 });
 
-export const agentFromDoc = (doc: AgentDoc): Agent => ({
-  id: doc._id,
-  tenantId: doc.tenantId,
-  runId: doc.runId,
-  role: doc.role,
-  name: doc.name,
-  depth: doc.depth,
-  parentId: doc.parentId,
-  ordinal: doc.ordinal,
-  genome: doc.genome,
-  ...(doc.llmParams ? { llmParams: doc.llmParams } : {}),
-  state: doc.state,
-  fitness: doc.fitness,
-  result: doc.result,
-  error: doc.error,
-  transcript: unpackTranscript(doc.transcript),
-  createdAt: doc.createdAt,
-  completedAt: doc.completedAt,
-});
+export const agentFromDoc = (doc: AgentDoc): Agent => {
+  const { transcript } = doc;
+  const agent = {
+    id: doc._id,
+    tenantId: doc.tenantId,
+    runId: doc.runId,
+    role: doc.role,
+    name: doc.name,
+    depth: doc.depth,
+    parentId: doc.parentId,
+    ordinal: doc.ordinal,
+    genome: doc.genome,
+    ...(doc.llmParams ? { llmParams: doc.llmParams } : {}),
+    state: doc.state,
+    fitness: doc.fitness,
+    result: doc.result,
+    error: doc.error,
+    createdAt: doc.createdAt,
+    completedAt: doc.completedAt,
+  };
+  // A packed transcript is unpacked only when read (see domain/lazy-transcript.ts).
+  return transcript instanceof Binary
+    ? withLazyTranscript(agent, () => unpackTranscript(transcript))
+    : { ...agent, transcript };
+};
 
 export const eventToDoc = (event: RunEvent): EventDoc => {
   const { tenantId, runId, seq, type, at, ...rest } = event;
