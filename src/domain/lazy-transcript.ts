@@ -28,5 +28,11 @@ export const withLazyTranscript = (
   }) as Agent;
 
 /** A shallow copy that keeps a transcript not yet decoded undecoded (a spread would decode it). */
-export const copyAgent = <A extends Agent>(agent: A): A =>
-  Object.defineProperties({}, Object.getOwnPropertyDescriptors(agent)) as A;
+export const copyAgent = <A extends Agent>(agent: A): A => {
+  const copy: Record<string, unknown> = {};
+  for (const key in agent) if (key !== "transcript") copy[key] = agent[key];
+  // The transcript as it is: its value, or the getter that decodes it.
+  const transcript = Object.getOwnPropertyDescriptor(agent, "transcript");
+  if (transcript !== undefined) Object.defineProperty(copy, "transcript", transcript);
+  return copy as A;
+};
