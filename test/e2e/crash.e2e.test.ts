@@ -10,6 +10,7 @@ import {
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { request, wsClient } from "../support/graphql.js";
+import { killOnExit } from "../support/processes.js";
 import { makeDataDir, removeDir } from "../support/server.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
@@ -34,6 +35,7 @@ const spawnServer = (dataDir: string) => {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  killOnExit(child);
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

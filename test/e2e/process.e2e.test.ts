@@ -9,7 +9,7 @@ import {
 } from "../../client/generated/graphql.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, runEvents } from "../support/graphql.js";
-import { PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
+import { killOnExit, PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 
 const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
@@ -20,6 +20,7 @@ const spawnServer = (env: Record<string, string>) => {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  killOnExit(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

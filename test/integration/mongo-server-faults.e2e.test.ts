@@ -15,6 +15,7 @@ import { execute, request } from "../support/graphql.js";
 import { bearer } from "../support/keys.js";
 import { sample, scrape, waitForSample } from "../support/metrics.js";
 import { startFerretDb } from "../support/mongo.js";
+import { killOnExit } from "../support/processes.js";
 import { removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
@@ -41,6 +42,7 @@ describe("MongoDB faults through the server", () => {
       },
       stdio: ["ignore", "ignore", "pipe"],
     });
+    killOnExit(child);
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const [code] = await once(child, "exit");

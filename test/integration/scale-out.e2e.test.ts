@@ -20,7 +20,7 @@ import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createKeyFor, mongoRedisBackend } from "../support/backends.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { bearer } from "../support/keys.js";
-import { PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
+import { killOnExit, PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
@@ -220,6 +220,7 @@ describe("crash durability", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
         env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });
+      killOnExit(child);
       let out = "";
       child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
       const url = await new Promise<string>((ok) => {

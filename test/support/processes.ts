@@ -25,12 +25,36 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** Child processes still running when the test process exits (a test cut short by its timeout may
+ * start one after its cleanup ran): killed then, so no server outlives the test file. */
+const live = new Set<ChildProcess>();
+const killLive = () => {
+  for (const child of live) child.kill("SIGKILL");
+};
+/** How a process ended by SIGTERM exits (128 + the signal's number). */
+const SIGTERM_EXIT_CODE = 143;
+process.once("exit", killLive);
+// Vitest ends a test file's worker process with SIGTERM, which runs no "exit" handler.
+process.once("SIGTERM", () => {
+  killLive();
+  process.exit(SIGTERM_EXIT_CODE);
+});
+
+/** Kills the child when the test process exits, if it is still running then. */
+export const killOnExit = <C extends ChildProcess>(child: C): C => {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  return child;
+};
+
 /** Starts the built server (dist/src/main.js) as its own process and resolves once it listens. */
 export const spawnServer = async (env: Record<string, string>): Promise<ServerProcess> => {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = killOnExit(
+    spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
