@@ -6,13 +6,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readdir, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Db, Document } from "mongodb";
 import { EMBEDDED_DB_FILE } from "../../src/adapters/embedded/sqlite.js";
 import { COLLECTIONS } from "../../src/adapters/mongo/collections.js";
 import type { Orchestrator } from "../../src/orchestrator/orchestrator.js";
+import { freePort } from "../../test/support/mongo.js";
 import { BENCH_ENV, runToEnd } from "./apps.js";
 import { repoRoot } from "./report.js";
 import { closedLoop, nowMs, sleep } from "./stats.js";
@@ -98,19 +98,6 @@ export const fileBytes = async (dir: string): Promise<{ name: string; bytes: num
   }
   return out.sort((a, b) => b.bytes - a.bytes);
 };
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === "object") resolve(address.port);
-        else reject(new Error("no port assigned"));
-      });
-    });
-  });
 
 const stopProcess = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return;

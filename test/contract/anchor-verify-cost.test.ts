@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { CommandStartedEvent, CommandSucceededEvent, MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   createFileAnchor,
@@ -26,7 +25,7 @@ import {
 import type { AnchorBackend } from "../../src/ports/anchor.js";
 import { anAnchorEntry } from "../fixtures/provenance-builders.js";
 import { withDataDir } from "../support/data-dirs.js";
-import { mongoDatabases } from "../support/mongo.js";
+import { countCommands as measure, mongoDatabases } from "../support/mongo.js";
 import { steppingClock } from "../support/orchestrator.js";
 
 const INTERVAL = DEFAULT_ANCHOR_CHECKPOINT_INTERVAL;
@@ -151,26 +150,6 @@ describe("anchor verification reads one checkpoint interval, however long the ch
   });
 
   describe("MongoDB", () => {
-    /** Commands sent and documents returned (in cursor batches) while `work` runs. */
-    const measure = async (client: MongoClient, work: () => Promise<unknown>) => {
-      let commands = 0;
-      let documents = 0;
-      const started = (_: CommandStartedEvent) => commands++;
-      const succeeded = (e: CommandSucceededEvent) => {
-        const cursor = (e.reply as { cursor?: { firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
-        documents += (cursor?.firstBatch?.length ?? 0) + (cursor?.nextBatch?.length ?? 0);
-      };
-      client.on("commandStarted", started);
-      client.on("commandSucceeded", succeeded);
-      try {
-        await work();
-      } finally {
-        client.off("commandStarted", started);
-        client.off("commandSucceeded", succeeded);
-      }
-      return { commands, documents };
-    };
-
     /** A chain of `length` records in a fresh database: the first ones as stored before checkpoints. */
     const chainOf = async (length: number) => {
       const { client, dbName, db } = await mongo.create();

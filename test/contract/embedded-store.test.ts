@@ -12,6 +12,7 @@ import {
   encodeDoc,
   openEmbeddedDatabase,
 } from "../../src/adapters/embedded/sqlite.js";
+import type { Agent } from "../../src/domain/run.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
 import { perDataDir, withDataDir } from "../support/data-dirs.js";
@@ -72,6 +73,14 @@ const databaseAtVersion = (dataDir: string, version: number) => {
   return db;
 };
 
+/** An agent's row as versions before 5 wrote it: the whole agent in `doc`. */
+const insertAgentRow = (db: Database.Database, agent: Agent, doc: string | Buffer) =>
+  db
+    .prepare(
+      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .run(agent.id, agent.tenantId, agent.runId, agent.role, agent.ordinal, agent.createdAt.getTime(), doc);
+
 const PREVIOUS_SCHEMA_VERSION = 3;
 
 describe("embedded store rows written before dictionary compression (schema version 3)", () => {
@@ -95,17 +104,7 @@ describe("embedded store rows written before dictionary compression (schema vers
         run.createdAt.getTime(),
         oldJson(run),
       );
-      db.prepare(
-        "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        agent.id,
-        agent.tenantId,
-        agent.runId,
-        agent.role,
-        agent.ordinal,
-        agent.createdAt.getTime(),
-        deflateRawSync(oldJson(agent)),
-      );
+      insertAgentRow(db, agent, deflateRawSync(oldJson(agent)));
       const insertEvent = db.prepare("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
       insertEvent.run(run.id, 1, started.tenantId, oldJson(started));
       insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(agentStarted)));
@@ -141,17 +140,7 @@ describe("embedded store agents written with their transcript in the document (s
       const transcript = [aTranscriptEntry(), aTranscriptEntry({ index: 1 })];
       const agent = anAgent({ state: "COMPLETED", result: anAgentResult(), transcript });
       const db = databaseAtVersion(dataDir, TRANSCRIPT_IN_DOC_VERSION);
-      db.prepare(
-        "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ).run(
-        agent.id,
-        agent.tenantId,
-        agent.runId,
-        agent.role,
-        agent.ordinal,
-        agent.createdAt.getTime(),
-        encodeDoc(agent, "agent"),
-      );
+      insertAgentRow(db, agent, encodeDoc(agent, "agent"));
       db.close();
 
       const database = openEmbeddedDatabase({ dataDir });

@@ -1,4 +1,3 @@
-import type { CommandSucceededEvent, MongoClient } from "mongodb";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   createMongoProvenanceStore,
@@ -6,7 +5,7 @@ import {
 } from "../../src/adapters/mongo/provenance-store.js";
 import { consistencyPath, inclusionPath, nodesNeededBy } from "../../src/domain/merkle-nodes.js";
 import { aLedgerEntry, leafHashOf } from "../fixtures/provenance-builders.js";
-import { mongoDatabases } from "../support/mongo.js";
+import { countCommands as measure, mongoDatabases } from "../support/mongo.js";
 
 const mongo = await mongoDatabases("vex_ledger_cost");
 afterAll(mongo.cleanup);
@@ -44,26 +43,6 @@ const ledgerOf = async (size: number) => {
     );
   }
   return { client, store };
-};
-
-/** Commands sent and documents returned while `work` runs. */
-const measure = async (client: MongoClient, work: () => Promise<unknown>) => {
-  let commands = 0;
-  let documents = 0;
-  const started = () => commands++;
-  const succeeded = (e: CommandSucceededEvent) => {
-    const cursor = (e.reply as { cursor?: { firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
-    documents += (cursor?.firstBatch?.length ?? 0) + (cursor?.nextBatch?.length ?? 0);
-  };
-  client.on("commandStarted", started);
-  client.on("commandSucceeded", succeeded);
-  try {
-    await work();
-  } finally {
-    client.off("commandStarted", started);
-    client.off("commandSucceeded", succeeded);
-  }
-  return { commands, documents };
 };
 
 describe("ledger proofs read O(log n) stored nodes (MongoDB)", () => {

@@ -6,7 +6,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Db, MongoClient } from "mongodb";
+import { type CommandSucceededEvent, type Db, MongoClient } from "mongodb";
 import { type Closable, type PerStore, perStore } from "./per-store.js";
 
 /**
@@ -343,7 +343,8 @@ const accepts = (port: number): Promise<boolean> =>
     });
   });
 
-const freePort = (): Promise<number> =>
+/** A TCP port free on loopback now (the OS picks it). */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -375,4 +376,24 @@ export const mongoDatabasesOnEveryBackend = async (prefix: string): Promise<Mong
   const all: MongoDatabases[] = [];
   for (const backend of ["sqlite", "postgresql"] as const) all.push(await mongoDatabases(prefix, backend));
   return all;
+};
+
+/** Commands a client sent and documents it received (in cursor batches) while `work` ran. */
+export const countCommands = async (client: MongoClient, work: () => Promise<unknown>) => {
+  let commands = 0;
+  let documents = 0;
+  const started = () => commands++;
+  const succeeded = (e: CommandSucceededEvent) => {
+    const cursor = (e.reply as { cursor?: { firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
+    documents += (cursor?.firstBatch?.length ?? 0) + (cursor?.nextBatch?.length ?? 0);
+  };
+  client.on("commandStarted", started);
+  client.on("commandSucceeded", succeeded);
+  try {
+    await work();
+  } finally {
+    client.off("commandStarted", started);
+    client.off("commandSucceeded", succeeded);
+  }
+  return { commands, documents };
 };
