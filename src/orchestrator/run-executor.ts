@@ -233,8 +233,12 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         await log.emit({ type: "RunResumed", reusedAgentIds, reason: resumed });
       }
       const root = await runAgent(ctx, ROOT_SPEC);
-      // Every agent of a finished tree completed through runAgent: the same records listByRun would read.
-      agents = [...ctx.completed.values()].sort((a, b) => a.ordinal - b.ordinal);
+      // A fresh run's tree completed entirely through runAgent. A resumed one reused agents completed
+      // before, whose descendants runAgent never visits again: only the store has them all.
+      agents =
+        resumed === null
+          ? [...ctx.completed.values()].sort((a, b) => a.ordinal - b.ordinal)
+          : await store.agents.listByRun(run.tenantId, run.id);
       patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
       await store.runs.update(run.tenantId, run.id, patch);
       await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });

@@ -231,6 +231,9 @@ export const reviewsSuite = (backend: () => Promise<ServerBackend>) => {
       expect(
         done.agents.find((a) => a.role === "CRITIC")?.result?.debate.votes.some((v) => v.voter === "HUMAN"),
       ).toBe(false);
+      // The run resumed after the decision: its tree still has a leaf for every agent, not only the root.
+      expect(new Set(done.leafOrder)).toEqual(new Set(done.agents.map((a) => a.id)));
+      expect(done.agents).toHaveLength(3);
     });
 
     it("ALWAYS waits for the rejected claim, then for the root", async () => {
