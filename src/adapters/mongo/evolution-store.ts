@@ -142,7 +142,8 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
       if (stored !== null && stored.evolutions !== 0) return isPointer(stored, pool);
       // Two writers may upsert the first pointer at once (the claim's writer and one completing it
       // for them): the second insert of the same _id is refused, and the pointer is already set.
-      const upserted = await pools.replaceOne({ _id }, { ...pool }, { upsert: true }).then(
+      // Only a pointer still at 0 is replaced (a later one makes the upsert's insert a duplicate).
+      const upserted = await pools.replaceOne({ _id, evolutions: 0 }, { ...pool }, { upsert: true }).then(
         () => true,
         (e: unknown) => {
           if (isDuplicateKey(e)) return false;
