@@ -130,12 +130,20 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         usage: summariseUsage(agents),
       };
       const { tenantId } = run;
-      const checkpoint = await serialised(tenantId, async () => {
+      const { checkpoint, recordedBefore } = await serialised(tenantId, async () => {
         const recorded = await deps.provenance.ledger.findByRun(tenantId, run.id);
         // A run recorded before (a retried hook) may have its checkpoint already; a new entry has none.
-        if (recorded !== null) return checkpointAt(deps, tenantId, recorded.index + 1, rootAt);
+        if (recorded !== null) {
+          return {
+            checkpoint: await checkpointAt(deps, tenantId, recorded.index + 1, rootAt),
+            recordedBefore: true,
+          };
+        }
         const record = await deps.provenance.ledger.append(tenantId, entry, toHex(ledgerLeafHash(entry)));
-        return signCheckpointAt(deps, tenantId, record.index + 1, rootAt);
+        return {
+          checkpoint: await signCheckpointAt(deps, tenantId, record.index + 1, rootAt),
+          recordedBefore: false,
+        };
       });
       const anchorEntry: AnchorEntry = {
         origin: ledgerOrigin(deps.originPrefix, tenantId),
@@ -144,8 +152,15 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         rootHash: checkpoint.rootHash,
         checkpointHash: sha256Hex(checkpoint.note),
       };
+      // A retried hook (its run resumed by another worker, or a store that failed on the way) keeps
+      // the receipts it already has: each backend anchors a run's checkpoint once.
+      const held = recordedBefore ? await deps.provenance.receipts.listByRun(tenantId, run.id) : [];
       const failures: unknown[] = [];
       for (const backend of deps.anchors) {
+        const anchored = held.some(
+          (r) => r.backend === backend.name && r.entry.checkpointHash === anchorEntry.checkpointHash,
+        );
+        if (anchored) continue;
         try {
           const receipt = await backend.anchor(anchorEntry);
           await deps.provenance.receipts.add(tenantId, run.id, receipt);

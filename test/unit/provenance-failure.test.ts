@@ -7,6 +7,7 @@ import { createEmbeddedProvenanceStore } from "../../src/adapters/embedded/prove
 import { createOfflineLlm } from "../../src/adapters/offline-llm/offline-llm.js";
 import { ed25519FromSeed } from "../../src/domain/ed25519.js";
 import { AppError, ErrorCode } from "../../src/domain/errors.js";
+import type { RunEvent } from "../../src/domain/events.js";
 import { createProvenanceHook } from "../../src/orchestrator/provenance-hook.js";
 import { createProvenanceService } from "../../src/orchestrator/provenance-service.js";
 import type { AnchorBackend } from "../../src/ports/anchor.js";
@@ -53,9 +54,10 @@ const harness = async (options: {
     clock,
   };
   const errors: unknown[] = [];
+  const hook = createProvenanceHook(deps);
   const { orchestrator, store } = await createTestOrchestrator(createOfflineLlm(), {
     clock,
-    hooks: [{ ...createProvenanceHook(deps), failureCode: ErrorCode.ProvenanceFailed, retryable: true }],
+    hooks: [{ ...hook, failureCode: ErrorCode.ProvenanceFailed, retryable: true }],
     onBackgroundError: (e) => errors.push(e),
   });
   const service = createProvenanceService({ ...deps, store });
@@ -80,7 +82,23 @@ const harness = async (options: {
     const data = JSON.parse(JSON.stringify(read.data)) as OrchestrationQuery;
     return { id: started.id, events, orchestration: data.orchestration, errors };
   };
-  return { run, provenance };
+  /** The hook called again for a finished run, as a worker that resumes it after its own died would. */
+  const callHookAgain = async (id: string) => {
+    const finished = await store.runs.get(TENANT, id);
+    if (finished === null) throw new Error(`run ${id} is not stored`);
+    const emitted: unknown[] = [];
+    await hook.afterRun?.({
+      run: finished,
+      agents: await store.agents.listByRun(TENANT, id),
+      emit: async (event) => {
+        emitted.push(event);
+        return event as unknown as RunEvent;
+      },
+      signal: new AbortController().signal,
+    });
+    return emitted;
+  };
+  return { run, provenance, callHookAgain };
 };
 
 describe("a run's ledger entry and anchor are part of its success", () => {
@@ -103,6 +121,15 @@ describe("a run's ledger entry and anchor are part of its success", () => {
     expect(events.at(-1)).toMatchObject({ type: "RunFinished", status: "SUCCEEDED" });
     expect(events.filter((e) => e.type === "AnchorRecorded")).toHaveLength(1);
     expect(orchestration?.provenanceStatus).toBe("RECORDED");
+  });
+
+  it("anchors a run once: called again for a run it recorded, the hook adds no receipt and no anchor", async () => {
+    const h = await harness({});
+    const { id } = await h.run();
+    const before = await h.provenance.receipts.listByRun(TENANT, id);
+    expect(before).toHaveLength(1);
+    expect(await h.callHookAgain(id)).toEqual([]);
+    expect(await h.provenance.receipts.listByRun(TENANT, id)).toStrictEqual(before);
   });
 
   it("fails the run with PROVENANCE_FAILED when the anchor cannot record it, keeping the agents' results", async () => {
