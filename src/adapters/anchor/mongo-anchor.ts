@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Db, MongoClient } from "mongodb";
 import {
   type AnchorChainStart,
@@ -32,6 +33,12 @@ export const DEFAULT_ANCHOR_COLLECTION = "anchors";
 export const DEFAULT_ANCHOR_CHECKPOINT_COLLECTION = "anchor_checkpoints";
 /** How often an append retries after another writer took its seq. @default 16 */
 export const MAX_ANCHOR_APPEND_ATTEMPTS = 16;
+/**
+ * Longest random pause before retrying a lost append, per attempt so far (a jittered, growing backoff):
+ * without it two writers appending back to back can stay in lockstep, one losing every race.
+ * @default 4 ms
+ */
+export const ANCHOR_APPEND_JITTER_MS = 4;
 
 /** A chain record as stored: `_id` is the seq, so the primary key itself forbids two records at one place. */
 interface AnchorDoc extends AnchorRecord {
@@ -152,8 +159,9 @@ export const createMongoAnchor = (options: MongoAnchorOptions): AnchorBackend =>
           try {
             await chain.insertOne({ ...record, _id: record.seq, hash });
           } catch (e) {
-            if (isDuplicateKey(e)) continue;
-            throw e;
+            if (!isDuplicateKey(e)) throw e;
+            await sleep(Math.random() * ANCHOR_APPEND_JITTER_MS * (attempt + 1));
+            continue;
           }
           if (isCheckpointSeq(record.seq + 1))
             await storeCheckpoints([{ _id: record.seq + 1, prevHash: hash }]);
