@@ -26,7 +26,7 @@ import type { GenomeSource } from "../ports/genomes.js";
 import type { IdGenerator } from "../ports/ids.js";
 import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
 import type { ReviewStore } from "../ports/reviews.js";
-import type { StateChange, Store } from "../ports/stores.js";
+import type { AgentPatch, StateChange, Store } from "../ports/stores.js";
 import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
 import { type RunBudget, withinBudget } from "./budget.js";
 import { runDebate } from "./debate.js";
@@ -66,8 +66,8 @@ export interface RunContext {
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
   /**
-   * The agents completed in this attempt (or reused from before it), by ordinal, as stored: the run
-   * summarises them without reading them back.
+   * The agents completed in this attempt, by ordinal, as stored: a fresh run summarises them without
+   * reading them back (a resumed one reads its agents, reused ones included, from the store).
    */
   readonly completed: Map<number, Agent>;
   /** Stops the whole run (siblings included) when one agent fails. */
@@ -123,6 +123,14 @@ const checkAborted = (signal: AbortSignal) => {
  * the matching events are published. Returns the completed agent. Traced as an `invoke_agent`
  * span, the parent of its LLM calls' and its children's spans.
  */
+/** The change of a stored agent that an event announces (written with it: RunEventLog.emit). */
+const agentChange = (ctx: RunContext, id: string, patch: AgentPatch): StateChange => ({
+  kind: "updateAgent",
+  tenantId: ctx.tenantId,
+  id,
+  patch,
+});
+
 export const runAgent = (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   (ctx.deps.tracer ?? untraced).startActiveSpan(
     `${GEN_AI_OPERATIONS.agent} ${spec.name}`,
@@ -185,20 +193,15 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   };
   // Resumed, the agent starts over (same id and genome, so its leaf position and parameters hold).
   const stored: StateChange = prior
-    ? {
-        kind: "updateAgent",
-        tenantId: ctx.tenantId,
-        id: agent.id,
-        patch: {
-          llmParams: agent.llmParams,
-          state: agent.state,
-          fitness: agent.fitness,
-          result: agent.result,
-          error: agent.error,
-          transcript: agent.transcript,
-          completedAt: agent.completedAt,
-        },
-      }
+    ? agentChange(ctx, agent.id, {
+        llmParams: agent.llmParams,
+        state: agent.state,
+        fitness: agent.fitness,
+        result: agent.result,
+        error: agent.error,
+        transcript: agent.transcript,
+        completedAt: agent.completedAt,
+      })
     : { kind: "createAgent", agent };
   await ctx.log.emit({ type: "AgentStarted", agent }, [stored]);
   const started = performance.now();
@@ -328,19 +331,14 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     };
     await requestReviewIfNeeded(ctx, agent);
     await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
-      {
-        kind: "updateAgent",
-        tenantId: ctx.tenantId,
-        id: agent.id,
-        patch: {
-          llmParams: sent,
-          state: agent.state,
-          result,
-          fitness: agent.fitness,
-          transcript,
-          completedAt: agent.completedAt,
-        },
-      },
+      agentChange(ctx, agent.id, {
+        llmParams: sent,
+        state: agent.state,
+        result,
+        fitness: agent.fitness,
+        transcript,
+        completedAt: agent.completedAt,
+      }),
     ]);
     return agent;
   } catch (e) {
@@ -444,18 +442,13 @@ const recordFailure = async (ctx: RunContext, agent: Agent, e: unknown, cancelle
   };
   try {
     await ctx.log.emit({ type: "AgentFailed", agent: failed, error }, [
-      {
-        kind: "updateAgent",
-        tenantId: ctx.tenantId,
-        id: agent.id,
-        patch: {
-          ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
-          state: failed.state,
-          error,
-          transcript: agent.transcript,
-          completedAt: failed.completedAt,
-        },
-      },
+      agentChange(ctx, agent.id, {
+        ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
+        state: failed.state,
+        error,
+        transcript: agent.transcript,
+        completedAt: failed.completedAt,
+      }),
     ]);
   } catch {
     // The store itself may be what failed; the run's own failure handling reports it.
