@@ -1,6 +1,6 @@
 import { AppError, badInput, ErrorCode } from "../domain/errors.js";
 import type { Run } from "../domain/run.js";
-import type { RateLimiter } from "../ports/rate-limiter.js";
+import type { RateLimiter, RateVerdict } from "../ports/rate-limiter.js";
 import type { RunSlots } from "../ports/run-slots.js";
 
 const MS_PER_SECOND = 1_000;
@@ -24,10 +24,15 @@ export interface AdmissionPolicy {
  */
 export type Admit = (tenantId: string, runId: string) => Promise<void>;
 
+/** The rate verdict when no limiter is configured. */
+const UNLIMITED: RateVerdict = { allowed: true, refund: async () => undefined };
+
 /**
- * Builds the admission check. Checks run in order (shutdown, concurrency, rate) and the rate
- * limiter is consulted last, so a run refused for another reason does not use up the tenant's rate.
- * Over the cap a run is refused, not queued: the client learns at once and decides (see DOCS).
+ * Builds the admission check. The slot and the rate are asked at once (with Redis, both round trips
+ * overlap); a run refused by one gives back what the other gave it, so a run refused for its slot
+ * uses none of the tenant's rate. When both refuse, the concurrency error wins (it is the one a
+ * client can act on soonest). Over the cap a run is refused, not queued: the client learns at once
+ * and decides (see DOCS).
  */
 export const createAdmission =
   (policy: AdmissionPolicy, isAccepting: () => boolean): Admit =>
@@ -36,19 +41,28 @@ export const createAdmission =
       throw new AppError(ErrorCode.ShuttingDown, "The server is shutting down; start the run elsewhere.");
     }
     const cap = policy.maxConcurrentRunsPerTenant;
-    if (cap !== undefined && !(await policy.slots.acquire(tenantId, runId, cap))) {
+    const [slot, rate] = await Promise.allSettled([
+      cap === undefined ? true : policy.slots.acquire(tenantId, runId, cap),
+      policy.rateLimiter?.consume(tenantId) ?? UNLIMITED,
+    ]);
+    const slotHeld = slot.status === "fulfilled" && slot.value;
+    const rateTaken = rate.status === "fulfilled" && rate.value.allowed;
+    if (slotHeld && rateTaken) return;
+    if (slotHeld) await policy.slots.release(tenantId, runId);
+    if (rate.status === "fulfilled" && rate.value.allowed) await rate.value.refund();
+    if (slot.status === "rejected") throw slot.reason;
+    if (!slot.value) {
       throw new AppError(
         ErrorCode.ConcurrencyLimited,
         `At most ${cap} runs may execute at once; wait for one to finish.`,
         { details: { limit: cap } },
       );
     }
-    const verdict = await policy.rateLimiter?.consume(tenantId);
-    if (verdict && !verdict.allowed) {
-      await policy.slots.release(tenantId, runId);
+    if (rate.status === "rejected") throw rate.reason;
+    if (!rate.value.allowed) {
       const retryAfterSeconds = Math.max(
         MIN_RETRY_AFTER_SECONDS,
-        Math.ceil(verdict.retryAfterMs / MS_PER_SECOND),
+        Math.ceil(rate.value.retryAfterMs / MS_PER_SECOND),
       );
       throw new AppError(ErrorCode.RateLimited, `Too many runs started; retry in ${retryAfterSeconds} s.`, {
         details: { retryAfterSeconds },

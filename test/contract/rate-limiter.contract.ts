@@ -59,6 +59,29 @@ export const admissionLimitsContract = (init: AdmissionLimitsContractInit) =>
       expect(verdicts.filter((v) => v.allowed)).toHaveLength(PER_MINUTE + BURST);
     });
 
+    it("takes a refunded unit back, into the sustained rate or the burst it came from", async () => {
+      const [a, b] = backend.limiters;
+      const allowedUntilRefused = async (key: string) => {
+        let n = 0;
+        while ((await (n % 2 ? a : b).consume(key)).allowed) n++;
+        return n;
+      };
+      const sustained = tenant();
+      const verdicts = [];
+      for (let i = 0; i < PER_MINUTE; i++) verdicts.push(await a.consume(sustained));
+      const last = verdicts.at(-1);
+      if (!last?.allowed) throw new Error("a unit within the rate was refused");
+      await last.refund();
+      expect(await allowedUntilRefused(sustained)).toBe(1 + BURST);
+
+      const burst = tenant();
+      for (let i = 0; i < PER_MINUTE + BURST - 1; i++) await a.consume(burst);
+      const fromBurst = await a.consume(burst);
+      if (!fromBurst.allowed) throw new Error("a unit within the burst was refused");
+      await fromBurst.refund();
+      expect(await allowedUntilRefused(burst)).toBe(1);
+    });
+
     it("holds the cap of run slots across instances, even when they race", async () => {
       const [a, b] = backend.slots;
       const key = tenant();

@@ -37,15 +37,20 @@ export const createFlexibleRateLimiter = (options: FlexibleRateLimiterOptions): 
           duration,
         });
   const sustained = store("sustained", options.perMinute, SECONDS_PER_MINUTE);
-  const limiter =
-    options.burst > 0
-      ? new BurstyRateLimiter(sustained, store("burst", options.burst, BURST_WINDOW_SECONDS))
-      : sustained;
+  const burst = options.burst > 0 ? store("burst", options.burst, BURST_WINDOW_SECONDS) : undefined;
+  const limiter = burst === undefined ? sustained : new BurstyRateLimiter(sustained, burst);
   return {
     async consume(key) {
       try {
-        await limiter.consume(key);
-        return { allowed: true };
+        const taken = await limiter.consume(key);
+        // Past the sustained rate the unit came from the burst allowance: it goes back there.
+        const from = burst !== undefined && taken.consumedPoints > options.perMinute ? burst : sustained;
+        return {
+          allowed: true,
+          refund: async () => {
+            await from.reward(key, 1);
+          },
+        };
       } catch (e) {
         if (e instanceof RateLimiterRes) return { allowed: false, retryAfterMs: e.msBeforeNext };
         throw e;
