@@ -49,5 +49,6 @@ export const endUnexecutedRun = async (
     traceRoot: null,
     error,
   });
+  await log.published();
   return ended;
 };

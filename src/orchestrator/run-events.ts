@@ -9,9 +9,15 @@ import { MAX_EVENT_WRITE_BATCH, REPLAY_BATCH_SIZE } from "./defaults.js";
 export interface RunEventLog {
   /**
    * Stores the event, with the record changes it announces (applied before it, in the same write),
-   * then publishes it. Rejects, publishing nothing, when the write fails.
+   * and resolves with it; it is published after, in seq order, without holding up the run.
+   * Rejects, publishing nothing, when the write fails.
    */
   emit(body: RunEventBody, changes?: readonly StateChange[]): Promise<RunEvent>;
+  /**
+   * Resolves once every event stored so far is published; rejects with the first publish that
+   * failed since the last call (the event is stored: subscribers read it from the log).
+   */
+  published(): Promise<void>;
 }
 
 interface Pending {
@@ -24,10 +30,11 @@ interface Pending {
 /**
  * The event log of one run. Events emitted while a write is in flight (concurrent agents emit at the
  * same time) are stored together in the next write, with the record changes they announce — one store
- * round trip for the group — and
- * published one by one in seq order once stored; each `emit` resolves when its event is published.
- * A group the store refuses rejects every emit in it; since an ordered batch may have been stored in
- * part, the next write first reads the log's last seq again.
+ * round trip for the group — and each `emit` resolves once its event is stored. Stored events are
+ * published one by one in seq order behind the writes, so a bus round trip per event (Redis) is not
+ * on the run's path; the run awaits `published()` before it counts as done. A group the store
+ * refuses rejects every emit in it; since an ordered batch may have been stored in part, the next
+ * write first reads the log's last seq again.
  */
 export const createRunEventLog = (deps: {
   store: Store;
@@ -41,6 +48,22 @@ export const createRunEventLog = (deps: {
   let resync = false;
   const queue: Pending[] = [];
   let writing = false;
+  /** The publishing of every event stored so far, in seq order. */
+  let publishing = Promise.resolve();
+  let publishFailure: { readonly reason: unknown } | undefined;
+
+  const publishInOrder = (events: readonly RunEvent[]) => {
+    publishing = publishing.then(async () => {
+      for (const event of events) {
+        try {
+          await deps.bus.publish("runEvent", deps.runId, event);
+        } catch (e) {
+          // Later events still go out: a subscriber that sees the gap reads the log for it.
+          publishFailure ??= { reason: e };
+        }
+      }
+    });
+  };
 
   const writeGroup = async (group: readonly Pending[]) => {
     try {
@@ -61,10 +84,8 @@ export const createRunEventLog = (deps: {
       const changes = group.flatMap((pending) => pending.changes ?? []);
       await deps.store.events.append(events, changes);
       seq += events.length;
-      for (const [i, event] of events.entries()) {
-        await deps.bus.publish("runEvent", deps.runId, event);
-        group[i]?.resolve(event);
-      }
+      publishInOrder(events);
+      for (const [i, event] of events.entries()) group[i]?.resolve(event);
     } catch (e) {
       resync = true;
       for (const pending of group) pending.reject(e);
@@ -83,6 +104,12 @@ export const createRunEventLog = (deps: {
         queue.push({ body, changes, resolve, reject });
         if (!writing) void drain();
       }),
+    published: async () => {
+      await publishing;
+      const failure = publishFailure;
+      publishFailure = undefined;
+      if (failure !== undefined) throw failure.reason;
+    },
   };
 };
 

@@ -195,6 +195,11 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       runId: run.id,
       lastSeq,
     });
+    /** The outcome, once the events stored so far are published (so a worker hands back nothing unsent). */
+    const settled = async <O>(outcome: O): Promise<O> => {
+      await log.published().catch((e: unknown) => deps.onBackgroundError?.(e, { runId: run.id }));
+      return outcome;
+    };
     const ctx: RunContext = {
       tenantId: run.tenantId,
       runId: run.id,
@@ -246,11 +251,11 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     } catch (e) {
       const reason = controller.signal.aborted ? controller.signal.reason : e;
       // Stopped unfinished on purpose: the run stays RUNNING for the worker that takes it next.
-      if (reason instanceof HandBack) return "handBack";
+      if (reason instanceof HandBack) return settled("handBack");
       // Waiting for a person: the run stays unfinished, its usage so far kept.
       if (isPark(reason)) {
         await store.runs.update(run.tenantId, run.id, { tokensUsed: ctx.usage });
-        return "parked";
+        return settled("parked");
       }
       if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
       const error = toRunError(reason);
@@ -287,7 +292,7 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     const span = trace.getActiveSpan();
     span?.setAttribute(RUN_STATUS_ATTRIBUTE, status);
     if (status === "FAILED") span?.setStatus({ code: SpanStatusCode.ERROR });
-    return "done";
+    return settled("done");
   };
   return traced;
 };

@@ -108,6 +108,50 @@ describe("a run's event log", () => {
     await bus.close();
   });
 
+  it("resolves an emit once stored, publishes behind it in order, and reports a failed publish once", async () => {
+    const { store } = await recordingStore();
+    const memory = createMemoryEventBus();
+    const live = memory.subscribe("runEvent", RUN);
+    await live.ready;
+    // A bus that holds every publish until let go, and refuses the second event's.
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const bus: EventBus = {
+      ...memory,
+      publish: async (topic, key, event) => {
+        await held;
+        if ("seq" in event && event.seq === 2) throw new AppError(ErrorCode.StoreUnavailable, "bus gone");
+        await memory.publish(topic, key, event);
+      },
+    };
+    const log = logOn(store, bus);
+
+    const emitted = await Promise.all(["a", "b", "c"].map((q) => log.emit(started(q))));
+    expect(emitted.map((e) => e.seq)).toStrictEqual([1, 2, 3]);
+    let done = false;
+    const published = log.published().finally(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+
+    letGo();
+    await expect(published).rejects.toMatchObject({ message: "bus gone" });
+    const received: number[] = [];
+    for await (const e of live) {
+      received.push(e.seq);
+      if (e.seq === 3) break;
+    }
+    // The event whose publish failed is in the log for subscribers to read; the others went out in order.
+    expect(received).toStrictEqual([1, 3]);
+    expect((await store.events.list(TENANT, RUN, 0)).map((e) => e.seq)).toStrictEqual([1, 2, 3]);
+    await log.emit(started("d"));
+    await expect(log.published()).resolves.toBeUndefined();
+    await memory.close();
+  });
+
   it("continues a resumed run's log after its last seq", async () => {
     const { store } = await recordingStore();
     const bus = createMemoryEventBus();
