@@ -9,74 +9,20 @@ import {
 } from "../domain/genome.js";
 import { agentLeafHash } from "../domain/leaf.js";
 import { toHex } from "../domain/merkle.js";
-import {
-  type Agent,
-  type AgentResult,
-  type AgentRole,
-  addUsage,
-  NO_TOKENS,
-  type RunConfig,
-  type TokenUsage,
-} from "../domain/run.js";
-import { type TranscriptEntry, transcriptRoot } from "../domain/transcript.js";
-import { usageCounts } from "../domain/usage.js";
-import type { Clock } from "../ports/clock.js";
-import type { EventBus } from "../ports/event-bus.js";
-import type { GenomeSource } from "../ports/genomes.js";
-import type { IdGenerator } from "../ports/ids.js";
-import type { LlmCallKind, LlmClient, LlmJsonSchema, LlmMessage } from "../ports/llm.js";
-import type { ReviewStore } from "../ports/reviews.js";
-import type { AgentPatch, StateChange, Store } from "../ports/stores.js";
-import { GEN_AI, GEN_AI_OPERATIONS, type Tracer, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
-import { type RunBudget, withinBudget } from "./budget.js";
+import type { Agent, AgentResult, AgentRole } from "../domain/run.js";
+import { transcriptRoot } from "../domain/transcript.js";
+import type { LlmCallKind } from "../ports/llm.js";
+import type { AgentPatch, StateChange } from "../ports/stores.js";
+import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
+import { createAgentCalls } from "./agent-calls.js";
 import { runDebate } from "./debate.js";
-import type { RunHook } from "./hooks.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
 import { completeReviewed, isPark, requestReviewIfNeeded } from "./review-gate.js";
-import type { RunEventLog } from "./run-events.js";
+import { checkAborted, type RunContext } from "./run-context.js";
 
 /** Roles given to a coordinator's children, in spawn order; cycled when agentsPerLevel exceeds them. */
 export const CHILD_ROLES: readonly Exclude<AgentRole, "ROOT">[] = ["RESEARCHER", "CRITIC"];
 const ROLE_NAMES: Record<AgentRole, string> = { ROOT: "Root", RESEARCHER: "Researcher", CRITIC: "Critic" };
-
-/** Everything one run's agents share. */
-export interface RunContext {
-  readonly tenantId: string;
-  readonly runId: string;
-  readonly query: string;
-  readonly config: RunConfig;
-  readonly baseMaxTokens: number;
-  /** Base completion budget on reasoning models. @default DEFAULT_REASONING_BASE_MAX_TOKENS */
-  readonly reasoningBaseMaxTokens?: number;
-  readonly signal: AbortSignal;
-  readonly log: RunEventLog;
-  readonly deps: {
-    readonly store: Store;
-    readonly bus: EventBus;
-    readonly llm: LlmClient;
-    readonly clock: Clock;
-    readonly ids: IdGenerator;
-    readonly genomes: GenomeSource;
-    readonly hooks?: readonly RunHook[];
-    /** Spans for runs, agents and their LLM calls; none when absent. */
-    readonly tracer?: Tracer;
-    /** Where reviews wait; needed by runs whose review policy is not NEVER. */
-    readonly reviews?: ReviewStore;
-  };
-  /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
-  readonly existing: ReadonlyMap<number, Agent>;
-  /**
-   * The agents completed in this attempt, by ordinal, as stored: a fresh run summarises them without
-   * reading them back (a resumed one reads its agents, reused ones included, from the store).
-   */
-  readonly completed: Map<number, Agent>;
-  /** Stops the whole run (siblings included) when one agent fails. */
-  readonly abortRun: (reason: unknown) => void;
-  /** Token usage of the whole run, summed as calls complete. */
-  usage: TokenUsage;
-  /** The run's budget and the tenant's daily quota, checked before every call; none when absent. */
-  readonly budget?: RunBudget;
-}
 
 interface AgentSpec {
   readonly role: AgentRole;
@@ -110,12 +56,6 @@ const childSpecs = (parent: Agent, k: number): AgentSpec[] =>
       ordinal: parent.ordinal * k + 1 + i,
     };
   });
-
-/** Throws the signal's reason when the run was cancelled or interrupted. */
-const checkAborted = (signal: AbortSignal) => {
-  if (signal.aborted)
-    throw signal.reason instanceof Error ? signal.reason : new AppError(ErrorCode.Cancelled, "Cancelled.");
-};
 
 /**
  * Runs one agent and, if it coordinates, its subtree: children run concurrently, then the agent
@@ -205,73 +145,11 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     : { kind: "createAgent", agent };
   await ctx.log.emit({ type: "AgentStarted", agent }, [stored]);
   const started = performance.now();
-  let usage = NO_TOKENS;
-  const transcript: TranscriptEntry[] = [];
   const system = await systemPrompt(ctx, spec.role, genome.traits, params);
-  // What the requests actually carried: the model may refuse a parameter mid-run.
-  let sent: LlmParams = params;
-
-  const call = async (c: {
-    kind: Parameters<LlmClient["complete"]>[0]["tag"]["kind"];
-    round: number;
-    system: string;
-    messages: LlmMessage[];
-    json: boolean;
-    schema?: LlmJsonSchema;
-  }) => {
-    checkAborted(ctx.signal);
-    // A call routed to another model gets the genome as that model takes it.
-    const callParams = ctx.deps.llm.routeFor ? llmParamsFor(ctx, genome.traits, spec.role, c.kind) : params;
-    const complete = () =>
-      ctx.deps.llm.complete(
-        {
-          system: c.system,
-          messages: c.messages,
-          params: callParams,
-          json: c.json,
-          ...(c.schema ? { schema: c.schema } : {}),
-          tag: {
-            tenantId: ctx.tenantId,
-            runId: ctx.runId,
-            agentId: agent.id,
-            role: spec.role,
-            kind: c.kind,
-            round: c.round,
-          },
-        },
-        {
-          signal: ctx.signal,
-          onToken: (text) =>
-            void ctx.deps.bus.publish("agentToken", ctx.runId, {
-              runId: ctx.runId,
-              agentId: agent.id,
-              kind: c.kind,
-              text,
-              at: clock.now(),
-            }),
-        },
-      );
-    const response = await withinBudget(ctx.budget, callParams.maxTokens, ctx.signal, complete, (r) => {
-      usage = addUsage(usage, r.usage);
-      ctx.usage = addUsage(ctx.usage, r.usage);
-    });
-    const carried = response.params ?? callParams;
-    // The agent's parameters are those of its own voice, not of the shadow judging it.
-    if (OWN_VOICE.has(c.kind)) sent = carried;
-    transcript.push({
-      index: transcript.length,
-      kind: c.kind,
-      round: c.round,
-      request: { system: c.system, messages: c.messages, params: { ...carried }, json: c.json },
-      response: {
-        content: response.content,
-        model: response.model,
-        ...(response.provider === undefined ? {} : { provider: response.provider }),
-        usage: usageCounts(response.usage),
-      },
-    });
-    return response;
-  };
+  const calls = createAgentCalls(ctx, { id: agent.id, role: spec.role }, params, (kind) =>
+    ctx.deps.llm.routeFor ? llmParamsFor(ctx, genome.traits, spec.role, kind) : params,
+  );
+  const { call, transcript } = calls;
 
   try {
     const coordinates = coordinatesAt(ctx, spec);
@@ -317,9 +195,10 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       contextHash: toHex(agentLeafHash(leafInput)),
       leafIndex: agent.ordinal,
       traceRoot: transcriptRoot(transcript),
-      tokensUsed: usage,
+      tokensUsed: calls.usage(),
       latencyMs: Math.round(performance.now() - started),
     };
+    const sent = calls.sent();
     agent = {
       ...agent,
       llmParams: sent,
@@ -347,7 +226,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     // An agent stopped by the run's abort was cancelled; one whose own step threw has failed.
     const cancelled = ctx.signal.aborted;
     ctx.abortRun(e);
-    await recordFailure(ctx, { ...agent, llmParams: sent, transcript }, e, cancelled);
+    await recordFailure(ctx, { ...agent, llmParams: calls.sent(), transcript }, e, cancelled);
     throw e;
   }
 };
@@ -363,9 +242,6 @@ const runChildren = async (ctx: RunContext, parent: Agent): Promise<Agent[]> => 
   if (failure) throw failure.reason;
   return settled.map((s) => (s as PromiseFulfilledResult<Agent>).value);
 };
-
-/** Calls in the agent's own voice; the others (CHALLENGE, REPAIR) are its shadow's. */
-const OWN_VOICE: ReadonlySet<LlmCallKind> = new Set(["ANSWER", "SYNTHESIS", "REBUTTAL"]);
 
 /** Whether the agent at this spec coordinates children (and so synthesises) rather than answers. */
 const coordinatesAt = (ctx: RunContext, spec: AgentSpec): boolean => spec.depth < ctx.config.maxDepth - 1;

@@ -4,7 +4,7 @@ import { toHex } from "../domain/merkle.js";
 import { applyDecision, needsReview, type Review } from "../domain/review.js";
 import type { Agent, AgentResult } from "../domain/run.js";
 import type { ReviewStore } from "../ports/reviews.js";
-import type { RunContext } from "./agent-runner.js";
+import type { RunContext } from "./run-context.js";
 
 const MS_PER_SECOND = 1_000;
 

@@ -6,10 +6,11 @@ import { runTraceRoot } from "../domain/transcript.js";
 import { summariseUsage } from "../domain/usage.js";
 import type { DeliveryOutcome, ResumeReason } from "../ports/run-queue.js";
 import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tracing.js";
-import { ROOT_SPEC, type RunContext, runAgent } from "./agent-runner.js";
+import { ROOT_SPEC, runAgent } from "./agent-runner.js";
 import { budgetDetailsOf, createRunBudget, type TenantQuotaPolicy } from "./budget.js";
 import type { RunCompletion, RunHook } from "./hooks.js";
 import { isPark } from "./review-gate.js";
+import type { RunContext } from "./run-context.js";
 import { createRunEventLog } from "./run-events.js";
 
 /** First and longest wait between attempts to record a run's end while the store is unavailable. */
