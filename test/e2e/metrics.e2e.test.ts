@@ -39,8 +39,8 @@ describe("/metrics", () => {
     const text = await scrape();
     expect(sample(text, "vex_runs_started_total")).toBe(1);
     expect(sample(text, 'vex_runs_finished_total{status="SUCCEEDED"}')).toBe(1);
-    expect(sample(text, 'vex_llm_calls_total{kind="ANSWER",outcome="ok"}')).toBe(2);
-    expect(sample(text, 'vex_llm_calls_total{kind="SYNTHESIS",outcome="ok"}')).toBe(1);
+    expect(sample(text, 'vex_llm_calls_total{kind="ANSWER",provider="default",outcome="ok"}')).toBe(2);
+    expect(sample(text, 'vex_llm_calls_total{kind="SYNTHESIS",provider="default",outcome="ok"}')).toBe(1);
     expect(sample(text, 'vex_llm_tokens_total{type="completion"}')).toBe(
       orchestration?.tokensUsed.completionTokens,
     );

@@ -42,22 +42,17 @@ describe("the LLM router under the metrics and tracing decorators", () => {
       routes: { CHALLENGE: { provider: "judge", model: "gpt-5-mini" } },
       clientFor: (t) => (t.provider === "judge" ? judge.client : main.client),
     });
-    const llm = traceLlm(
-      instrumentLlm(
-        router,
-        createMetrics({
-          connections: () => 0,
-          subscriptions: () => 0,
-          activeRuns: () => 0,
-          queueDepth: async () => ({ waiting: 0, active: 0 }),
-        }),
-      ),
-      {
-        tracer: provider.getTracer("test"),
-        provider: "openai",
-        content: false,
-      },
-    );
+    const metrics = createMetrics({
+      connections: () => 0,
+      subscriptions: () => 0,
+      activeRuns: () => 0,
+      queueDepth: async () => ({ waiting: 0, active: 0 }),
+    });
+    const llm = traceLlm(instrumentLlm(router, metrics), {
+      tracer: provider.getTracer("test"),
+      provider: "openai",
+      content: false,
+    });
     const { orchestrator, store } = await createTestOrchestrator(llm, { tracer: provider.getTracer("test") });
     const run = await orchestrator.start("acme", { query: "q", maxDebateRounds: 1 });
     await drain(await orchestrator.events("acme", run.id, 0));
@@ -103,5 +98,15 @@ describe("the LLM router under the metrics and tracing decorators", () => {
         "gen_ai.request.model": "main-model",
         "vex.llm.provider": "default",
       });
+
+    // Calls are counted by the provider that served them.
+    const counted = (await metrics.llmCalls.get()).values.map((v) => [
+      v.labels.kind,
+      v.labels.provider,
+      v.value,
+    ]);
+    expect(counted).toContainEqual(["CHALLENGE", "judge", 3]);
+    expect(counted.filter((c) => c[0] !== "CHALLENGE").every((c) => c[1] === "default")).toBe(true);
+    expect(counted.some((c) => c[0] === "ANSWER")).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import type { BusTopics, EventBus } from "../../ports/event-bus.js";
 import type { LlmClient } from "../../ports/llm.js";
 import type { Store } from "../../ports/stores.js";
+import { DEFAULT_PROVIDER } from "../llm-router/routes.js";
 import { passThrough } from "../shared/llm-decorator.js";
 import type { Metrics } from "./metrics.js";
 
@@ -14,9 +15,11 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
   async complete(request, options) {
     const start = process.hrtime.bigint();
     const kind = request.tag.kind;
+    // The provider the call is routed to; the one that answered, when the response names it.
+    const routed = llm.routeFor?.(request.tag.role, kind).provider ?? DEFAULT_PROVIDER;
     try {
       const response = await llm.complete(request, options);
-      m.llmCalls.inc({ kind, outcome: "ok" });
+      m.llmCalls.inc({ kind, provider: response.provider ?? routed, outcome: "ok" });
       m.llmTokens.inc({ type: "prompt" }, response.usage.promptTokens);
       m.llmTokens.inc({ type: "completion" }, response.usage.completionTokens);
       m.llmTokens.inc({ type: "reasoning" }, response.usage.reasoningTokens ?? 0);
@@ -26,7 +29,7 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
       m.tenantTokens.inc({ ...tenant, type: "reasoning" }, response.usage.reasoningTokens ?? 0);
       return response;
     } catch (e) {
-      m.llmCalls.inc({ kind, outcome: outcomeOf(e) });
+      m.llmCalls.inc({ kind, provider: routed, outcome: outcomeOf(e) });
       throw e;
     } finally {
       m.llmLatency.observe({ kind }, seconds(start));

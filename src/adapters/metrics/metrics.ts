@@ -40,8 +40,8 @@ export const createMetrics = (gauges: MetricSources) => {
     }),
     llmCalls: new Counter({
       name: "vex_llm_calls_total",
-      help: "LLM calls, by call kind and outcome (ok or the error code)",
-      labelNames: ["kind", "outcome"] as const,
+      help: "LLM calls, by call kind, provider (VEX_LLM_PROVIDERS; the unnamed one is default) and outcome (ok or the error code)",
+      labelNames: ["kind", "provider", "outcome"] as const,
       ...withRegistry,
     }),
     llmTokens: new Counter({
