@@ -12,7 +12,7 @@
  */
 import { MongoClient } from "mongodb";
 import { COLLECTIONS } from "../src/adapters/mongo/collections.js";
-import { mongoDbName } from "../src/app/backends.js";
+import { mongoDbName } from "../src/app/mongo-backends.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../src/domain/genome.js";
 import type { AgentRole } from "../src/domain/run.js";
 import type { LlmCallKind, LlmClient } from "../src/ports/llm.js";

@@ -71,8 +71,9 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     activeRuns: () => sources.activeRuns(),
     queueDepth: () => sources.queueDepth(),
   });
-  const tracing = openTracing(config.tracing);
-  const opened = overrides.llm ?? openLlm(config, { onParamChange: reportParamChanges(logger, metrics) });
+  const tracing = await openTracing(config.tracing);
+  const opened =
+    overrides.llm ?? (await openLlm(config, { onParamChange: reportParamChanges(logger, metrics) }));
   const llm = traced(instrumentLlm(opened, metrics), tracing, config);
   // Before anything is opened, so a refused start leaves nothing to close.
   await checkLlm(llm, config, routedTargets(opened));

@@ -3,13 +3,13 @@
  * turns the parsed variables into a Config.
  */
 import { z } from "zod";
-import { TOKEN_LIMIT_FIELDS } from "./adapters/openai/model-params.js";
 import {
   DEFAULT_LLM_ATTEMPT_TIMEOUT_MS,
   DEFAULT_LLM_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_CONCURRENCY_PER_TENANT,
-} from "./adapters/openai/openai-llm-client.js";
+} from "./adapters/openai/defaults.js";
+import { TOKEN_LIMIT_FIELDS } from "./adapters/openai/model-params.js";
 import { DEFAULT_MAX_RETRIES } from "./adapters/openai/retry.js";
 import { llmRoutingEnv } from "./config-llm.js";
 import { ED25519_KEY_BYTES } from "./domain/ed25519.js";

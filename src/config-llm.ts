@@ -11,13 +11,13 @@ import {
   parseRouteTarget,
   routeKeyProblem,
 } from "./adapters/llm-router/routes.js";
+import type { AttributionField } from "./adapters/openai/attempt.js";
 import { TOKEN_LIMIT_FIELDS, type TokenLimitField } from "./adapters/openai/model-params.js";
 import {
-  type AttributionField,
   DEFAULT_STRUCTURED_OUTPUT,
   STRUCTURED_OUTPUT_MODES,
   type StructuredOutputMode,
-} from "./adapters/openai/openai-llm-client.js";
+} from "./adapters/openai/structured-output.js";
 
 /** One provider's connection and limits; each has its own retries, caps and timeouts. */
 export interface ProviderConfig {

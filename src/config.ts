@@ -1,12 +1,9 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import type { ModelRoutes } from "./adapters/llm-router/routes.js";
+import type { AttributionField } from "./adapters/openai/attempt.js";
 import type { TokenLimitField } from "./adapters/openai/model-params.js";
-import {
-  type AttributionField,
-  DEFAULT_STRUCTURED_OUTPUT,
-  type StructuredOutputMode,
-} from "./adapters/openai/openai-llm-client.js";
+import { DEFAULT_STRUCTURED_OUTPUT, type StructuredOutputMode } from "./adapters/openai/structured-output.js";
 import {
   type AnchorBackendName,
   CONFIG_DEFAULTS,

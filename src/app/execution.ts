@@ -1,18 +1,13 @@
-import { Redis } from "ioredis";
-import { createBullRunQueue } from "../adapters/queue/bullmq-queue.js";
 import { createInProcessRunQueue } from "../adapters/queue/in-process-queue.js";
 import { createFlexibleRateLimiter } from "../adapters/rate-limit/flexible-rate-limiter.js";
 import { createMemoryRunSlots } from "../adapters/rate-limit/memory-run-slots.js";
 import { createMemoryTokenQuota } from "../adapters/rate-limit/memory-token-quota.js";
-import { createRedisRunSlots } from "../adapters/rate-limit/redis-run-slots.js";
-import { createRedisTokenQuota } from "../adapters/rate-limit/redis-token-quota.js";
 import type { Config } from "../config.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
 import type { RunQueue } from "../ports/run-queue.js";
 import type { RunSlots } from "../ports/run-slots.js";
 import type { TokenQuota } from "../ports/token-quota.js";
-import { REDIS_CONNECT_TIMEOUT_MS } from "./bus.js";
-import { redactUrl, StartupError } from "./startup-error.js";
+import { connectRedis } from "./redis.js";
 
 /** Where runs wait and what limits them: per process without Redis, cluster-wide with it. */
 export interface Execution {
@@ -23,17 +18,6 @@ export interface Execution {
   readonly tokenQuota: TokenQuota;
   close(): Promise<void>;
 }
-
-const connectRedis = async (url: string): Promise<Redis> => {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: REDIS_CONNECT_TIMEOUT_MS });
-  try {
-    await client.connect();
-    return client;
-  } catch (e) {
-    client.disconnect();
-    throw new StartupError(`Cannot connect to Redis at REDIS_URL (${redactUrl(url)}): ${String(e)}`);
-  }
-};
 
 /**
  * The run queue, the per-tenant run slots, the rate limiter and the token quota counters: BullMQ and Redis counters shared by
@@ -51,6 +35,12 @@ export const openExecution = async (config: Config, onError: (e: unknown) => voi
       close: async () => {},
     };
   }
+  // Loaded only by servers that use Redis.
+  const [{ createBullRunQueue }, { createRedisRunSlots }, { createRedisTokenQuota }] = await Promise.all([
+    import("../adapters/queue/bullmq-queue.js"),
+    import("../adapters/rate-limit/redis-run-slots.js"),
+    import("../adapters/rate-limit/redis-token-quota.js"),
+  ]);
   const commands = await connectRedis(config.redisUrl);
   const subscriber = await connectRedis(config.redisUrl);
   const queue = await createBullRunQueue({

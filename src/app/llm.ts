@@ -1,11 +1,10 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { Logger } from "pino";
 import { createLlmRouter, type LlmRouter, type LlmTarget } from "../adapters/llm-router/llm-router.js";
 import { DEFAULT_PROVIDER } from "../adapters/llm-router/routes.js";
 import type { Metrics } from "../adapters/metrics/metrics.js";
 import { createOfflineLlm } from "../adapters/offline-llm/offline-llm.js";
 import type { ParamChange } from "../adapters/openai/model-params.js";
-import { createConcurrencySlots, createOpenAiLlmClient } from "../adapters/openai/openai-llm-client.js";
 import type { Config } from "../config.js";
 import type { ProviderConfig } from "../config-llm.js";
 import { isAppError } from "../domain/errors.js";
@@ -27,16 +26,35 @@ export const reportParamChanges =
     );
   };
 
-/** The LLM the config selects: the offline provider, or OpenAI-compatible servers routed by role and kind. */
-export const openLlm = (
+/**
+ * The LLM the config selects: the offline provider, or OpenAI-compatible servers routed by role and
+ * kind (the SDK and its adapter are loaded only then).
+ */
+export const openLlm = async (
   config: Config,
   hooks: { onParamChange?: OnParamChange } = {},
-): LlmClient | LlmRouter => {
+): Promise<LlmClient | LlmRouter> => {
   switch (config.llm.kind) {
     case "offline":
       return createOfflineLlm();
     case "openai": {
       const llm = config.llm;
+      const [{ default: OpenAI }, { createConcurrencySlots, createOpenAiLlmClient }] = await Promise.all([
+        import("openai"),
+        import("../adapters/openai/openai-llm-client.js"),
+      ]);
+      /**
+       * The SDK client of one provider. The adapter retries itself (honouring its own deadline and
+       * the run's abort signal), so the SDK must not; its console logger would bypass ours.
+       */
+      const sdkFor = (p: ProviderConfig): OpenAI =>
+        new OpenAI({
+          apiKey: p.apiKey,
+          baseURL: p.baseUrl,
+          maxRetries: 0,
+          timeout: p.timeoutMs,
+          logLevel: "off",
+        });
       const providers: Record<string, ProviderConfig> = {
         ...llm.providers,
         [DEFAULT_PROVIDER]: {
@@ -90,13 +108,6 @@ export const openLlm = (
     }
   }
 };
-
-/**
- * The SDK client of one provider. The adapter retries itself (honouring its own deadline and the
- * run's abort signal), so the SDK must not; its console logger would bypass ours.
- */
-const sdkFor = (p: ProviderConfig): OpenAI =>
-  new OpenAI({ apiKey: p.apiKey, baseURL: p.baseUrl, maxRetries: 0, timeout: p.timeoutMs, logLevel: "off" });
 
 /** Completion budget of the startup check: enough for "OK", small enough to cost nothing. */
 export const LLM_CHECK_MAX_TOKENS = 16;

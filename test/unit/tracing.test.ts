@@ -100,10 +100,10 @@ describe("run tracing (GenAI semantic conventions)", () => {
 });
 
 describe("tracing configuration (standard OTEL_* variables)", () => {
-  it("is off unless an OTLP endpoint is set, and then nothing is traced", () => {
+  it("is off unless an OTLP endpoint is set, and then nothing is traced", async () => {
     const config = loadConfig({});
     expect(config.tracing).toEqual({ kind: "off" });
-    expect(openTracing(config.tracing).tracer).toBeUndefined();
+    expect((await openTracing(config.tracing)).tracer).toBeUndefined();
     expect(
       loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).tracing,
     ).toEqual({ kind: "off" });

@@ -1,9 +1,6 @@
 import { context, type Tracer } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, type SpanExporter, TracerProvider } from "@opentelemetry/sdk-trace";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { INSTRUMENTATION_SCOPE } from "../../ports/tracing.js";
 
 /** What the server's configuration says about traces (the standard OTEL_* variables). */
@@ -48,10 +45,22 @@ const installContextManager = () => {
 /**
  * OpenTelemetry tracing as configured by the standard OTEL_* variables: an OTLP/HTTP exporter
  * (http/protobuf or http/json) behind a batching processor, on a provider of this server's own
- * (never the global one, so that several servers in one process keep their exporters apart).
+ * (never the global one, so that several servers in one process keep their exporters apart). The
+ * SDK and exporters are loaded only when tracing is on.
  */
-export const openTracing = (config: TracingOptions): Tracing => {
+export const openTracing = async (config: TracingOptions): Promise<Tracing> => {
   if (config.kind === "off") return OFF;
+  const [
+    { OTLPTraceExporter: OtlpJsonExporter },
+    { OTLPTraceExporter: OtlpProtobufExporter },
+    { resourceFromAttributes },
+    { BatchSpanProcessor, TracerProvider },
+  ] = await Promise.all([
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/exporter-trace-otlp-proto"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-trace"),
+  ]);
   const exporterOptions = { url: config.url, headers: { ...config.headers } };
   const exporter: SpanExporter =
     config.protocol === "http/json"
