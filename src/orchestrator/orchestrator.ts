@@ -1,22 +1,16 @@
 import { AppError, ErrorCode } from "../domain/errors.js";
 import type { RunEvent } from "../domain/events.js";
 import { isTerminal, NO_TOKENS, type Run } from "../domain/run.js";
-import type { Clock } from "../ports/clock.js";
-import type { AgentToken, EventBus } from "../ports/event-bus.js";
-import type { GenomeSource } from "../ports/genomes.js";
-import type { IdGenerator } from "../ports/ids.js";
-import type { LlmClient } from "../ports/llm.js";
+import type { AgentToken } from "../ports/event-bus.js";
 import type { RateLimiter } from "../ports/rate-limiter.js";
-import type { ReviewStore } from "../ports/reviews.js";
 import type { ResumeReason, RunDelivery, RunQueue } from "../ports/run-queue.js";
 import type { RunSlots } from "../ports/run-slots.js";
-import type { Store } from "../ports/stores.js";
-import { activeTraceCarrier, type Tracer, withTraceCarrier } from "../ports/tracing.js";
+import { activeTraceCarrier, withTraceCarrier } from "../ports/tracing.js";
 import { assertResumable, createAdmission } from "./admission.js";
 import { assertTenantHasTokens, type TenantQuotaPolicy } from "./budget.js";
 import { CANCEL_WAIT_MS, DEFAULT_MAX_WORKERS_LOST, REVIEW_SWEEP_INTERVAL_MS } from "./defaults.js";
-import type { RunHook } from "./hooks.js";
 import { createReviewService, type ReviewService } from "./reviews.js";
+import type { RunDeps } from "./run-context.js";
 import { endUnexecutedRun } from "./run-end.js";
 import { streamRunEvents } from "./run-events.js";
 import { type BackgroundErrorHandler, createRunExecutor, HandBack } from "./run-executor.js";
@@ -32,13 +26,7 @@ export interface DispatchInfo {
   readonly resumed: ResumeReason | null;
 }
 
-export interface OrchestratorDeps {
-  readonly store: Store;
-  readonly bus: EventBus;
-  readonly llm: LlmClient;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
-  readonly genomes: GenomeSource;
+export interface OrchestratorDeps extends RunDeps {
   /** Where runs wait for a worker: in this process, or BullMQ shared by every instance. */
   readonly queue: RunQueue;
   /** Where the per-tenant cap is counted (shared across instances with Redis). */
@@ -57,18 +45,12 @@ export interface OrchestratorDeps {
   readonly rateLimiter?: RateLimiter;
   /** Most runs of one tenant in flight (queued or executing) at once, across the cluster. */
   readonly maxConcurrentRunsPerTenant?: number;
-  /** Steps that plug into every run, in order (evolution, provenance). */
-  readonly hooks?: readonly RunHook[];
   /** Errors that have nowhere else to go: a hook that failed, a run that failed unexpectedly. */
   readonly onBackgroundError?: BackgroundErrorHandler;
-  /** Spans for runs (invoke_workflow) and agents (invoke_agent); none when absent. */
-  readonly tracer?: Tracer;
   /** The tenants' daily token quota (VEX_TENANT_TOKENS_PER_DAY), counted across the cluster; absent: none. */
   readonly tenantQuota?: TenantQuotaPolicy;
   /** Called as this process's worker takes a run. */
   readonly onDispatch?: (info: DispatchInfo) => void;
-  /** Where reviews wait (docs/reviews-and-budgets.md); without it, runs whose review policy is not NEVER are refused. */
-  readonly reviews?: ReviewStore;
   /** How often this process applies onTimeout to reviews past their deadline. @default REVIEW_SWEEP_INTERVAL_MS */
   readonly reviewSweepIntervalMs?: number;
 }

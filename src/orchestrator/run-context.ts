@@ -12,6 +12,25 @@ import type { RunBudget } from "./budget.js";
 import type { RunHook } from "./hooks.js";
 import type { RunEventLog } from "./run-events.js";
 
+/** The ports a run's execution uses. */
+export interface RunDeps {
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly llm: LlmClient;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly genomes: GenomeSource;
+  /** Steps that plug into every run, in order (evolution, provenance). */
+  readonly hooks?: readonly RunHook[];
+  /** Spans for runs (invoke_workflow), agents (invoke_agent) and their LLM calls; none when absent. */
+  readonly tracer?: Tracer;
+  /**
+   * Where reviews wait (docs/reviews-and-budgets.md); without it, runs whose review policy is not
+   * NEVER are refused.
+   */
+  readonly reviews?: ReviewStore;
+}
+
 /** Everything one run's agents share. */
 export interface RunContext {
   readonly tenantId: string;
@@ -23,19 +42,7 @@ export interface RunContext {
   readonly reasoningBaseMaxTokens?: number;
   readonly signal: AbortSignal;
   readonly log: RunEventLog;
-  readonly deps: {
-    readonly store: Store;
-    readonly bus: EventBus;
-    readonly llm: LlmClient;
-    readonly clock: Clock;
-    readonly ids: IdGenerator;
-    readonly genomes: GenomeSource;
-    readonly hooks?: readonly RunHook[];
-    /** Spans for runs, agents and their LLM calls; none when absent. */
-    readonly tracer?: Tracer;
-    /** Where reviews wait; needed by runs whose review policy is not NEVER. */
-    readonly reviews?: ReviewStore;
-  };
+  readonly deps: RunDeps;
   /** Agents stored before a resume, by ordinal: completed ones are reused, the rest run again. */
   readonly existing: ReadonlyMap<number, Agent>;
   /**
