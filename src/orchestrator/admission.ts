@@ -46,10 +46,11 @@ export const createAdmission =
       policy.rateLimiter?.consume(tenantId) ?? UNLIMITED,
     ]);
     const slotHeld = slot.status === "fulfilled" && slot.value;
-    const rateTaken = rate.status === "fulfilled" && rate.value.allowed;
-    if (slotHeld && rateTaken) return;
+    const unit = rate.status === "fulfilled" && rate.value.allowed ? rate.value : undefined;
+    if (slotHeld && unit) return;
+    // Refused (or failed) on one side: what the other side gave goes back.
     if (slotHeld) await policy.slots.release(tenantId, runId);
-    if (rate.status === "fulfilled" && rate.value.allowed) await rate.value.refund();
+    await unit?.refund();
     if (slot.status === "rejected") throw slot.reason;
     if (!slot.value) {
       throw new AppError(

@@ -57,12 +57,6 @@ const childSpecs = (parent: Agent, k: number): AgentSpec[] =>
     };
   });
 
-/**
- * Runs one agent and, if it coordinates, its subtree: children run concurrently, then the agent
- * synthesises their answers; every answer is debated; the agent and its result are stored before
- * the matching events are published. Returns the completed agent. Traced as an `invoke_agent`
- * span, the parent of its LLM calls' and its children's spans.
- */
 /** The change of a stored agent that an event announces (written with it: RunEventLog.emit). */
 const agentChange = (ctx: RunContext, id: string, patch: AgentPatch): StateChange => ({
   kind: "updateAgent",
@@ -71,6 +65,12 @@ const agentChange = (ctx: RunContext, id: string, patch: AgentPatch): StateChang
   patch,
 });
 
+/**
+ * Runs one agent and, if it coordinates, its subtree: children run concurrently, then the agent
+ * synthesises their answers; every answer is debated; the agent and its result are stored before
+ * the matching events are published. Returns the completed agent. Traced as an `invoke_agent`
+ * span, the parent of its LLM calls' and its children's spans.
+ */
 export const runAgent = (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
   (ctx.deps.tracer ?? untraced).startActiveSpan(
     `${GEN_AI_OPERATIONS.agent} ${spec.name}`,
