@@ -4,7 +4,7 @@
  * are read at a small and a large history, with floors measured in the same run:
  *
  * - embedded: heap and RSS of this process (after forced GCs) after the small and the large history;
- * - embedded: a real server process (`node dist/src/main.js`) from spawn to /readyz on the folder
+ * - embedded: a real server process (`node dist/server/main.js`) from spawn to /readyz on the folder
  *   with the large history; floor: the same on an empty data folder;
  * - bytes on disk per run: the embedded data folder after a WAL checkpoint; MongoDB (FerretDB on
  *   SQLite): dbStats' storageSize, and FerretDB's own SQLite file after it stopped;
@@ -558,7 +558,7 @@ await benchMain("storage", async ({ mode }) => {
         : "Full mode uses issue 16's history sizes.",
       `Histories are filled through the real server (createApp, in this process) with ${CONCURRENCY} default runs in flight over ${TENANTS} tenants, each awaited to its RunFinished; the embedded fill ran at ${fmt(embedded.fillRunsPerSecond)} runs/s.`,
       "Heap and RSS are this process's (the benchmark and the server share it) after two forced GCs (--expose-gc); the difference between the two histories is what the server kept.",
-      `Restart: \`node dist/src/main.js\` as a process of its own (VEX_DATA_DIR, PORT, no LLM configured: the offline provider), timed from spawn until GET /readyz answers 200; the floor is the same server on an empty data folder (database already created), ${fmt(emptyRestart)} ms, of which Node.js itself (an empty script) takes ${fmt(median(embedded.nodeStartMs))} ms; so the history's own cost is ${fmt(restart - emptyRestart)} ms: the start is loading the server's modules and opening its stores, not reading the history (figures on a loaded 2-core machine vary by a second between samples).`,
+      `Restart: \`node dist/server/main.js\` (the bundled server) as a process of its own (VEX_DATA_DIR, PORT, no LLM configured: the offline provider), timed from spawn until GET /readyz answers 200; the floor is the same server on an empty data folder (database already created), ${fmt(emptyRestart)} ms, of which Node.js itself (an empty script) takes ${fmt(median(embedded.nodeStartMs))} ms; so the history's own cost is ${fmt(restart - emptyRestart)} ms: the start is loading the server's modules and opening its stores, not reading the history (figures on a loaded 2-core machine vary by a second between samples).`,
       `Embedded bytes: every file of the data folder (database, anchors, keys) after the server stopped and the WAL was checkpointed (TRUNCATE): ${fmt(embedded.folderBytes / KIB)} KiB for ${embedded.runsLarge} runs, less ${fmt(embedded.emptyFolderBytes / KIB)} KiB for the empty folder. Most of a run's bytes are its rows (table above): ${embedded.tables
         .slice(0, LARGEST_TABLES)
         .map((t) => `${t.name} ${fmt(t.bytes / embedded.runsLarge / KIB)} KiB`)

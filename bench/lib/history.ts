@@ -115,14 +115,15 @@ export const timeNodeStart = async (): Promise<number> => {
 };
 
 /**
- * Starts the built server (`node dist/src/main.js`) as a process of its own on `dataDir` and times it
- * from spawn until GET /readyz answers 200, then stops it (SIGTERM, awaited). No LLM is configured,
- * so the server uses its offline provider; nothing calls it.
+ * Starts the server as it is run (`node dist/server/main.js`, rolldown.config.ts's bundle) as a
+ * process of its own on `dataDir` and times it from spawn until GET /readyz answers 200, then stops
+ * it (SIGTERM, awaited). No LLM is configured, so the server uses its offline provider; nothing
+ * calls it.
  */
 export const timeToReady = async (dataDir: string, env: Record<string, string> = {}): Promise<number> => {
   const port = await freePort();
   const started = nowMs();
-  const child = spawn(process.execPath, [join(repoRoot(), "dist", "src", "main.js")], {
+  const child = spawn(process.execPath, [join(repoRoot(), "dist", "server", "main.js")], {
     env: {
       PATH: process.env.PATH ?? "",
       ...BENCH_ENV,

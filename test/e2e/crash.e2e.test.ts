@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { resolve } from "node:path";
 import { print } from "graphql";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -10,10 +9,8 @@ import {
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { request, wsClient } from "../support/graphql.js";
-import { killOnExit } from "../support/processes.js";
+import { killOnExit, SERVER_MAIN } from "../support/processes.js";
 import { makeDataDir, removeDir } from "../support/server.js";
-
-const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 
 /** Runs started in the burst; the process is killed once this many were acknowledged. */
 const BURST = 200;
@@ -23,7 +20,7 @@ const IN_FLIGHT = 4;
 
 /** Starts the built server as its own process on `dataDir`; resolves with its URL once it listens. */
 const spawnServer = (dataDir: string) => {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     env: {
       PATH: process.env.PATH ?? "",
       HOST: "127.0.0.1",

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type EventFieldsFragment,
@@ -9,14 +8,12 @@ import {
 } from "../../client/generated/graphql.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, runEvents } from "../support/graphql.js";
-import { killOnExit, PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
+import { killOnExit, PROCESS_TEST_TIMEOUT_MS, SERVER_MAIN } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
-
-const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 
 /** Starts the built server as its own process and resolves with its URL once it listens. */
 const spawnServer = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   OrchestrationDocument,
@@ -15,11 +14,9 @@ import { execute, request } from "../support/graphql.js";
 import { bearer } from "../support/keys.js";
 import { sample, scrape, waitForSample } from "../support/metrics.js";
 import { startFerretDb } from "../support/mongo.js";
-import { killOnExit } from "../support/processes.js";
+import { killOnExit, SERVER_MAIN } from "../support/processes.js";
 import { removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
-
-const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 
 // A FerretDB of our own, even when MONGODB_URI is set: this test stops and restarts it.
 const ferret = await startFerretDb();
@@ -33,7 +30,7 @@ const waitFor = (check: () => Promise<boolean>) =>
 
 describe("MongoDB faults through the server", () => {
   it("refuses to start when MongoDB is unreachable, naming MONGODB_URI", async () => {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [SERVER_MAIN], {
       env: {
         PATH: process.env.PATH ?? "",
         PORT: "0",

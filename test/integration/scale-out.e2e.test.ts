@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { resolve } from "node:path";
 import { print } from "graphql";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -20,11 +19,10 @@ import { defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createKeyFor, mongoRedisBackend } from "../support/backends.js";
 import { collect, request, wsClient } from "../support/graphql.js";
 import { bearer } from "../support/keys.js";
-import { killOnExit, PROCESS_TEST_TIMEOUT_MS } from "../support/processes.js";
+import { killOnExit, PROCESS_TEST_TIMEOUT_MS, SERVER_MAIN } from "../support/processes.js";
 import { makeDataDir, removeDir, startTestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
-const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
 // MongoDB (a database of its own per test, dropped afterwards) and Redis: fails, never skips.
 const backend = await mongoRedisBackend("vex_scale");
 afterAll(() => backend.cleanup());
@@ -216,7 +214,7 @@ describe("crash durability", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     };
     let child: ChildProcess | undefined;
     try {
-      child = spawn(process.execPath, [MAIN], {
+      child = spawn(process.execPath, [SERVER_MAIN], {
         env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
         stdio: ["ignore", "pipe", "pipe"],
       });

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 
-const MAIN = resolve(import.meta.dirname, "../../dist/src/main.js");
+/** The server as it is run: the bundle `npm run build` makes (rolldown.config.ts). */
+export const SERVER_MAIN = resolve(import.meta.dirname, "../../dist/server/main.js");
 
 /**
  * Deadline of a test that starts server processes (a failure's bound, never a wait): each process
@@ -47,10 +48,10 @@ export const killOnExit = <C extends ChildProcess>(child: C): C => {
   return child;
 };
 
-/** Starts the built server (dist/src/main.js) as its own process and resolves once it listens. */
+/** Starts the built server (dist/server/main.js) as its own process and resolves once it listens. */
 export const spawnServer = async (env: Record<string, string>): Promise<ServerProcess> => {
   const child = killOnExit(
-    spawn(process.execPath, [MAIN], {
+    spawn(process.execPath, [SERVER_MAIN], {
       env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     }),
