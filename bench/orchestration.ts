@@ -20,6 +20,7 @@ import { startMongo } from "../test/support/mongo.js";
 import { cpuMs, runToEnd, startBenchServer, storeOperations } from "./lib/apps.js";
 import { createBenchLlm } from "./lib/llm.js";
 import { benchMain } from "./lib/main.js";
+import { mongoLabel } from "./lib/mongo.js";
 import { check, fmt, type Table } from "./lib/report.js";
 import { boundedLoop, closedLoop, type Summary, summarise } from "./lib/stats.js";
 
@@ -223,7 +224,7 @@ await benchMain("orchestration", async ({ mode }) => {
         baseline: baseline.latency.p95,
       }),
       check({
-        metric: `p50 server time per run, MongoDB (${mongo.source === "ferretdb" ? "FerretDB/SQLite" : mongo.source})`,
+        metric: `p50 server time per run, MongoDB (${mongoLabel(mongo.source)})`,
         target: `≤ ${TARGET_P50_MONGO_MS} ms`,
         value: onMongo.latency.p50,
         unit: "ms",
@@ -265,8 +266,8 @@ await benchMain("orchestration", async ({ mode }) => {
       "Ratios divide the product's figure by the baseline's: the baseline does no I/O, so they show how much of a run is the server's own work (all of it, with an instant LLM).",
       "Server configuration is the default (file anchor with fsync per run, Ed25519-signed checkpoint per run, in-process bus), with admission limits raised so that the rate limiter does not refuse the benchmark's runs.",
       "Issue 16's MongoDB throughput target (≥ 40 runs/s, 16 concurrent) is checked by benchmark 9 (stores as history grows), with its floor.",
-      `MongoDB is ${mongo.source === "ferretdb" ? "FerretDB v1.24.2 on SQLite (the test setup's), not MongoDB itself" : "the server at MONGODB_URI"}.`,
-      `MongoDB's own round trips were timed with the driver after the loops, on the database the product filled: a run's ${fmt(onMongo.storeOpsPerRun)} store operations at the lookup's p50 of ${fmt(roundTrips.lookup.p50)} ms come to ≈ ${fmt((onMongo.storeOpsPerRun ?? 0) * roundTrips.lookup.p50)} ms per run before any work of the server's own. FerretDB on SQLite pushes only a filter on _id alone down to SQL: every other filter (the tenant is in all of them) reads the whole collection.`,
+      `MongoDB is ${mongo.source === "MONGODB_URI" ? "the server at MONGODB_URI" : `${mongoLabel(mongo.source)} v1.24.2 (the test setup's; VEX_TEST_FERRETDB_BACKEND chooses its backend), not MongoDB itself`}.`,
+      `MongoDB's own round trips were timed with the driver after the loops, on the database the product filled: a run's ${fmt(onMongo.storeOpsPerRun)} store operations at the lookup's p50 of ${fmt(roundTrips.lookup.p50)} ms come to ≈ ${fmt((onMongo.storeOpsPerRun ?? 0) * roundTrips.lookup.p50)} ms per run before any work of the server's own. FerretDB (on SQLite and on PostgreSQL) pushes only a filter on _id alone down to SQL, and even that is a scan there: every other filter (the tenant is in all of them) reads the whole collection into FerretDB.`,
     ],
     data: {
       embedded,

@@ -7,7 +7,7 @@
  * - embedded: a real server process (`node dist/server/main.js`) from spawn to /readyz on the folder
  *   with the large history; floor: the same on an empty data folder;
  * - bytes on disk per run: the embedded data folder after a WAL checkpoint; MongoDB (FerretDB on
- *   SQLite): dbStats' storageSize, and FerretDB's own SQLite file after it stopped;
+ *   the test setup's backend): dbStats' storageSize, and on SQLite FerretDB's own files after it stopped;
  * - MongoDB: p50 of a sequential run at the large history ÷ at an (almost) empty database; floor: the
  *   same ratio for a raw driver findOne by (_id, tenantId) + insertOne pair on the runs collection;
  * - MongoDB: runs/s with 16 concurrent runs; floor: raw FerretDB round trips/s at 16 concurrent.
@@ -35,6 +35,7 @@ import {
 } from "./lib/history.js";
 import { createBenchLlm } from "./lib/llm.js";
 import { benchMain } from "./lib/main.js";
+import { mongoLabel } from "./lib/mongo.js";
 import { check, fmt, type Table } from "./lib/report.js";
 import { boundedLoop, closedLoop, type Summary, summarise } from "./lib/stats.js";
 
@@ -195,7 +196,7 @@ interface RawPair {
   readonly insertOne: Summary;
   /** findOne + insertOne, one after the other. */
   readonly pair: Summary;
-  /** findOne by _id alone, the one filter FerretDB on SQLite pushes down to SQL. */
+  /** findOne by _id alone, the one filter FerretDB pushes down to SQL. */
   readonly findById: Summary;
   /** The event log read a run's subscriber makes: find (tenantId, runId, seq > n) sorted by seq. */
   readonly eventsRead: Summary;
@@ -295,7 +296,7 @@ const dbStats = async (client: MongoClient, dbName: string) => {
 
 const measureMongo = async (plan: Plan): Promise<MongoFigures> => {
   const envUri = process.env.MONGODB_URI;
-  const ferret: FerretDb | null = envUri ? null : await startFerretDb("sqlite");
+  const ferret: FerretDb | null = envUri ? null : await startFerretDb();
   const uri = envUri ?? (ferret as FerretDb).uri;
   const dbName = `vex_storage_bench_${process.pid}`;
   const serverUri = `${uri.replace(/\/[^/]*$/, "")}/${dbName}`;
@@ -344,7 +345,7 @@ const measureMongo = async (plan: Plan): Promise<MongoFigures> => {
       const statsEnd = await dbStats(client, dbName);
       const rawRoundTripsPerSecond = await measureRawThroughput(client, dbName, plan.rawThroughputMs);
       figures = {
-        source: ferret === null ? "MONGODB_URI" : "FerretDB on SQLite",
+        source: mongoLabel(ferret?.source ?? "MONGODB_URI"),
         dbName,
         historyAtStart,
         historyAtEnd,
@@ -366,7 +367,7 @@ const measureMongo = async (plan: Plan): Promise<MongoFigures> => {
       await server.close();
     }
     let sqliteBytes: number | null = null;
-    if (ferret !== null) {
+    if (ferret?.source === "ferretdb") {
       await client.close();
       // SIGTERM: FerretDB closes its SQLite databases, which checkpoints their WAL into the file.
       await ferret.halt("SIGTERM");
@@ -563,9 +564,9 @@ await benchMain("storage", async ({ mode }) => {
         .slice(0, LARGEST_TABLES)
         .map((t) => `${t.name} ${fmt(t.bytes / embedded.runsLarge / KIB)} KiB`)
         .join(", ")} per run.`,
-      `MongoDB bytes: dbStats' storageSize (FerretDB reports its SQLite tables' size) grew ${fmt((mongo.storageSizeProduct - mongo.storageSizeStart) / KIB)} KiB over the ${mongo.productRuns} runs the product ran between ${mongo.historyAtStart} and ${mongo.throughput.historyTo} runs of history; at ${mongo.historyAtEnd} runs it was ${fmt(mongo.storageSizeEnd / KIB)} KiB (dataSize ${fmt(mongo.dataSizeEnd / KIB)} KiB). ${mongo.sqliteBytes === null ? "" : `FerretDB's SQLite folder (WAL folded in on its stop) held ${fmt(mongo.sqliteBytes / KIB)} KiB for ${mongo.historyAtEnd} runs.`}`,
+      `MongoDB bytes: dbStats' storageSize (FerretDB reports its tables' size) grew ${fmt((mongo.storageSizeProduct - mongo.storageSizeStart) / KIB)} KiB over the ${mongo.productRuns} runs the product ran between ${mongo.historyAtStart} and ${mongo.throughput.historyTo} runs of history; at ${mongo.historyAtEnd} runs it was ${fmt(mongo.storageSizeEnd / KIB)} KiB (dataSize ${fmt(mongo.dataSizeEnd / KIB)} KiB). ${mongo.sqliteBytes === null ? "" : `FerretDB's SQLite folder (WAL folded in on its stop) held ${fmt(mongo.sqliteBytes / KIB)} KiB for ${mongo.historyAtEnd} runs.`}`,
       `MongoDB history: the product's own runs (warm-up, p50 and throughput loops), then copies of the documents it wrote for them (run, agents, events; ids suffixed per copy, ${mongo.copiedDocuments} documents by insertMany) up to ${mongo.historyAtEnd} runs: running that many runs through FerretDB would take longer than the benchmark may.`,
-      `MongoDB p50: up to ${plan.mongo.latencyRuns} sequential runs (at most ${fmt(plan.mongo.latencyMaxMs / 1000, 0)} s) after ${plan.mongo.warmup} untimed ones at each size (the "empty" database holds the warm-up's runs). FerretDB 1.24 on SQLite pushes down to SQL only equality on _id; any other filter reads every document of the collection and filters them in FerretDB. The run's p50 grew ${fmt(p50Ratio)}×; the raw findOne (_id, tenantId) + insertOne pair on the runs grew ${fmt(rawRatio)}× (its _id equality is pushed down); the raw event-log read by (tenantId, runId, seq), which every run's subscriber and store make, grew ${fmt(mongo.rawEnd.eventsRead.p50 / mongo.rawStart.eventsRead.p50)}× as the events grew from ${mongo.rawStart.events} to ${mongo.rawEnd.events} (${fmt(mongo.rawEnd.events / mongo.historyAtEnd, 0)} per run): that scan is the floor the product's growth follows, so the target cannot be met on FerretDB/SQLite whatever the server does; on MongoDB itself the store's indexes serve these filters (not measured here).`,
+      `MongoDB p50: up to ${plan.mongo.latencyRuns} sequential runs (at most ${fmt(plan.mongo.latencyMaxMs / 1000, 0)} s) after ${plan.mongo.warmup} untimed ones at each size (the "empty" database holds the warm-up's runs). FerretDB 1.24 (on SQLite and on PostgreSQL) pushes down to SQL only equality on _id; any other filter reads every document of the collection and filters them in FerretDB. The run's p50 grew ${fmt(p50Ratio)}×; the raw findOne (_id, tenantId) + insertOne pair on the runs grew ${fmt(rawRatio)}× (its _id equality is pushed down); the raw event-log read by (tenantId, runId, seq), which every run's subscriber and store make, grew ${fmt(mongo.rawEnd.eventsRead.p50 / mongo.rawStart.eventsRead.p50)}× as the events grew from ${mongo.rawStart.events} to ${mongo.rawEnd.events} (${fmt(mongo.rawEnd.events / mongo.historyAtEnd, 0)} per run): that scan is the floor the product's growth follows, so the target cannot be met on FerretDB whatever the server does; on MongoDB itself the store's indexes serve these filters (not measured here).`,
       `MongoDB throughput: a closed loop of ${CONCURRENCY} concurrent runs for at most ${fmt(plan.mongo.throughput.maxMs / 1000, 0)} s at ${mongo.throughput.historyFrom} → ${mongo.throughput.historyTo} runs of history; the floor divides raw findOne-by-_id round trips/s (${CONCURRENCY} concurrent, one-document collection) by the ${fmt(mongo.storeOpsPerRun)} store operations a run makes (the server's own metrics).`,
     ],
     data: { embedded, mongo, plan, concurrency: CONCURRENCY, tenants: TENANTS },
