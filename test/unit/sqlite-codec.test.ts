@@ -6,6 +6,7 @@ import {
   COMPRESS_FROM_CHARS,
   currentDictionaryId,
   DICTIONARIES,
+  DICTIONARY_FROM_CHARS,
   type DocKind,
   decodeDoc,
   encodeDoc,
@@ -68,6 +69,20 @@ describe("embedded document codec", () => {
         expect((stored as Buffer).length).toBeLessThan(JSON.stringify(doc).length / 2);
       }
     }
+  });
+
+  it("keeps as text a document of a dictionary kind too short to shrink, and one rewritten in place", () => {
+    for (const kind of KINDS) {
+      expect(encodeDoc([], kind)).toBe("[]");
+      const short = { s: "x".repeat(DICTIONARY_FROM_CHARS - '{"s":""}'.length - 1) };
+      expect(encodeDoc(short, kind)).toBe(JSON.stringify(short));
+      const atLimit = { s: "x".repeat(DICTIONARY_FROM_CHARS - '{"s":""}'.length) };
+      expect(Buffer.isBuffer(encodeDoc(atLimit, kind))).toBe(true);
+    }
+    const member = { text: "x".repeat(COMPRESS_FROM_CHARS), at: new Date(2) };
+    const stored = encodeDoc(member, "rewritten");
+    expect(typeof stored).toBe("string");
+    expect(decodeDoc(stored)).toEqual(member);
   });
 
   it("stores an event without what its row's columns hold", () => {

@@ -84,7 +84,7 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
     sql(
       `INSERT INTO evolution_members (tenant_id, genome_id, created_at, doc) VALUES (?, ?, ?, ?)
        ON CONFLICT (tenant_id, genome_id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc`,
-    ).run(tenantId, member.genome.id, member.createdAt.getTime(), encodeDoc(member));
+    ).run(tenantId, member.genome.id, member.createdAt.getTime(), encodeDoc(member, "rewritten"));
 
   /** Each genome's read, update and write in one transaction: no other writer comes between them. */
   const addFitness = db.transaction((tenantId: string, observations: readonly FitnessObservation[]) => {

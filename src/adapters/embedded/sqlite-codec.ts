@@ -8,7 +8,7 @@ import DICTIONARY_SAMPLES from "./dictionaries.json" with { type: "json" };
  * documents need no translation) and revived as Date on reading. Three stored forms, all read back
  * the same:
  *
- * - JSON text (a short document of a kind without a dictionary);
+ * - JSON text (a short document, or one rewritten in place: an evolution member);
  * - deflated JSON, a BLOB (a document of at least COMPRESS_FROM_CHARS characters of such a kind);
  * - a BLOB of one marker byte naming a dictionary, then the JSON deflated with that dictionary
  *   (runs, agents, events, provenance records). A document's keys, prompts and enum values repeat
@@ -24,8 +24,20 @@ import DICTIONARY_SAMPLES from "./dictionaries.json" with { type: "json" };
 /** Documents of a kind without a dictionary this long (in JSON characters) or longer are stored deflated. @default 256 */
 export const COMPRESS_FROM_CHARS = 256;
 
-/** The kinds of documents that have a dictionary; other documents are `"other"`. */
-export type DocKind = "run" | "agent" | "event" | "provenance" | "other";
+/**
+ * Documents of a kind with a dictionary shorter than this (in JSON characters) stay text without a
+ * deflate being tried: the marker byte and the stream's framing take most of what so short a text
+ * could save, and every deflate pays the setup of its stream (10–20 µs) however short the text (a
+ * new agent's empty transcript). @default 32
+ */
+export const DICTIONARY_FROM_CHARS = 32;
+
+/**
+ * The kinds of documents that have a dictionary; `"rewritten"`: a document replaced in its row on
+ * every run (an evolution member's statistics), kept as text since deflating it would cost a
+ * deflate per write and save nothing as history grows; other documents are `"other"`.
+ */
+export type DocKind = "run" | "agent" | "event" | "provenance" | "rewritten" | "other";
 
 /** A stored document: JSON text, deflated JSON, or marker byte + JSON deflated with a dictionary. */
 export type StoredDoc = string | Buffer;
@@ -96,8 +108,10 @@ const toText = (value: unknown): string => JSON.stringify(withStoredDates(value)
 
 export const encodeDoc = (value: unknown, kind: DocKind = "other"): StoredDoc => {
   const text = toText(value);
+  if (kind === "rewritten") return text;
   const current = CURRENT.get(kind);
   if (current !== undefined) {
+    if (text.length < DICTIONARY_FROM_CHARS) return text;
     const packed = deflateRawSync(text, { dictionary: current.dictionary });
     // Text that does not shrink (tiny documents) stays text.
     return packed.length + 1 < Buffer.byteLength(text) ? Buffer.concat([current.marker, packed]) : text;
