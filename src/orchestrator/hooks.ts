@@ -2,9 +2,12 @@ import type { ErrorCode } from "../domain/errors.js";
 import type { Agent, AgentRole, Run } from "../domain/run.js";
 import type { RunEventLog } from "./run-events.js";
 
-/** What a hook sees once every agent of a run has succeeded and the run's summary is stored. */
+/**
+ * What a hook sees once every agent of a run has succeeded. The run's summary is stored with its
+ * RunFinished, after the hooks (a run resumed before then computes it again from its agents).
+ */
 export interface RunCompletion {
-  /** The run with its response, confidence and roots filled in; status is still RUNNING. */
+  /** The run with its response, confidence and roots filled in; status is still RUNNING (as stored). */
   readonly run: Run;
   /** Every agent of the run, in leaf order. */
   readonly agents: readonly Agent[];

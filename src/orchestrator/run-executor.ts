@@ -231,6 +231,8 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
     let patch: Partial<Run>;
     // The run's agents once it succeeded; a run that did not reads them back for its bill.
     let agents: readonly Agent[] | null = null;
+    // The result fields once every agent completed: stored with RunFinished, whatever the hooks do.
+    let summary: Partial<Run> = {};
     try {
       // A run whose worker was lost before it logged anything starts afresh.
       if (resumed === null || lastSeq === 0) await log.emit({ type: "RunStarted", query: run.query });
@@ -245,8 +247,8 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
         resumed === null
           ? [...ctx.completed.values()].sort((a, b) => a.ordinal - b.ordinal)
           : await store.agents.listByRun(run.tenantId, run.id);
-      patch = { ...summarise(root, agents), tokensUsed: ctx.usage };
-      await store.runs.update(run.tenantId, run.id, patch);
+      summary = summarise(root, agents);
+      patch = { ...summary, tokensUsed: ctx.usage };
       await runHooks({ run: { ...run, ...patch }, agents, emit: log.emit, signal: controller.signal });
       status = "SUCCEEDED";
     } catch (e) {
@@ -261,7 +263,7 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
       if (!(reason instanceof AppError)) deps.onBackgroundError?.(reason, { runId: run.id });
       const error = toRunError(reason);
       status = STATUS_OF_ABORT[error.code] ?? "FAILED";
-      patch = { error, tokensUsed: ctx.usage };
+      patch = { ...summary, error, tokensUsed: ctx.usage };
       const budget = budgetDetailsOf(reason);
       if (budget !== null) await log.emit({ type: "BudgetExceeded", ...budget });
     }
