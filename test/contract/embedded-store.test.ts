@@ -175,6 +175,75 @@ describe("embedded store agents written with their transcript in the document (s
   });
 });
 
+/** The last schema version that kept an agent's state only inside its document. */
+const STATE_IN_DOC_VERSION = 5;
+
+describe("embedded store agents written with their state only in the document (schema version 5)", () => {
+  it("migrates, reads them the same, writes a change of the state alone to its column, and keeps it through later patches", async () => {
+    await withDataDir(async (dataDir) => {
+      const transcript = [aTranscriptEntry()];
+      const agent = anAgent({ state: "RUNNING", transcript });
+      const { transcript: _inColumn, ...withoutTranscript } = agent;
+      const db = databaseAtVersion(dataDir, STATE_IN_DOC_VERSION);
+      db.prepare(
+        "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        agent.id,
+        agent.tenantId,
+        agent.runId,
+        agent.role,
+        agent.ordinal,
+        agent.createdAt.getTime(),
+        encodeDoc(withoutTranscript, "agent"),
+        encodeDoc(transcript, "agent"),
+      );
+      db.close();
+
+      const database = openEmbeddedDatabase({ dataDir });
+      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      const store = await createEmbeddedStore({ database });
+      const stored = () =>
+        database.db.prepare("SELECT doc, state FROM agents WHERE id = ?").get(agent.id) as {
+          doc: Buffer | string;
+          state: string | null;
+        };
+      try {
+        expect(stored().state).toBeNull();
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
+        // The state alone: its column changes, the document does not.
+        const docBefore = stored().doc;
+        await store.agents.update(agent.tenantId, agent.id, { state: "DEBATING" });
+        expect(stored()).toEqual({ doc: docBefore, state: "DEBATING" });
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual({ ...agent, state: "DEBATING" });
+        expect(await store.agents.listByRun(agent.tenantId, agent.runId)).toEqual([
+          { ...agent, state: "DEBATING" },
+        ]);
+        // Another tenant's id behaves like a missing one.
+        await expectAppError(store.agents.update("tenant-other", agent.id, { state: "FAILED" }), "NOT_FOUND");
+        // A patch of other fields rewrites the document with the column's state, and keeps the column.
+        await store.agents.update(agent.tenantId, agent.id, { fitness: 0.25 });
+        expect(stored().state).toBe("DEBATING");
+        expect(decodeDoc<Agent>(stored().doc).state).toBe("DEBATING");
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual({
+          ...agent,
+          state: "DEBATING",
+          fitness: 0.25,
+        });
+        await store.agents.update(agent.tenantId, agent.id, { state: "COMPLETED", fitness: 0.5 });
+        expect(stored().state).toBe("COMPLETED");
+        expect(await store.agents.get(agent.tenantId, agent.id)).toEqual({
+          ...agent,
+          state: "COMPLETED",
+          fitness: 0.5,
+        });
+      } finally {
+        await store.close();
+        database.close();
+      }
+    });
+  });
+});
+
 describe("embedded store: events and the changes they announce", () => {
   it("writes them in one transaction: a refused event leaves the changes unapplied", async () => {
     const store = await createEmbeddedStore({ dataDir: null });

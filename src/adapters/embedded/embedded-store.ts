@@ -1,6 +1,6 @@
 import type { RunEvent } from "../../domain/events.js";
 import { withLazyTranscript } from "../../domain/lazy-transcript.js";
-import type { Agent, Run } from "../../domain/run.js";
+import type { Agent, AgentState, Run } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { AgentPatch, AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
 import { currentEventShape } from "../shared/documents.js";
@@ -27,6 +27,17 @@ export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
 const STORE = "embedded store";
 const guard = guardFor(STORE);
 
+/** The state a patch sets when it changes nothing else, else null. */
+const stateOnly = (patch: AgentPatch): AgentState | null => {
+  let state: AgentState | null = null;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (key !== "state") return null;
+    state = value as AgentState;
+  }
+  return state;
+};
+
 /** The record with the patch's defined fields applied: `undefined` leaves a field, `null` clears it. */
 const applyPatch = <T extends object>(record: T, patch: object): T => {
   const next: Record<string, unknown> = { ...(record as Record<string, unknown>) };
@@ -35,12 +46,21 @@ const applyPatch = <T extends object>(record: T, patch: object): T => {
 };
 
 type Row = { doc: StoredDoc };
-/** An agent's row: its document, and its transcript (null for agents stored before it had a column). */
-type AgentRow = Row & { transcript: StoredDoc | null };
-const AGENT_COLUMNS = "doc, transcript";
+/**
+ * An agent's row: its document, its transcript and its state (each null for agents stored before it
+ * had a column: the document holds it). The state column, when set, is the agent's state.
+ */
+type AgentRow = Row & { transcript: StoredDoc | null; state: AgentState | null };
+const AGENT_COLUMNS = "doc, transcript, state";
+/** The agent's document with its state column applied. */
+const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
+  const doc = decodeDoc<T>(row.doc);
+  if (row.state !== null) doc.state = row.state;
+  return doc;
+};
 const decodeAgent = (row: AgentRow): Agent => {
   const { transcript } = row;
-  const agent = decodeDoc<Agent>(row.doc);
+  const agent = agentDoc<Agent>(row);
   return transcript === null
     ? agent
     : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
@@ -140,10 +160,10 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
   // An agent's transcript has a column of its own (schema version 5), read only when used; agents
   // written before keep it inside `doc` and read the same.
   const insertAgent = (agent: Agent) => {
-    const { id, tenantId, runId, role, ordinal, createdAt } = agent;
+    const { id, tenantId, runId, role, ordinal, createdAt, state } = agent;
     const { transcript, ...rest } = agent;
     sql(
-      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       id,
       tenantId,
@@ -153,6 +173,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       createdAt.getTime(),
       encodeDoc(rest, "agent"),
       encodeDoc(transcript, "agent"),
+      state,
     );
   };
   const readAgentRow = (tenantId: string, id: string) =>
@@ -163,27 +184,35 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     const row = readAgentRow(tenantId, id);
     return row === undefined ? null : decodeAgent(row);
   };
-  const patchAgent = db.transaction((tenantId: string, id: string, patch: AgentPatch) => {
+  /** A patch of the state alone is written to its column: one statement, nothing decoded or deflated. */
+  const patchAgentState = (tenantId: string, id: string, state: AgentState): boolean =>
+    sql("UPDATE agents SET state = ? WHERE id = ? AND tenant_id = ?").run(state, id, tenantId).changes > 0;
+  const rewriteAgent = db.transaction((tenantId: string, id: string, patch: AgentPatch) => {
     const row = readAgentRow(tenantId, id);
     if (row === undefined) return false;
     const { transcript, ...rest } = patch;
     // The document alone is rewritten; the transcript only when the patch replaces it.
-    const doc = applyPatch(decodeDoc<Record<string, unknown>>(row.doc), rest);
+    const doc = applyPatch(agentDoc<Record<string, unknown> & { state: AgentState }>(row), rest);
     if (transcript !== undefined) delete doc.transcript;
-    sql("UPDATE agents SET doc = ?, transcript = ? WHERE id = ?").run(
+    sql("UPDATE agents SET doc = ?, transcript = ?, state = ? WHERE id = ?").run(
       encodeDoc(doc, "agent"),
       transcript === undefined ? row.transcript : encodeDoc(transcript, "agent"),
+      doc.state,
       id,
     );
     return true;
   });
+  const patchAgent = (tenantId: string, id: string, patch: AgentPatch): boolean => {
+    const state = stateOnly(patch);
+    return state === null ? rewriteAgent.immediate(tenantId, id, patch) : patchAgentState(tenantId, id, state);
+  };
 
   const agents: AgentStore = {
     create: (agent) =>
       guard(() => insertOrConflict(async () => insertAgent(agent), isUniqueViolation, "Agent", agent.id)),
     update: (tenantId, id, patch) =>
       guard(() => {
-        if (!patchAgent.immediate(tenantId, id, patch)) throw notFound("Agent", id);
+        if (!patchAgent(tenantId, id, patch)) throw notFound("Agent", id);
       }),
     get: (tenantId, id) => guard(() => readAgent(tenantId, id)),
     getMany: (tenantId, ids) =>

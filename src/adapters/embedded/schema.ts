@@ -88,6 +88,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE agents ADD COLUMN transcript BLOB;
   `,
+  // Version 6: an agent's state in a column of its own, ahead of its document's, so that a change of
+  // the state alone (an agent starting its debate) is one small update that decodes and deflates
+  // nothing. Agents stored before have none (null): their document holds it.
+  `
+  ALTER TABLE agents ADD COLUMN state TEXT;
+  `,
 ];
 
 /** The schema version this code writes. */
