@@ -204,7 +204,9 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
   });
   const patchAgent = (tenantId: string, id: string, patch: AgentPatch): boolean => {
     const state = stateOnly(patch);
-    return state === null ? rewriteAgent.immediate(tenantId, id, patch) : patchAgentState(tenantId, id, state);
+    return state === null
+      ? rewriteAgent.immediate(tenantId, id, patch)
+      : patchAgentState(tenantId, id, state);
   };
 
   const agents: AgentStore = {
