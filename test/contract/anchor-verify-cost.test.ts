@@ -77,6 +77,23 @@ describe("anchor verification reads one checkpoint interval, however long the ch
       await work();
       return bytesRead() - before;
     };
+    /** Repeats for a bound: the counter is the whole process's (the test runner's own pipes too), so
+     * other reads can only add to a verification's; the least of a few repeats is its own. */
+    const REPEATS = 3;
+    const leastOf = async (work: () => Promise<unknown>) => {
+      const costs: number[] = [];
+      for (let i = 0; i < REPEATS; i++) costs.push(await measure(work));
+      return Math.min(...costs);
+    };
+    /** Bytes read by one verification of `receipt` on a backend opened for it (nothing cached). */
+    const verifyOnce = (path: string, receipt: AnchorReceipt) => async () => {
+      const backend = createFileAnchor({ path, clock: steppingClock() });
+      try {
+        expect(await backend.verify(receipt)).toMatchObject({ valid: true });
+      } finally {
+        await backend.close();
+      }
+    };
 
     /** A chain of `length` records in a fresh file; returns the receipt at `receiptSeq(length)`. */
     const chainOf = async (dir: string, length: number) => {
@@ -99,13 +116,7 @@ describe("anchor verification reads one checkpoint interval, however long the ch
           const short = await chainOf(join(dir, "short"), SHORT);
           const long = await chainOf(join(dir, "long"), LONG);
           const costs: number[] = [];
-          for (const chain of [short, long]) {
-            const backend = createFileAnchor({ path: chain.path, clock: steppingClock() });
-            costs.push(
-              await measure(async () => expect((await backend.verify(chain.receipt)).valid).toBe(true)),
-            );
-            await backend.close();
-          }
+          for (const chain of [short, long]) costs.push(await leastOf(verifyOnce(chain.path, chain.receipt)));
           const bound =
             INTERVAL * long.lineBytes +
             FILE_ANCHOR_READ_CHUNK_BYTES +
@@ -134,11 +145,7 @@ describe("anchor verification reads one checkpoint interval, however long the ch
             expect(await backend.verify(late)).toMatchObject({ valid: true }),
           );
           await backend.close(); // waits for the index the first verification had rewritten
-          const again = createFileAnchor({ path, clock: steppingClock() });
-          const second = await measure(async () =>
-            expect(await again.verify(late)).toMatchObject({ valid: true }),
-          );
-          await again.close();
+          const second = await leastOf(verifyOnce(path, late));
           console.info("file anchor bytes read before and after indexing", first, second);
           expect(first).toBeGreaterThan(receiptSeq(LONG) * lineBytes);
           expect(second).toBeLessThanOrEqual(
