@@ -1,9 +1,7 @@
 import type { RunEvent } from "../../domain/events.js";
-import { withLazyTranscript } from "../../domain/lazy-transcript.js";
-import type { Agent, AgentState, Run } from "../../domain/run.js";
-import type { TranscriptEntry } from "../../domain/transcript.js";
-import type { AgentPatch, AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
-import { currentEventShape } from "../shared/documents.js";
+import type { Agent, Run } from "../../domain/run.js";
+import type { AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
+import { applyPatch, currentEventShape } from "../shared/documents.js";
 import {
   conflict,
   insertEventsOrConflict,
@@ -11,6 +9,7 @@ import {
   notFound,
   unavailable,
 } from "../shared/guard.js";
+import { AGENT_COLUMNS, type AgentRow, createAgentRows, decodeAgent } from "./agent-rows.js";
 import {
   databaseOf,
   decodeDoc,
@@ -27,44 +26,7 @@ export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
 const STORE = "embedded store";
 const guard = guardFor(STORE);
 
-/** The state a patch sets when it changes nothing else, else null. */
-const stateOnly = (patch: AgentPatch): AgentState | null => {
-  let state: AgentState | null = null;
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    if (key !== "state") return null;
-    state = value as AgentState;
-  }
-  return state;
-};
-
-/** The record with the patch's defined fields applied: `undefined` leaves a field, `null` clears it. */
-const applyPatch = <T extends object>(record: T, patch: object): T => {
-  const next: Record<string, unknown> = { ...(record as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(patch)) if (value !== undefined) next[key] = value;
-  return next as T;
-};
-
 type Row = { doc: StoredDoc };
-/**
- * An agent's row: its document, its transcript and its state (each null for agents stored before it
- * had a column: the document holds it). The state column, when set, is the agent's state.
- */
-type AgentRow = Row & { transcript: StoredDoc | null; state: AgentState | null };
-const AGENT_COLUMNS = "doc, transcript, state";
-/** The agent's document with its state column applied. */
-const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
-  const doc = decodeDoc<T>(row.doc);
-  if (row.state !== null) doc.state = row.state;
-  return doc;
-};
-const decodeAgent = (row: AgentRow): Agent => {
-  const { transcript } = row;
-  const agent = agentDoc<Agent>(row);
-  return transcript === null
-    ? agent
-    : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
-};
 type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
 const decodeEvent = (r: EventRow): RunEvent =>
   currentEventShape({
@@ -157,66 +119,18 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       }),
   };
 
-  // An agent's transcript has a column of its own (schema version 5), read only when used; agents
-  // written before keep it inside `doc` and read the same.
-  const insertAgent = (agent: Agent) => {
-    const { id, tenantId, runId, role, ordinal, createdAt, state } = agent;
-    const { transcript, ...rest } = agent;
-    sql(
-      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      id,
-      tenantId,
-      runId,
-      role,
-      ordinal,
-      createdAt.getTime(),
-      encodeDoc(rest, "agent"),
-      encodeDoc(transcript, "agent"),
-      state,
-    );
-  };
-  const readAgentRow = (tenantId: string, id: string) =>
-    sql(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ? AND tenant_id = ?`).get(id, tenantId) as
-      | AgentRow
-      | undefined;
-  const readAgent = (tenantId: string, id: string): Agent | null => {
-    const row = readAgentRow(tenantId, id);
-    return row === undefined ? null : decodeAgent(row);
-  };
-  /** A patch of the state alone is written to its column: one statement, nothing decoded or deflated. */
-  const patchAgentState = (tenantId: string, id: string, state: AgentState): boolean =>
-    sql("UPDATE agents SET state = ? WHERE id = ? AND tenant_id = ?").run(state, id, tenantId).changes > 0;
-  const rewriteAgent = db.transaction((tenantId: string, id: string, patch: AgentPatch) => {
-    const row = readAgentRow(tenantId, id);
-    if (row === undefined) return false;
-    const { transcript, ...rest } = patch;
-    // The document alone is rewritten; the transcript only when the patch replaces it.
-    const doc = applyPatch(agentDoc<Record<string, unknown> & { state: AgentState }>(row), rest);
-    if (transcript !== undefined) delete doc.transcript;
-    sql("UPDATE agents SET doc = ?, transcript = ?, state = ? WHERE id = ?").run(
-      encodeDoc(doc, "agent"),
-      transcript === undefined ? row.transcript : encodeDoc(transcript, "agent"),
-      doc.state,
-      id,
-    );
-    return true;
-  });
-  const patchAgent = (tenantId: string, id: string, patch: AgentPatch): boolean => {
-    const state = stateOnly(patch);
-    return state === null
-      ? rewriteAgent.immediate(tenantId, id, patch)
-      : patchAgentState(tenantId, id, state);
-  };
+  const agentRows = createAgentRows(db, sql);
 
   const agents: AgentStore = {
     create: (agent) =>
-      guard(() => insertOrConflict(async () => insertAgent(agent), isUniqueViolation, "Agent", agent.id)),
+      guard(() =>
+        insertOrConflict(async () => agentRows.insert(agent), isUniqueViolation, "Agent", agent.id),
+      ),
     update: (tenantId, id, patch) =>
       guard(() => {
-        if (!patchAgent(tenantId, id, patch)) throw notFound("Agent", id);
+        if (!agentRows.patch(tenantId, id, patch)) throw notFound("Agent", id);
       }),
-    get: (tenantId, id) => guard(() => readAgent(tenantId, id)),
+    get: (tenantId, id) => guard(() => agentRows.read(tenantId, id)),
     getMany: (tenantId, ids) =>
       guard(() => {
         const unique = [...new Set(ids)];
@@ -277,13 +191,13 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     switch (change.kind) {
       case "createAgent":
         try {
-          insertAgent(change.agent);
+          agentRows.insert(change.agent);
         } catch (e) {
           throw isUniqueViolation(e) ? conflict("Agent", change.agent.id, e) : e;
         }
         return;
       case "updateAgent":
-        if (!patchAgent(change.tenantId, change.id, change.patch)) throw notFound("Agent", change.id);
+        if (!agentRows.patch(change.tenantId, change.id, change.patch)) throw notFound("Agent", change.id);
         return;
       case "updateRun":
         if (patchRun(change.tenantId, change.id, change.patch) === null) throw notFound("Run", change.id);

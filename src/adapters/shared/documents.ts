@@ -6,6 +6,13 @@ export const strip = <T extends { _id: unknown }>(doc: T): Omit<T, "_id"> => {
   return rest;
 };
 
+/** The record with the patch's defined fields applied: `undefined` leaves a field, `null` clears it. */
+export const applyPatch = <T extends object>(record: T, patch: object): T => {
+  const next: Record<string, unknown> = { ...(record as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(patch)) if (value !== undefined) next[key] = value;
+  return next as T;
+};
+
 /**
  * A stored event in today's shape. An AgentCompleted stored before events stopped repeating the
  * agent carried `agent` and `result` (copies of the stored agent); it now names the agent only.

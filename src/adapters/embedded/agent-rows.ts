@@ -1,0 +1,101 @@
+import type Database from "better-sqlite3";
+import { withLazyTranscript } from "../../domain/lazy-transcript.js";
+import type { Agent, AgentState } from "../../domain/run.js";
+import type { TranscriptEntry } from "../../domain/transcript.js";
+import type { AgentPatch } from "../../ports/stores.js";
+import { applyPatch } from "../shared/documents.js";
+import { decodeDoc, encodeDoc } from "./sqlite.js";
+import type { StoredDoc } from "./sqlite-codec.js";
+import type { Statements } from "./statements.js";
+
+/*
+ * How an agent is kept in its row of the embedded database. Its transcript has a column of its own
+ * (schema version 5), read only when used; its state too (version 6), so that a change of the state
+ * alone is one small update. Agents written before keep either inside `doc` and read the same.
+ */
+
+/** The state a patch sets when it changes nothing else, else null. */
+const stateOnly = (patch: AgentPatch): AgentState | null => {
+  let state: AgentState | null = null;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (key !== "state") return null;
+    state = value as AgentState;
+  }
+  return state;
+};
+
+/**
+ * An agent's row: its document, its transcript and its state (each null for agents stored before it
+ * had a column: the document holds it). The state column, when set, is the agent's state.
+ */
+export type AgentRow = { doc: StoredDoc; transcript: StoredDoc | null; state: AgentState | null };
+export const AGENT_COLUMNS = "doc, transcript, state";
+/** The agent's document with its state column applied. */
+const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
+  const doc = decodeDoc<T>(row.doc);
+  if (row.state !== null) doc.state = row.state;
+  return doc;
+};
+export const decodeAgent = (row: AgentRow): Agent => {
+  const { transcript } = row;
+  const agent = agentDoc<Agent>(row);
+  return transcript === null
+    ? agent
+    : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
+};
+
+/** Writes, reads and patches of agent rows, on one connection's statements. */
+export const createAgentRows = (db: Database.Database, sql: Statements) => {
+  const insertAgent = (agent: Agent) => {
+    const { id, tenantId, runId, role, ordinal, createdAt, state } = agent;
+    const { transcript, ...rest } = agent;
+    sql(
+      "INSERT INTO agents (id, tenant_id, run_id, role, ordinal, created_at, doc, transcript, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      id,
+      tenantId,
+      runId,
+      role,
+      ordinal,
+      createdAt.getTime(),
+      encodeDoc(rest, "agent"),
+      encodeDoc(transcript, "agent"),
+      state,
+    );
+  };
+  const readAgentRow = (tenantId: string, id: string) =>
+    sql(`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ? AND tenant_id = ?`).get(id, tenantId) as
+      | AgentRow
+      | undefined;
+  const readAgent = (tenantId: string, id: string): Agent | null => {
+    const row = readAgentRow(tenantId, id);
+    return row === undefined ? null : decodeAgent(row);
+  };
+  /** A patch of the state alone is written to its column: one statement, nothing decoded or deflated. */
+  const patchAgentState = (tenantId: string, id: string, state: AgentState): boolean =>
+    sql("UPDATE agents SET state = ? WHERE id = ? AND tenant_id = ?").run(state, id, tenantId).changes > 0;
+  const rewriteAgent = db.transaction((tenantId: string, id: string, patch: AgentPatch) => {
+    const row = readAgentRow(tenantId, id);
+    if (row === undefined) return false;
+    const { transcript, ...rest } = patch;
+    // The document alone is rewritten; the transcript only when the patch replaces it.
+    const doc = applyPatch(agentDoc<Record<string, unknown> & { state: AgentState }>(row), rest);
+    if (transcript !== undefined) delete doc.transcript;
+    sql("UPDATE agents SET doc = ?, transcript = ?, state = ? WHERE id = ?").run(
+      encodeDoc(doc, "agent"),
+      transcript === undefined ? row.transcript : encodeDoc(transcript, "agent"),
+      doc.state,
+      id,
+    );
+    return true;
+  });
+  const patchAgent = (tenantId: string, id: string, patch: AgentPatch): boolean => {
+    const state = stateOnly(patch);
+    return state === null
+      ? rewriteAgent.immediate(tenantId, id, patch)
+      : patchAgentState(tenantId, id, state);
+  };
+
+  return { insert: insertAgent, read: readAgent, patch: patchAgent };
+};
