@@ -5,7 +5,7 @@ import { instrumentBus, instrumentLlm, instrumentStore } from "./adapters/metric
 import { createMetrics } from "./adapters/metrics/metrics.js";
 import { openTracing } from "./adapters/telemetry/tracing.js";
 import { anonymousPolicy } from "./app/auth-policy.js";
-import { openBackends } from "./app/backends.js";
+import { openBackends, reportWalCheckpoints } from "./app/backends.js";
 import { openBus } from "./app/bus.js";
 import { openExecution } from "./app/execution.js";
 import { checkLlm, openLlm, reportParamChanges, routedTargets } from "./app/llm.js";
@@ -77,7 +77,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
   const llm = traced(instrumentLlm(opened, metrics), tracing, config);
   // Before anything is opened, so a refused start leaves nothing to close.
   await checkLlm(llm, config, routedTargets(opened));
-  const backends = await openBackends(config, clock, logger);
+  const backends = await openBackends(config, clock, logger, reportWalCheckpoints(logger, metrics));
   const store = instrumentStore(backends.store, metrics);
   const busHandle = await openBus(config);
   const bus = instrumentBus(busHandle.bus, metrics);

@@ -1,10 +1,13 @@
 import { join } from "node:path";
+import type { Logger } from "pino";
 import { createApiKeyFileStore } from "../adapters/embedded/api-key-file-store.js";
 import { createEmbeddedStore } from "../adapters/embedded/embedded-store.js";
 import { createEmbeddedEvolutionStore } from "../adapters/embedded/evolution-store.js";
 import { createEmbeddedProvenanceStore } from "../adapters/embedded/provenance-store.js";
 import { createEmbeddedReviewStore } from "../adapters/embedded/review-store.js";
 import { openEmbeddedDatabase } from "../adapters/embedded/sqlite.js";
+import type { WalCheckpointObserver } from "../adapters/embedded/wal-checkpointer.js";
+import type { Metrics } from "../adapters/metrics/metrics.js";
 import type { Config } from "../config.js";
 import type { AnchorBackend } from "../ports/anchor.js";
 import type { ApiKeyStore } from "../ports/api-keys.js";
@@ -36,10 +39,19 @@ export interface StartupLog {
   info(details: object, message: string): void;
 }
 
+/** Times each checkpoint of the embedded database's log in /metrics; a failed one is also logged. */
+export const reportWalCheckpoints = (logger: Logger, metrics: Metrics): WalCheckpointObserver => ({
+  checkpointed: ({ ms }) => metrics.walCheckpoints.observe({ outcome: "ok" }, ms / 1_000),
+  failed: (err) => {
+    metrics.walCheckpoints.observe({ outcome: "error" }, 0);
+    logger.warn({ err }, "A checkpoint of the embedded database's write-ahead log failed");
+  },
+});
+
 /** Opens the embedded database of VEX_DATA_DIR or refuses to start with the reason. */
-const openEmbedded = (dataDir: string) => {
+const openEmbedded = (dataDir: string, walCheckpoints?: WalCheckpointObserver) => {
   try {
-    return openEmbeddedDatabase({ dataDir });
+    return openEmbeddedDatabase({ dataDir, ...(walCheckpoints ? { walCheckpoints } : {}) });
   } catch (e) {
     throw new StartupError(e instanceof Error ? e.message : String(e), { cause: e });
   }
@@ -47,13 +59,19 @@ const openEmbedded = (dataDir: string) => {
 
 /**
  * Opens the deployment's stores: MongoDB when MONGODB_URI is set (one client, indexes created
- * explicitly), else the embedded SQLite database in VEX_DATA_DIR (importing an old NeDB folder once).
+ * explicitly), else the embedded SQLite database in VEX_DATA_DIR (importing an old NeDB folder once),
+ * whose write-ahead log's checkpoints `walCheckpoints` is told of.
  * The MongoDB driver and adapters are loaded only by servers that use them.
  */
-export const openBackends = async (config: Config, clock: Clock, log?: StartupLog): Promise<Backends> => {
+export const openBackends = async (
+  config: Config,
+  clock: Clock,
+  log?: StartupLog,
+  walCheckpoints?: WalCheckpointObserver,
+): Promise<Backends> => {
   if (config.store.kind === "embedded") {
     const { dataDir } = config.store;
-    const database = openEmbedded(dataDir);
+    const database = openEmbedded(dataDir, walCheckpoints);
     if (database.imported !== null) {
       log?.info(database.imported, "imported the NeDB data files of VEX_DATA_DIR into the SQLite database");
     }
@@ -74,7 +92,7 @@ export const openBackends = async (config: Config, clock: Clock, log?: StartupLo
         for (const a of anchors) await a.close();
         await Promise.all([keys.close(), evolution.close(), provenance.close(), reviews.close()]);
         await store.close();
-        database.close();
+        await database.close();
       },
     };
   }

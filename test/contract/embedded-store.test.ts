@@ -125,7 +125,7 @@ describe("embedded store rows written before dictionary compression (schema vers
         expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted, next]);
       } finally {
         await store.close();
-        database.close();
+        await database.close();
       }
     });
   });
@@ -169,7 +169,7 @@ describe("embedded store agents written with their transcript in the document (s
         );
       } finally {
         await store.close();
-        database.close();
+        await database.close();
       }
     });
   });
@@ -238,7 +238,7 @@ describe("embedded store agents written with their state only in the document (s
         });
       } finally {
         await store.close();
-        database.close();
+        await database.close();
       }
     });
   });

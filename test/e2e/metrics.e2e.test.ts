@@ -66,6 +66,18 @@ describe("/metrics", () => {
     await open.dispose();
     await waitFor(async () => sample(await scrape(), "vex_ws_connections") === 0);
   });
+
+  it("times the checkpoints of the embedded database's write-ahead log, made on their worker thread", async () => {
+    await request(server.url, StartOrchestrationDocument, { input: { query: "checkpointed?" } });
+    // The worker checkpoints every 200 ms; a run's writes give it pages to copy.
+    await waitFor(
+      async () =>
+        sample(await scrape(), 'vex_embedded_wal_checkpoint_duration_seconds_count{outcome="ok"}') >= 1,
+    );
+    expect(
+      sample(await scrape(), 'vex_embedded_wal_checkpoint_duration_seconds_count{outcome="error"}'),
+    ).toBeNaN();
+  });
 });
 
 const waitFor = (check: () => Promise<boolean>) => waitUntil(check, { timeoutMs: 3_000 });

@@ -257,7 +257,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     },
     close: async () => {
       closed = true;
-      release();
+      await release();
     },
   };
 };

@@ -268,7 +268,7 @@ export const createEmbeddedEvolutionStore = async (options: EmbeddedOptions): Pr
         ),
     },
 
-    close: async () => release(),
+    close: () => release(),
   };
 };
 

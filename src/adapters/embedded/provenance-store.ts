@@ -197,5 +197,5 @@ export const createEmbeddedProvenanceStore = async (options: EmbeddedOptions): P
       ),
   };
 
-  return { ledger, checkpoints, receipts, signingKey, close: async () => release() };
+  return { ledger, checkpoints, receipts, signingKey, close: () => release() };
 };

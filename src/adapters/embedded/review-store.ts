@@ -104,6 +104,6 @@ export const createEmbeddedReviewStore = async (options: EmbeddedOptions): Promi
           ).all(now.getTime(), limit) as Row[]
         ).map((r) => decodeDoc<Review>(r.doc)),
       ),
-    close: async () => release(),
+    close: () => release(),
   };
 };

@@ -4,6 +4,11 @@ import Database from "better-sqlite3";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import { importNedbFolder, type NedbImportReport } from "./nedb-import.js";
 import { migrate } from "./schema.js";
+import {
+  startWalCheckpointer,
+  type WalCheckpointer,
+  type WalCheckpointObserver,
+} from "./wal-checkpointer.js";
 
 /**
  * The embedded deployment's database: one SQLite file (better-sqlite3) in the data folder, shared by
@@ -30,6 +35,8 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** Where an embedded store keeps its data: a folder (created if missing) or `null` for memory only. */
 export interface EmbeddedDataDirOptions {
   readonly dataDir: string | null;
+  /** Told of the write-ahead log's checkpoints, which a worker thread makes (wal-checkpointer.ts). */
+  readonly walCheckpoints?: WalCheckpointObserver;
 }
 
 /** An opened embedded database, shared by stores; whoever opened it closes it. */
@@ -39,7 +46,8 @@ export interface EmbeddedDatabase {
   readonly path: string | null;
   /** What the first start on a NeDB data folder imported (see nedb-import.ts); null otherwise. */
   readonly imported: NedbImportReport | null;
-  close(): void;
+  /** Stops the log's checkpoints, then closes the connection (which checkpoints what is left). */
+  close(): Promise<void>;
 }
 
 /** Store factories take either a folder (they then own the database) or an opened, shared one. */
@@ -66,22 +74,33 @@ export const openEmbeddedDatabase = (options: EmbeddedDataDirOptions): EmbeddedD
     db.close();
     throw e instanceof AppError ? e : openFailure(path, e);
   }
-  let closed = false;
+  const checkpointer: WalCheckpointer | null =
+    path === null
+      ? null
+      : startWalCheckpointer(path, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`), {
+          busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+          ...(options.walCheckpoints ? { observer: options.walCheckpoints } : {}),
+        });
+  let closing: Promise<void> | null = null;
   return {
     db,
     path,
     imported,
     close: () => {
-      if (closed) return;
-      closed = true;
-      db.close();
+      closing ??= (async () => {
+        await checkpointer?.close();
+        db.close();
+      })();
+      return closing;
     },
   };
 };
 
 /** The database a store works on, and how to release it when the store closes. */
-export const databaseOf = (options: EmbeddedOptions): { database: EmbeddedDatabase; release(): void } => {
-  if ("database" in options) return { database: options.database, release: () => {} };
+export const databaseOf = (
+  options: EmbeddedOptions,
+): { database: EmbeddedDatabase; release(): Promise<void> } => {
+  if ("database" in options) return { database: options.database, release: async () => {} };
   const database = openEmbeddedDatabase(options);
   return { database, release: database.close };
 };

@@ -131,6 +131,13 @@ export const createMetrics = (gauges: MetricSources) => {
       labelNames: ["reason"] as const,
       ...withRegistry,
     }),
+    walCheckpoints: new Histogram({
+      name: "vex_embedded_wal_checkpoint_duration_seconds",
+      help: "Checkpoints of the embedded database's write-ahead log that copied pages (on their worker thread), by outcome",
+      labelNames: ["outcome"] as const,
+      buckets: LATENCY_BUCKETS,
+      ...withRegistry,
+    }),
     dispatchLatency: new Histogram({
       name: "vex_run_dispatch_seconds",
       help: "Time from a run being queued to a worker taking it",
