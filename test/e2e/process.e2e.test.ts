@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type EventFieldsFragment,
   OrchestrationDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
+import { EMBEDDED_DB_FILE } from "../../src/adapters/embedded/sqlite.js";
 import { ScriptedLlm } from "../fakes/scripted-llm.js";
 import { request, runEvents } from "../support/graphql.js";
 import { killOnExit, PROCESS_TEST_TIMEOUT_MS, SERVER_MAIN } from "../support/processes.js";
@@ -52,6 +56,14 @@ describe("the server process", { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
       const [code] = await once(s.child, "exit");
       expect(code).toBe(0);
       await expect(fetch(url)).rejects.toThrow();
+      // Closed to the end: the write-ahead log is folded into the database file and removed.
+      expect(existsSync(join(dataDir, `${EMBEDDED_DB_FILE}-wal`))).toBe(false);
+      const db = new Database(join(dataDir, EMBEDDED_DB_FILE), { readonly: true });
+      try {
+        expect(db.prepare("SELECT id FROM runs").all()).toEqual([{ id: started.startOrchestration.id }]);
+      } finally {
+        db.close();
+      }
     } finally {
       await removeDir(dataDir);
     }

@@ -1,5 +1,8 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
 import { EMBEDDED_DB_FILE, openEmbeddedDatabase } from "../../src/adapters/embedded/sqlite.js";
@@ -12,6 +15,10 @@ import {
 import type { RunEvent } from "../../src/domain/events.js";
 import { anEvent } from "../fixtures/builders.js";
 import { withDataDir } from "../support/data-dirs.js";
+import { killOnExit } from "../support/processes.js";
+
+/** The compiled module (npm run build), run in a process of its own. */
+const COMPILED_SQLITE = resolve(import.meta.dirname, "../../dist/src/adapters/embedded/sqlite.js");
 
 /** Events of one run with answers long enough that a batch fills a few hundred pages of the log. */
 const batch = (runId: string, count: number): RunEvent[] =>
@@ -79,6 +86,31 @@ describe("the write-ahead log's checkpoints (embedded store)", () => {
       } finally {
         await reopened.close();
       }
+    });
+  });
+
+  it("keeps a process that has nothing else to do alive until the database is closed", async () => {
+    await withDataDir(async (dataDir) => {
+      // Nothing but the database in this process: closing waits for the worker, which must not
+      // let the process end first (the script's last line would then never run).
+      const script = `
+        import { openEmbeddedDatabase } from ${JSON.stringify(pathToFileURL(COMPILED_SQLITE).href)};
+        const database = openEmbeddedDatabase({ dataDir: ${JSON.stringify(dataDir)} });
+        database.db.exec("CREATE TABLE notes (text TEXT)");
+        database.db.prepare("INSERT INTO notes VALUES (?)").run("kept");
+        await database.close();
+        process.stdout.write("closed");
+      `;
+      const child = killOnExit(
+        spawn(process.execPath, ["--input-type=module", "-e", script], {
+          stdio: ["ignore", "pipe", "inherit"],
+        }),
+      );
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect({ code, stdout }).toEqual({ code: 0, stdout: "closed" });
+      expect(existsSync(join(dataDir, `${EMBEDDED_DB_FILE}-wal`))).toBe(false);
     });
   });
 

@@ -127,6 +127,8 @@ export const startWalCheckpointer = (
   });
   return {
     close: async () => {
+      // Held while it closes: a process with nothing else left to do waits for the worker's exit.
+      worker.ref();
       if (!stopped) {
         stopped = true;
         worker.postMessage("close");
