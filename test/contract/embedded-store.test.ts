@@ -271,3 +271,34 @@ describe("embedded store: events and the changes they announce", () => {
     }
   });
 });
+
+describe("embedded store: agents decoded once and read again", () => {
+  it("serves every read its own copy, as stored now: a rewrite, a state change and a page all tell", async () => {
+    const store = await createEmbeddedStore({ dataDir: null });
+    try {
+      const agent = anAgent({ tenantId: "tenant-a", state: "RUNNING", fitness: 0.25 });
+      await store.agents.create(agent);
+      const first = (await store.agents.get("tenant-a", agent.id)) as Agent;
+      const again = (await store.agents.get("tenant-a", agent.id)) as Agent;
+      expect(again).toEqual(agent);
+      expect(again).not.toBe(first);
+      // A caller's copy is its own at the top; what it shares with other reads cannot be changed.
+      (again as { fitness: number }).fitness = 0.9;
+      expect(() => {
+        (again.genome.traits as { precision: number }).precision = 0;
+      }).toThrow(TypeError);
+      expect(await store.agents.get("tenant-a", agent.id)).toEqual(agent);
+
+      // The state has a column of its own: a change of it alone shows on the next read.
+      await store.agents.update("tenant-a", agent.id, { state: "DEBATING" });
+      expect((await store.agents.get("tenant-a", agent.id))?.state).toBe("DEBATING");
+      // A rewritten document is decoded afresh, in a page as by id.
+      await store.agents.update("tenant-a", agent.id, { fitness: 0.75, state: "COMPLETED" });
+      const [listed] = (await store.agents.list("tenant-a", { first: 1 })).items;
+      expect(listed).toEqual({ ...agent, fitness: 0.75, state: "COMPLETED" });
+      expect(await store.agents.get("tenant-a", agent.id)).toEqual(listed);
+    } finally {
+      await store.close();
+    }
+  });
+});

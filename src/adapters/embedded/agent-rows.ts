@@ -26,27 +26,74 @@ const stateOnly = (patch: AgentPatch): AgentState | null => {
 };
 
 /**
- * An agent's row: its document, its transcript and its state (each null for agents stored before it
- * had a column: the document holds it). The state column, when set, is the agent's state.
+ * An agent's row: its id, document, transcript and state (each of the last two null for agents
+ * stored before it had a column: the document holds it). The state column, when set, is the
+ * agent's state.
  */
-export type AgentRow = { doc: StoredDoc; transcript: StoredDoc | null; state: AgentState | null };
-export const AGENT_COLUMNS = "doc, transcript, state";
+export type AgentRow = {
+  id: string;
+  doc: StoredDoc;
+  transcript: StoredDoc | null;
+  state: AgentState | null;
+};
+export const AGENT_COLUMNS = "id, doc, transcript, state";
 /** The agent's document with its state column applied. */
 const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
   const doc = decodeDoc<T>(row.doc);
   if (row.state !== null) doc.state = row.state;
   return doc;
 };
-export const decodeAgent = (row: AgentRow): Agent => {
-  const { transcript } = row;
-  const agent = agentDoc<Agent>(row);
-  return transcript === null
-    ? agent
-    : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
+
+/**
+ * Decoded agent documents kept for reading them again, by agent. @default 512 (a few pages of
+ * agents and the runs under way; ~3 KiB each)
+ */
+export const DECODED_AGENTS_KEPT = 512;
+
+/**
+ * Agents as read from their rows, their documents decoded once while they stay unchanged: a list of
+ * agents is read again and again (a dashboard polling `agents(first: 20)`), and inflating and
+ * parsing each document is most of reading the page. An entry serves only a row whose stored bytes
+ * are those it was decoded from, so a rewritten document is decoded afresh; the least recently read
+ * go first. Each read gets its own copy of the agent, whose nested values are shared and frozen.
+ */
+const createAgentDecoder = (kept: number) => {
+  const decoded = new Map<string, { readonly stored: StoredDoc; readonly doc: Readonly<Agent> }>();
+  const sameBytes = (a: StoredDoc, b: StoredDoc) =>
+    typeof a === "string" || typeof b === "string" ? a === b : a.equals(b);
+  const documentOf = (row: AgentRow): Readonly<Agent> => {
+    const entry = decoded.get(row.id);
+    // Delete and set again: a Map iterates in insertion order, so the first key is the least recent.
+    if (entry !== undefined) decoded.delete(row.id);
+    const doc =
+      entry !== undefined && sameBytes(entry.stored, row.doc)
+        ? entry.doc
+        : deepFreeze(decodeDoc<Agent>(row.doc));
+    decoded.set(row.id, { stored: row.doc, doc });
+    if (decoded.size > kept) decoded.delete(decoded.keys().next().value as string);
+    return doc;
+  };
+  return (row: AgentRow): Agent => {
+    const doc = documentOf(row);
+    const agent: Agent = row.state === null ? { ...doc } : { ...doc, state: row.state };
+    const { transcript } = row;
+    return transcript === null
+      ? agent
+      : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
+  };
+};
+
+/** The value, with every object and array in it frozen (Dates aside: their time stays as stored). */
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value !== "object" || value === null || value instanceof Date || Object.isFrozen(value))
+    return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
 };
 
 /** Writes, reads and patches of agent rows, on one connection's statements. */
 export const createAgentRows = (db: Database.Database, sql: Statements) => {
+  const decode = createAgentDecoder(DECODED_AGENTS_KEPT);
   const insertAgent = (agent: Agent) => {
     const { id, tenantId, runId, role, ordinal, createdAt, state } = agent;
     const { transcript, ...rest } = agent;
@@ -70,7 +117,7 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
       | undefined;
   const readAgent = (tenantId: string, id: string): Agent | null => {
     const row = readAgentRow(tenantId, id);
-    return row === undefined ? null : decodeAgent(row);
+    return row === undefined ? null : decode(row);
   };
   /** A patch of the state alone is written to its column: one statement, nothing decoded or deflated. */
   const patchAgentState = (tenantId: string, id: string, state: AgentState): boolean =>
@@ -97,5 +144,5 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
       : patchAgentState(tenantId, id, state);
   };
 
-  return { insert: insertAgent, read: readAgent, patch: patchAgent };
+  return { insert: insertAgent, read: readAgent, patch: patchAgent, decode };
 };

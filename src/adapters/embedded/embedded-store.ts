@@ -9,7 +9,7 @@ import {
   notFound,
   unavailable,
 } from "../shared/guard.js";
-import { AGENT_COLUMNS, type AgentRow, createAgentRows, decodeAgent } from "./agent-rows.js";
+import { AGENT_COLUMNS, type AgentRow, createAgentRows } from "./agent-rows.js";
 import {
   databaseOf,
   decodeDoc,
@@ -136,13 +136,13 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
         const unique = [...new Set(ids)];
         if (unique.length === 0) return [];
         const rows = sql(
-          `SELECT id, ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND id IN (${placeholders(unique.length)})`,
-        ).all(tenantId, ...unique) as (AgentRow & { id: string })[];
+          `SELECT ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND id IN (${placeholders(unique.length)})`,
+        ).all(tenantId, ...unique) as AgentRow[];
         const byId = new Map(rows.map((r) => [r.id, r]));
         // In the order asked for, so callers (DataLoader) can zip ids with results.
         return unique.flatMap((id) => {
           const row = byId.get(id);
-          return row === undefined ? [] : [decodeAgent(row)];
+          return row === undefined ? [] : [agentRows.decode(row)];
         });
       }),
     listByRun: (tenantId, runId) =>
@@ -150,7 +150,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
         const rows = sql(
           `SELECT ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND run_id = ? ORDER BY ordinal, id`,
         ).all(tenantId, runId) as AgentRow[];
-        return rows.map(decodeAgent);
+        return rows.map(agentRows.decode);
       }),
     listByRuns: (tenantId, runIds) =>
       guard(() => {
@@ -160,7 +160,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
           `SELECT ${AGENT_COLUMNS} FROM agents WHERE tenant_id = ? AND run_id IN (${placeholders(unique.length)})
            ORDER BY run_id, ordinal, id`,
         ).all(tenantId, ...unique) as AgentRow[];
-        return rows.map(decodeAgent);
+        return rows.map(agentRows.decode);
       }),
     list: (tenantId, page, filter) =>
       guard(() => {
@@ -181,7 +181,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
           timeColumn: "created_at",
           idColumn: "id",
           columns: AGENT_COLUMNS,
-          decode: decodeAgent,
+          decode: agentRows.decode,
         };
         return readPage<Agent>(sql, q, page, (a) => a.createdAt);
       }),
