@@ -152,6 +152,8 @@ describe("embedded store agents written with their transcript in the document (s
         };
       try {
         expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
+        // A page reads the transcript from the document too (it has no column to read it from).
+        expect((await store.agents.list(agent.tenantId, { first: 1 })).items).toEqual([agent]);
         // A patch without a transcript leaves it where it is.
         await store.agents.update(agent.tenantId, agent.id, { fitness: 0.5 });
         expect(stored().transcript).toBeNull();
@@ -161,6 +163,9 @@ describe("embedded store agents written with their transcript in the document (s
         await store.agents.update(agent.tenantId, agent.id, { transcript: longer });
         expect(stored().transcript).not.toBeNull();
         expect(await store.agents.listByRun(agent.tenantId, agent.runId)).toEqual([
+          { ...agent, fitness: 0.5, transcript: longer },
+        ]);
+        expect((await store.agents.list(agent.tenantId, { first: 1 })).items).toEqual([
           { ...agent, fitness: 0.5, transcript: longer },
         ]);
         const { transcript: _inColumn, ...withoutTranscript } = agent;
@@ -276,7 +281,12 @@ describe("embedded store: agents decoded once and read again", () => {
   it("serves every read its own copy, as stored now: a rewrite, a state change and a page all tell", async () => {
     const store = await createEmbeddedStore({ dataDir: null });
     try {
-      const agent = anAgent({ tenantId: "tenant-a", state: "RUNNING", fitness: 0.25 });
+      const agent = anAgent({
+        tenantId: "tenant-a",
+        state: "RUNNING",
+        fitness: 0.25,
+        transcript: [aTranscriptEntry(), aTranscriptEntry()],
+      });
       await store.agents.create(agent);
       const first = (await store.agents.get("tenant-a", agent.id)) as Agent;
       const again = (await store.agents.get("tenant-a", agent.id)) as Agent;
@@ -295,6 +305,7 @@ describe("embedded store: agents decoded once and read again", () => {
       // A rewritten document is decoded afresh, in a page as by id.
       await store.agents.update("tenant-a", agent.id, { fitness: 0.75, state: "COMPLETED" });
       const [listed] = (await store.agents.list("tenant-a", { first: 1 })).items;
+      // A page reads transcripts only when used: this one is read by the comparison.
       expect(listed).toEqual({ ...agent, fitness: 0.75, state: "COMPLETED" });
       expect(await store.agents.get("tenant-a", agent.id)).toEqual(listed);
     } finally {

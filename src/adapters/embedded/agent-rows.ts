@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { AppError, ErrorCode } from "../../domain/errors.js";
 import { withLazyTranscript } from "../../domain/lazy-transcript.js";
 import type { Agent, AgentState } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
@@ -37,6 +38,15 @@ export type AgentRow = {
   state: AgentState | null;
 };
 export const AGENT_COLUMNS = "id, doc, transcript, state";
+
+/**
+ * An agent's row as a page of agents reads it: without its transcript, which is read by id only if
+ * the agent's transcript is used (lists of agents rarely do: they would otherwise copy every
+ * transcript out of the database for nothing). Read so, a transcript is the agent's latest, which
+ * may be newer than the rest of the page.
+ */
+export type ListedAgentRow = Omit<AgentRow, "transcript">;
+export const LISTED_AGENT_COLUMNS = "id, doc, state";
 /** The agent's document with its state column applied. */
 const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
   const doc = decodeDoc<T>(row.doc);
@@ -61,7 +71,7 @@ const createAgentDecoder = (kept: number) => {
   const decoded = new Map<string, { readonly stored: StoredDoc; readonly doc: Readonly<Agent> }>();
   const sameBytes = (a: StoredDoc, b: StoredDoc) =>
     typeof a === "string" || typeof b === "string" ? a === b : a.equals(b);
-  const documentOf = (row: AgentRow): Readonly<Agent> => {
+  const documentOf = (row: Omit<AgentRow, "transcript">): Readonly<Agent> => {
     const entry = decoded.get(row.id);
     // Delete and set again: a Map iterates in insertion order, so the first key is the least recent.
     if (entry !== undefined) decoded.delete(row.id);
@@ -73,13 +83,16 @@ const createAgentDecoder = (kept: number) => {
     if (decoded.size > kept) decoded.delete(decoded.keys().next().value as string);
     return doc;
   };
-  return (row: AgentRow): Agent => {
+  /**
+   * The agent of a row. Its transcript: the one in its document (an agent stored before the
+   * transcript had a column), else the column's, `transcript()`, decoded when first read.
+   */
+  return (row: Omit<AgentRow, "transcript">, transcript: (() => StoredDoc) | null): Agent => {
     const doc = documentOf(row);
     const agent: Agent = row.state === null ? { ...doc } : { ...doc, state: row.state };
-    const { transcript } = row;
-    return transcript === null
+    return transcript === null || Object.hasOwn(doc, "transcript")
       ? agent
-      : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript));
+      : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript()));
   };
 };
 
@@ -93,7 +106,20 @@ const deepFreeze = <T>(value: T): T => {
 
 /** Writes, reads and patches of agent rows, on one connection's statements. */
 export const createAgentRows = (db: Database.Database, sql: Statements) => {
-  const decode = createAgentDecoder(DECODED_AGENTS_KEPT);
+  const toAgent = createAgentDecoder(DECODED_AGENTS_KEPT);
+  const decode = (row: AgentRow): Agent => {
+    const { transcript } = row;
+    return toAgent(row, transcript === null ? null : () => transcript);
+  };
+  const transcriptOf = (id: string): StoredDoc => {
+    const row = sql("SELECT transcript FROM agents WHERE id = ?").get(id) as
+      | { transcript: StoredDoc | null }
+      | undefined;
+    if (row?.transcript == null)
+      throw new AppError(ErrorCode.Internal, `Agent ${id} has no stored transcript.`);
+    return row.transcript;
+  };
+  const decodeListed = (row: ListedAgentRow): Agent => toAgent(row, () => transcriptOf(row.id));
   const insertAgent = (agent: Agent) => {
     const { id, tenantId, runId, role, ordinal, createdAt, state } = agent;
     const { transcript, ...rest } = agent;
@@ -144,5 +170,5 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
       : patchAgentState(tenantId, id, state);
   };
 
-  return { insert: insertAgent, read: readAgent, patch: patchAgent, decode };
+  return { insert: insertAgent, read: readAgent, patch: patchAgent, decode, decodeListed };
 };

@@ -9,7 +9,7 @@ import {
   notFound,
   unavailable,
 } from "../shared/guard.js";
-import { AGENT_COLUMNS, type AgentRow, createAgentRows } from "./agent-rows.js";
+import { AGENT_COLUMNS, type AgentRow, createAgentRows, LISTED_AGENT_COLUMNS } from "./agent-rows.js";
 import {
   databaseOf,
   decodeDoc,
@@ -180,8 +180,8 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
           params,
           timeColumn: "created_at",
           idColumn: "id",
-          columns: AGENT_COLUMNS,
-          decode: agentRows.decode,
+          columns: LISTED_AGENT_COLUMNS,
+          decode: agentRows.decodeListed,
         };
         return readPage<Agent>(sql, q, page, (a) => a.createdAt);
       }),
