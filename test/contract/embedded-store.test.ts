@@ -12,7 +12,7 @@ import {
   encodeDoc,
   openEmbeddedDatabase,
 } from "../../src/adapters/embedded/sqlite.js";
-import type { Agent } from "../../src/domain/run.js";
+import type { Agent, Run } from "../../src/domain/run.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
 import { perDataDir, withDataDir } from "../support/data-dirs.js";
@@ -308,6 +308,33 @@ describe("embedded store: agents decoded once and read again", () => {
       // A page reads transcripts only when used: this one is read by the comparison.
       expect(listed).toEqual({ ...agent, fitness: 0.75, state: "COMPLETED" });
       expect(await store.agents.get("tenant-a", agent.id)).toEqual(listed);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("embedded store: runs decoded once and read again", () => {
+  it("serves every read its own copy, as stored now, by id, in a page and by status", async () => {
+    const store = await createEmbeddedStore({ dataDir: null });
+    try {
+      const run = aRun({ tenantId: "tenant-a", status: "PENDING" });
+      await store.runs.create(run);
+      const first = (await store.runs.get("tenant-a", run.id)) as Run;
+      const again = (await store.runs.get("tenant-a", run.id)) as Run;
+      expect(again).toEqual(run);
+      expect(again).not.toBe(first);
+      (again as { status: string }).status = "FAILED";
+      expect(() => {
+        (again.config as { maxDepth: number }).maxDepth = 9;
+      }).toThrow(TypeError);
+      expect(await store.runs.get("tenant-a", run.id)).toEqual(run);
+
+      await store.runs.transition("tenant-a", run.id, ["PENDING"], { status: "RUNNING" });
+      const running = { ...run, status: "RUNNING" };
+      expect(await store.runs.get("tenant-a", run.id)).toEqual(running);
+      expect((await store.runs.list("tenant-a", { first: 1 })).items).toEqual([running]);
+      expect(await store.runs.findByStatus(["RUNNING"])).toEqual([running]);
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@ import type { Agent, AgentState } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { AgentPatch } from "../../ports/stores.js";
 import { applyPatch } from "../shared/documents.js";
+import { createDecodedDocuments } from "./decoded-documents.js";
 import { decodeDoc, encodeDoc } from "./sqlite.js";
 import type { StoredDoc } from "./sqlite-codec.js";
 import type { Statements } from "./statements.js";
@@ -47,66 +48,27 @@ export const AGENT_COLUMNS = "id, doc, transcript, state";
  */
 export type ListedAgentRow = Omit<AgentRow, "transcript">;
 export const LISTED_AGENT_COLUMNS = "id, doc, state";
-/** The agent's document with its state column applied. */
-const agentDoc = <T extends { state: AgentState }>(row: AgentRow): T => {
-  const doc = decodeDoc<T>(row.doc);
-  if (row.state !== null) doc.state = row.state;
-  return doc;
-};
-
-/**
- * Decoded agent documents kept for reading them again, by agent. @default 512 (a few pages of
- * agents and the runs under way; ~3 KiB each)
- */
+/** Decoded agent documents kept for reading again. @default 512 (a few pages of agents and the runs under way; ~3 KiB each) */
 export const DECODED_AGENTS_KEPT = 512;
 
-/**
- * Agents as read from their rows, their documents decoded once while they stay unchanged: a list of
- * agents is read again and again (a dashboard polling `agents(first: 20)`), and inflating and
- * parsing each document is most of reading the page. An entry serves only a row whose stored bytes
- * are those it was decoded from, so a rewritten document is decoded afresh; the least recently read
- * go first. Each read gets its own copy of the agent, whose nested values are shared and frozen.
- */
-const createAgentDecoder = (kept: number) => {
-  const decoded = new Map<string, { readonly stored: StoredDoc; readonly doc: Readonly<Agent> }>();
-  const sameBytes = (a: StoredDoc, b: StoredDoc) =>
-    typeof a === "string" || typeof b === "string" ? a === b : a.equals(b);
-  const documentOf = (row: Omit<AgentRow, "transcript">): Readonly<Agent> => {
-    const entry = decoded.get(row.id);
-    // Delete and set again: a Map iterates in insertion order, so the first key is the least recent.
-    if (entry !== undefined) decoded.delete(row.id);
-    const doc =
-      entry !== undefined && sameBytes(entry.stored, row.doc)
-        ? entry.doc
-        : deepFreeze(decodeDoc<Agent>(row.doc));
-    decoded.set(row.id, { stored: row.doc, doc });
-    if (decoded.size > kept) decoded.delete(decoded.keys().next().value as string);
-    return doc;
+/** Writes, reads and patches of agent rows, on one connection's statements. */
+export const createAgentRows = (db: Database.Database, sql: Statements) => {
+  const documentOf = createDecodedDocuments<Agent>(DECODED_AGENTS_KEPT);
+  /** The agent's document (decoded once while it stays the same) with its state column applied. */
+  const agentDoc = (row: Omit<AgentRow, "transcript">): Agent => {
+    const doc = documentOf(row.id, row.doc);
+    return row.state === null ? { ...doc } : { ...doc, state: row.state };
   };
   /**
    * The agent of a row. Its transcript: the one in its document (an agent stored before the
    * transcript had a column), else the column's, `transcript()`, decoded when first read.
    */
-  return (row: Omit<AgentRow, "transcript">, transcript: (() => StoredDoc) | null): Agent => {
-    const doc = documentOf(row);
-    const agent: Agent = row.state === null ? { ...doc } : { ...doc, state: row.state };
-    return transcript === null || Object.hasOwn(doc, "transcript")
+  const toAgent = (row: Omit<AgentRow, "transcript">, transcript: (() => StoredDoc) | null): Agent => {
+    const agent = agentDoc(row);
+    return transcript === null || Object.hasOwn(agent, "transcript")
       ? agent
       : withLazyTranscript(agent, () => decodeDoc<readonly TranscriptEntry[]>(transcript()));
   };
-};
-
-/** The value, with every object and array in it frozen (Dates aside: their time stays as stored). */
-const deepFreeze = <T>(value: T): T => {
-  if (typeof value !== "object" || value === null || value instanceof Date || Object.isFrozen(value))
-    return value;
-  for (const v of Object.values(value)) deepFreeze(v);
-  return Object.freeze(value);
-};
-
-/** Writes, reads and patches of agent rows, on one connection's statements. */
-export const createAgentRows = (db: Database.Database, sql: Statements) => {
-  const toAgent = createAgentDecoder(DECODED_AGENTS_KEPT);
   const decode = (row: AgentRow): Agent => {
     const { transcript } = row;
     return toAgent(row, transcript === null ? null : () => transcript);
@@ -153,7 +115,7 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
     if (row === undefined) return false;
     const { transcript, ...rest } = patch;
     // The document alone is rewritten; the transcript only when the patch replaces it.
-    const doc = applyPatch(agentDoc<Record<string, unknown> & { state: AgentState }>(row), rest);
+    const doc: Omit<Agent, "transcript"> & { transcript?: unknown } = applyPatch(agentDoc(row), rest);
     if (transcript !== undefined) delete doc.transcript;
     sql("UPDATE agents SET doc = ?, transcript = ?, state = ? WHERE id = ?").run(
       encodeDoc(doc, "agent"),

@@ -10,6 +10,7 @@ import {
   unavailable,
 } from "../shared/guard.js";
 import { AGENT_COLUMNS, type AgentRow, createAgentRows, LISTED_AGENT_COLUMNS } from "./agent-rows.js";
+import { createDecodedDocuments } from "./decoded-documents.js";
 import {
   databaseOf,
   decodeDoc,
@@ -27,6 +28,10 @@ const STORE = "embedded store";
 const guard = guardFor(STORE);
 
 type Row = { doc: StoredDoc };
+type RunRow = Row & { id: string };
+
+/** Decoded run documents kept for reading again. @default 256 (the runs under way and a few pages; ~2 KiB each) */
+export const DECODED_RUNS_KEPT = 256;
 type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
 const decodeEvent = (r: EventRow): RunEvent =>
   currentEventShape({
@@ -57,11 +62,14 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       encodeDoc(run, "run"),
     );
   };
+  const runDocument = createDecodedDocuments<Run>(DECODED_RUNS_KEPT);
+  /** A run of its row: a copy of its document, decoded once while it stays the same. */
+  const decodeRun = (row: RunRow): Run => ({ ...runDocument(row.id, row.doc) });
   const readRun = (tenantId: string, id: string): Run | null => {
-    const row = sql("SELECT doc FROM runs WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
-      | Row
+    const row = sql("SELECT id, doc FROM runs WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
+      | RunRow
       | undefined;
-    return row === undefined ? null : decodeDoc<Run>(row.doc);
+    return row === undefined ? null : decodeRun(row);
   };
   const writeRun = (run: Run) =>
     sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeDoc(run, "run"), run.id);
@@ -103,6 +111,8 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
             params,
             timeColumn: "created_at",
             idColumn: "id",
+            columns: "id, doc",
+            decode: decodeRun,
           },
           page,
           (r) => r.createdAt,
@@ -113,9 +123,9 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       guard(() => {
         if (statuses.length === 0) return [];
         const rows = sql(
-          `SELECT doc FROM runs WHERE status IN (${placeholders(statuses.length)}) ORDER BY created_at, id`,
-        ).all(...statuses) as Row[];
-        return rows.map((r) => decodeDoc<Run>(r.doc));
+          `SELECT id, doc FROM runs WHERE status IN (${placeholders(statuses.length)}) ORDER BY created_at, id`,
+        ).all(...statuses) as RunRow[];
+        return rows.map(decodeRun);
       }),
   };
 
