@@ -131,17 +131,14 @@ export async function* streamRunEvents(
     let last = afterSeq;
     const replay = async function* (upTo: number) {
       while (last < upTo) {
-        const batch = await deps.store.events.list(
-          tenantId,
-          runId,
-          last,
-          Math.min(REPLAY_BATCH_SIZE, upTo - last),
-        );
-        if (batch.length === 0) return;
+        const wanted = Math.min(REPLAY_BATCH_SIZE, upTo - last);
+        const batch = await deps.store.events.list(tenantId, runId, last, wanted);
         for (const e of batch) {
           last = e.seq;
           yield e;
         }
+        // A short batch is the end of the log as it was read; what was stored since comes live.
+        if (batch.length < wanted) return;
       }
     };
     // A resumed run's log holds a RunFinished per attempt: the replay does not stop at one.
