@@ -1,7 +1,14 @@
 import { randomInt, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { type Logger, pino } from "pino";
-import { instrumentBus, instrumentLlm, instrumentStore } from "./adapters/metrics/instrument.js";
+import {
+  instrumentBus,
+  instrumentEvolutionStore,
+  instrumentLlm,
+  instrumentProvenanceStore,
+  instrumentReviewStore,
+  instrumentStore,
+} from "./adapters/metrics/instrument.js";
 import { createMetrics } from "./adapters/metrics/metrics.js";
 import { openTracing } from "./adapters/telemetry/tracing.js";
 import { anonymousPolicy } from "./app/auth-policy.js";
@@ -85,7 +92,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
   const provenance = await openProvenance({
     config,
     store,
-    provenance: backends.provenance,
+    provenance: instrumentProvenanceStore(backends.provenance, metrics),
     anchors: backends.anchors,
     clock,
     logger,
@@ -95,7 +102,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
       ? undefined
       : { quota: execution.tokenQuota, tokensPerDay: config.tenantTokensPerDay };
   const evolution = createEvolution({
-    store: backends.evolution,
+    store: instrumentEvolutionStore(backends.evolution, metrics),
     llm: countedInTenantQuota(llm, tenantQuota, clock),
     bus,
     clock,
@@ -113,7 +120,7 @@ export const createApp = async (config: Config, overrides: AppOverrides = {}): P
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     maxWorkersLost: config.worker.maxWorkersLost,
     genomes: evolution.genomes,
-    reviews: backends.reviews,
+    reviews: instrumentReviewStore(backends.reviews, metrics),
     drawSeed: () => randomInt(MAX_DRAWN_SEED),
     baseMaxTokens: config.llm.baseMaxTokens,
     reasoningBaseMaxTokens: config.llm.reasoningBaseMaxTokens,

@@ -53,6 +53,14 @@ describe("/metrics", () => {
       sample(text, 'vex_store_operation_duration_seconds_count{operation="runs.create",outcome="ok"}'),
     ).toBe(1);
     expect(sample(text, "vex_event_publish_lag_seconds_count")).toBe(events.length);
+    // The provenance and evolution stores' operations are timed as well: one ledger entry, its
+    // signed checkpoint and the anchor's receipt for the run; its agents' fitness in the gene pool.
+    for (const operation of ["ledger.append", "checkpoints.put", "receipts.add", "genePools.addFitness"]) {
+      expect(
+        sample(text, `vex_store_operation_duration_seconds_count{operation="${operation}",outcome="ok"}`),
+        operation,
+      ).toBe(1);
+    }
     await client.dispose();
 
     // A subscription that stays open: agentTokens of a finished run never ends by itself.

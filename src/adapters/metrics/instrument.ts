@@ -1,5 +1,8 @@
 import type { BusTopics, EventBus } from "../../ports/event-bus.js";
+import type { EvolutionStore } from "../../ports/evolution-store.js";
 import type { LlmClient } from "../../ports/llm.js";
+import type { ProvenanceStore } from "../../ports/provenance-store.js";
+import type { ReviewStore } from "../../ports/reviews.js";
 import type { Store } from "../../ports/stores.js";
 import { DEFAULT_PROVIDER } from "../llm-router/routes.js";
 import { passThrough } from "../shared/llm-decorator.js";
@@ -78,6 +81,39 @@ export const instrumentStore = (store: Store, m: Metrics): Store => ({
   ping: () => store.ping(),
   close: () => store.close(),
 });
+
+/** The provenance store with every operation timed (`ledger.append`, `checkpoints.put`, …). */
+export const instrumentProvenanceStore = (store: ProvenanceStore, m: Metrics): ProvenanceStore => ({
+  ledger: timeMethods(store.ledger, "ledger", m),
+  checkpoints: timeMethods(store.checkpoints, "checkpoints", m),
+  receipts: timeMethods(store.receipts, "receipts", m),
+  signingKey: timeMethods(store.signingKey, "signingKey", m),
+  close: () => store.close(),
+});
+
+/** The evolution store with every operation timed (`genePools.addFitness`, `experiments.append`, …). */
+export const instrumentEvolutionStore = (store: EvolutionStore, m: Metrics): EvolutionStore => ({
+  pools: timeMethods(store.pools, "genePools", m),
+  experiments: timeMethods(store.experiments, "experiments", m),
+  rules: timeMethods(store.rules, "rules", m),
+  records: timeMethods(store.records, "evolutionRecords", m),
+  close: () => store.close(),
+});
+
+/** The review store with every operation timed (`reviews.create`, `reviews.decide`, …). */
+export const instrumentReviewStore = (store: ReviewStore, m: Metrics): ReviewStore => {
+  const timed = timeMethods(store, "reviews", m);
+  return {
+    create: (...a) => timed.create(...a),
+    get: (...a) => timed.get(...a),
+    forAgent: (...a) => timed.forAgent(...a),
+    listByRun: (...a) => timed.listByRun(...a),
+    listPending: (...a) => timed.listPending(...a),
+    decide: (...a) => timed.decide(...a),
+    due: (...a) => timed.due(...a),
+    close: () => store.close(),
+  };
+};
 
 /** The bus, measuring publish lag of run events and counting runs and debate rounds from them. */
 export const instrumentBus = (bus: EventBus, m: Metrics): EventBus => ({
