@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { print } from "graphql";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,7 +8,7 @@ import {
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { request, wsClient } from "../support/graphql.js";
-import { killOnExit, SERVER_MAIN } from "../support/processes.js";
+import { type ServerProcess, spawnServer } from "../support/processes.js";
 import { makeDataDir, removeDir } from "../support/server.js";
 
 /** Runs started in the burst; the process is killed once this many were acknowledged. */
@@ -18,39 +17,18 @@ const KILL_AFTER_ACKNOWLEDGED = 25;
 /** Mutations in flight at once during the burst. */
 const IN_FLIGHT = 4;
 
-/** Starts the built server as its own process on `dataDir`; resolves with its URL once it listens. */
-const spawnServer = (dataDir: string) => {
-  const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      VEX_DATA_DIR: dataDir,
-      VEX_MAX_CONCURRENT_RUNS_PER_TENANT: String(BURST),
-      VEX_RATE_LIMIT_PER_MINUTE: String(BURST * 10),
-      VEX_RATE_LIMIT_BURST: String(BURST * 10),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+/** The built server as its own process on `dataDir`, its limits raised for the burst. */
+const spawnOn = (dataDir: string) =>
+  spawnServer({
+    VEX_DATA_DIR: dataDir,
+    VEX_MAX_CONCURRENT_RUNS_PER_TENANT: String(BURST),
+    VEX_RATE_LIMIT_PER_MINUTE: String(BURST * 10),
+    VEX_RATE_LIMIT_BURST: String(BURST * 10),
   });
-  killOnExit(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const listening = new Promise<string>((ok, fail) => {
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      const m = /"url":"([^"]+)"/.exec(stdout);
-      if (m?.[1]) ok(m[1]);
-    });
-    child.once("exit", (code) => fail(new Error(`exited ${code}: ${stderr}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, listening };
-};
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+const servers: ServerProcess[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.kill();
 });
 
 type Delivered = { seq: number; __typename: string; at: unknown };
@@ -61,10 +39,10 @@ describe("a server killed (SIGKILL) in the middle of a burst of runs", () => {
   }, async () => {
     const dataDir = await makeDataDir();
     try {
-      const first = spawnServer(dataDir);
-      children.push(first.child);
-      const url = await first.listening;
-      const ws = wsClient(url.replace(/^http/, "ws"));
+      const first = await spawnOn(dataDir);
+      servers.push(first);
+      const { url } = first;
+      const ws = wsClient(first.wsUrl);
       const acknowledged: string[] = [];
       const delivered = new Map<string, Delivered[]>();
       const exited = once(first.child, "exit");
@@ -108,9 +86,9 @@ describe("a server killed (SIGKILL) in the middle of a burst of runs", () => {
       expect(acknowledged).toHaveLength(KILL_AFTER_ACKNOWLEDGED);
       expect([...delivered.values()].some((events) => events.length > 0)).toBe(true);
 
-      const second = spawnServer(dataDir);
-      children.push(second.child);
-      const again = await second.listening;
+      const second = await spawnOn(dataDir);
+      servers.push(second);
+      const again = second.url;
       for (const id of acknowledged) {
         const { orchestration } = await request(again, OrchestrationDocument, { id });
         expect(orchestration?.id).toBe(id);
@@ -123,8 +101,7 @@ describe("a server killed (SIGKILL) in the middle of a burst of runs", () => {
         // Every delivered event is stored, with the same seq, type and time.
         expect(stored.slice(0, delivered.get(id)?.length ?? 0)).toEqual(delivered.get(id));
       }
-      second.child.kill("SIGTERM");
-      await once(second.child, "exit");
+      expect(await second.stop()).toBe(0);
     } finally {
       await removeDir(dataDir);
     }

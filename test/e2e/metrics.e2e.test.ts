@@ -5,6 +5,7 @@ import {
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { collect, request, wsClient } from "../support/graphql.js";
+import { sample, scrape as scrapeMetrics } from "../support/metrics.js";
 import { removeDir, startTestServer, type TestServer } from "../support/server.js";
 import { waitFor as waitUntil } from "../support/wait.js";
 
@@ -17,12 +18,7 @@ afterAll(async () => {
   await removeDir(server.dataDir);
 });
 
-const scrape = async () => (await fetch(server.url.replace("/graphql", "/metrics"))).text();
-/** The value of one sample line, e.g. `vex_runs_finished_total{status="SUCCEEDED"}`. */
-const sample = (text: string, name: string): number => {
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
-};
+const scrape = () => scrapeMetrics(server.url);
 
 describe("/metrics", () => {
   it("counts runs, LLM calls, tokens, debate rounds, store operations and sockets", async () => {
