@@ -57,7 +57,7 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
   /** The agent's document (decoded once while it stays the same) with its state column applied. */
   const agentDoc = (row: Omit<AgentRow, "transcript">): Agent => {
     const doc = documentOf(row.id, row.doc);
-    return row.state === null ? { ...doc } : { ...doc, state: row.state };
+    return row.state === null ? doc : Object.assign(doc, { state: row.state });
   };
   /**
    * The agent of a row. Its transcript: the one in its document (an agent stored before the

@@ -27,11 +27,11 @@ export type { EmbeddedOptions as EmbeddedStoreOptions } from "./sqlite.js";
 const STORE = "embedded store";
 const guard = guardFor(STORE);
 
-type Row = { doc: StoredDoc };
-type RunRow = Row & { id: string };
-
 /** Decoded run documents kept for reading again. @default 256 (the runs under way and a few pages; ~2 KiB each) */
 export const DECODED_RUNS_KEPT = 256;
+
+type Row = { doc: StoredDoc };
+type RunRow = Row & { id: string };
 type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
 const decodeEvent = (r: EventRow): RunEvent =>
   currentEventShape({
@@ -63,8 +63,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     );
   };
   const runDocument = createDecodedDocuments<Run>(DECODED_RUNS_KEPT);
-  /** A run of its row: a copy of its document, decoded once while it stays the same. */
-  const decodeRun = (row: RunRow): Run => ({ ...runDocument(row.id, row.doc) });
+  const decodeRun = (row: RunRow): Run => runDocument(row.id, row.doc);
   const readRun = (tenantId: string, id: string): Run | null => {
     const row = sql("SELECT id, doc FROM runs WHERE id = ? AND tenant_id = ?").get(id, tenantId) as
       | RunRow

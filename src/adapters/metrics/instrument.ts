@@ -40,9 +40,13 @@ export const instrumentLlm = (llm: LlmClient, m: Metrics): LlmClient => ({
   },
 });
 
+/** Methods that open or close a store rather than work on its data: passed through, not timed. */
+const UNTIMED = new Set<PropertyKey>(["close"]);
+
 /**
- * Wraps every async method of an object so each call is timed under `<prefix>.<method>`. A method's
- * wrapper is built on its first use and reused, so a call allocates no new closure.
+ * Wraps every async method of an object (but UNTIMED's) so each call is timed under
+ * `<prefix>.<method>`. A method's wrapper is built on its first use and reused, so a call allocates
+ * no new closure.
  */
 const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T => {
   const wrappers = new Map<
@@ -52,7 +56,7 @@ const timeMethods = <T extends object>(target: T, prefix: string, m: Metrics): T
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
-      if (typeof value !== "function") return value;
+      if (typeof value !== "function" || UNTIMED.has(prop)) return value;
       const cached = wrappers.get(prop);
       if (cached?.method === value) return cached.wrapper;
       const operation = `${prefix}.${String(prop)}`;
@@ -101,19 +105,8 @@ export const instrumentEvolutionStore = (store: EvolutionStore, m: Metrics): Evo
 });
 
 /** The review store with every operation timed (`reviews.create`, `reviews.decide`, …). */
-export const instrumentReviewStore = (store: ReviewStore, m: Metrics): ReviewStore => {
-  const timed = timeMethods(store, "reviews", m);
-  return {
-    create: (...a) => timed.create(...a),
-    get: (...a) => timed.get(...a),
-    forAgent: (...a) => timed.forAgent(...a),
-    listByRun: (...a) => timed.listByRun(...a),
-    listPending: (...a) => timed.listPending(...a),
-    decide: (...a) => timed.decide(...a),
-    due: (...a) => timed.due(...a),
-    close: () => store.close(),
-  };
-};
+export const instrumentReviewStore = (store: ReviewStore, m: Metrics): ReviewStore =>
+  timeMethods(store, "reviews", m);
 
 /** The bus, measuring publish lag of run events and counting runs and debate rounds from them. */
 export const instrumentBus = (bus: EventBus, m: Metrics): EventBus => ({
