@@ -1,4 +1,3 @@
-import type { AnchorReceipt } from "./anchor.js";
 import type { EvolutionRecord } from "./evolution.js";
 import type { Review } from "./review.js";
 import type { Agent, DebateRound, RunError, RunStatus } from "./run.js";
@@ -44,7 +43,11 @@ export type RunEventBody =
       /** Why the run continued (absent in logs written before reasons were recorded). */
       readonly reason?: RunResumeReason;
     }
-  | { readonly type: "AgentStarted"; readonly agent: Agent }
+  /**
+   * The agent is stored (RUNNING) with this event: the event names it, and readers show it as it
+   * started (`agentAsStarted`), whatever it became since.
+   */
+  | { readonly type: "AgentStarted"; readonly agentId: string }
   | { readonly type: "DebateRoundCompleted"; readonly agentId: string; readonly round: DebateRound }
   /**
    * The agent is stored (completed, with its result and transcript) before this is emitted, and never
@@ -57,7 +60,11 @@ export type RunEventBody =
   /** A review was decided (by a person, or by its timeout) and applied where the agent waited. */
   | { readonly type: "ReviewSubmitted"; readonly review: Review }
   | { readonly type: "EvolutionApplied"; readonly record: EvolutionRecord }
-  | { readonly type: "AnchorRecorded"; readonly receipt: AnchorReceipt }
+  /**
+   * A receipt of the run's anchored checkpoint was stored before this is emitted; the event names it by
+   * its backend and record hash (readers load the run's receipts).
+   */
+  | { readonly type: "AnchorRecorded"; readonly backend: string; readonly recordHash: string }
   /** An LLM call was not made because it could exceed a budget; the run ends FAILED (BUDGET_EXCEEDED) next. */
   | ({ readonly type: "BudgetExceeded" } & BudgetExceededDetails)
   | {

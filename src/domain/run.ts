@@ -212,6 +212,48 @@ export interface Agent {
 
 export type { Genome, Traits };
 
+/** What an agent is from its start on, and never changes: who it is, where it sits, what it was sent. */
+export type AgentIdentity = Pick<
+  Agent,
+  | "id"
+  | "tenantId"
+  | "runId"
+  | "role"
+  | "name"
+  | "depth"
+  | "parentId"
+  | "ordinal"
+  | "genome"
+  | "llmParams"
+  | "createdAt"
+>;
+
+/**
+ * The agent as it starts: its identity, RUNNING, with nothing done yet. An agent starts as this, and
+ * an AgentStarted event, which names its agent, shows it as this whatever the agent became since.
+ * The identity's fields are read one by one: an agent read from a store may decode its transcript
+ * when that is read, and the agent as it started has none.
+ */
+export const agentAsStarted = (agent: AgentIdentity): Agent => ({
+  id: agent.id,
+  tenantId: agent.tenantId,
+  runId: agent.runId,
+  role: agent.role,
+  name: agent.name,
+  depth: agent.depth,
+  parentId: agent.parentId,
+  ordinal: agent.ordinal,
+  genome: agent.genome,
+  ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
+  state: "RUNNING",
+  fitness: null,
+  result: null,
+  error: null,
+  transcript: [],
+  createdAt: agent.createdAt,
+  completedAt: null,
+});
+
 /**
  * The parameters an agent's requests carried: the stored ones; for an agent stored before they were
  * recorded, those of its first recorded exchange; for one without exchanges, the classic mapping

@@ -9,7 +9,7 @@ import {
 } from "../domain/genome.js";
 import { agentLeafHash } from "../domain/leaf.js";
 import { toHex } from "../domain/merkle.js";
-import type { Agent, AgentResult, AgentRole } from "../domain/run.js";
+import { type Agent, type AgentResult, type AgentRole, agentAsStarted } from "../domain/run.js";
 import { transcriptRoot } from "../domain/transcript.js";
 import type { LlmCallKind } from "../ports/llm.js";
 import type { AgentPatch, StateChange } from "../ports/stores.js";
@@ -112,7 +112,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     spec.role,
     coordinatesAt(ctx, spec) ? "SYNTHESIS" : "ANSWER",
   );
-  let agent: Agent = {
+  let agent: Agent = agentAsStarted({
     id: prior?.id ?? ids.next(),
     tenantId: ctx.tenantId,
     runId: ctx.runId,
@@ -123,14 +123,8 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
     ordinal: spec.ordinal,
     genome,
     llmParams: params,
-    state: "RUNNING",
-    fitness: null,
-    result: null,
-    error: null,
-    transcript: [],
     createdAt: prior?.createdAt ?? clock.now(),
-    completedAt: null,
-  };
+  });
   // Resumed, the agent starts over (same id and genome, so its leaf position and parameters hold).
   const stored: StateChange = prior
     ? agentChange(ctx, agent.id, {
@@ -143,7 +137,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
         completedAt: agent.completedAt,
       })
     : { kind: "createAgent", agent };
-  await ctx.log.emit({ type: "AgentStarted", agent }, [stored]);
+  await ctx.log.emit({ type: "AgentStarted", agentId: agent.id }, [stored]);
   const started = performance.now();
   const system = await systemPrompt(ctx, spec.role, genome.traits, params);
   const calls = createAgentCalls(ctx, { id: agent.id, role: spec.role }, params, (kind) =>

@@ -94,7 +94,7 @@ const signCheckpointAt = async (
 /**
  * After every successful run: append {runId, merkleRoot, traceRoot, leafCount, recordedAt, usage} to the tenant's
  * ledger, sign the checkpoint of the ledger at that entry, anchor it with every backend, store each
- * receipt and emit AnchorRecorded with it. A run already in the ledger is not appended again. A backend
+ * receipt and emit AnchorRecorded naming it. A run already in the ledger is not appended again. A backend
  * that fails does not stop the others; the hook then throws so the failure is reported.
  */
 export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
@@ -164,7 +164,7 @@ export const createProvenanceHook = (deps: ProvenanceDeps): RunHook => {
         try {
           const receipt = await backend.anchor(anchorEntry);
           await deps.provenance.receipts.add(tenantId, run.id, receipt);
-          await emit({ type: "AnchorRecorded", receipt });
+          await emit({ type: "AnchorRecorded", backend: receipt.backend, recordHash: receipt.recordHash });
         } catch (e) {
           failures.push(e);
         }

@@ -28,7 +28,7 @@ export class EventResolver {
     @Arg("orchestrationId", () => ID) _orchestrationId: string,
     @Arg("afterSeq", () => Int, { nullable: true }) _afterSeq?: number | null,
   ) {
-    return eventView(event, ctx);
+    return eventView(event, ctx.loaders);
   }
 
   @Subscription(() => AgentToken, {

@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import type { AnchorReceipt } from "../domain/anchor.js";
 import type { Agent } from "../domain/run.js";
 import type { InclusionProofView, ProvenanceService } from "../orchestrator/provenance-service.js";
 import type { AgentStore } from "../ports/stores.js";
@@ -15,6 +16,8 @@ export interface Loaders {
   readonly agentById: DataLoader<string, Agent | null>;
   /** An agent result's inclusion proof, keyed `runId agentId`; one read per run for all its agents. */
   readonly inclusionProof: DataLoader<string, InclusionProofView | null>;
+  /** A run's anchor receipts, keyed by run id. */
+  readonly receiptsByRun: DataLoader<string, AnchorReceipt[]>;
 }
 
 const PROOF_KEY_SEPARATOR = " ";
@@ -24,7 +27,7 @@ export const proofKey = (runId: string, agentId: string): string =>
 export const createLoaders = (deps: {
   tenantId: string;
   agents: Pick<AgentStore, "listByRuns" | "getMany">;
-  provenance: Pick<ProvenanceService, "inclusionProofs">;
+  provenance: Pick<ProvenanceService, "inclusionProofs" | "receipts">;
 }): Loaders => ({
   agentsByRun: new DataLoader(async (runIds) => {
     const byRun = new Map<string, Agent[]>(runIds.map((id) => [id, []]));
@@ -51,4 +54,7 @@ export const createLoaders = (deps: {
     );
     return keys.map((key) => proofs.get(key) ?? null);
   }),
+  receiptsByRun: new DataLoader((runIds) =>
+    Promise.all(runIds.map((runId) => deps.provenance.receipts(deps.tenantId, runId))),
+  ),
 });

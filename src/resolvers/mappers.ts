@@ -1,3 +1,4 @@
+import type { AnchorReceipt } from "../domain/anchor.js";
 import { answerChanged, modelsCalled } from "../domain/answer-change.js";
 import type { RunEvent } from "../domain/events.js";
 import type { Genome, LlmParams } from "../domain/genome.js";
@@ -50,8 +51,17 @@ export const toRunView = (r: Run) => ({
 
 export const toReviewView = (r: Review) => ({ ...r, orchestrationId: r.runId });
 
-/** An event's GraphQL shape; an AgentCompleted needs its agent, which the event names (see eventView). */
-export const toEventView = (e: RunEvent, completed?: Agent) => {
+/**
+ * What an event names, loaded (see eventView): the agent of an AgentStarted (as it started) or an
+ * AgentCompleted, the receipt of an AnchorRecorded.
+ */
+export interface EventRecords {
+  readonly agent?: Agent;
+  readonly receipt?: AnchorReceipt;
+}
+
+/** An event's GraphQL shape, with the records it names. */
+export const toEventView = (e: RunEvent, records: EventRecords = {}) => {
   const base = { type: e.type, orchestrationId: e.runId, seq: e.seq, at: e.at };
   switch (e.type) {
     case "RunStarted":
@@ -59,11 +69,12 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
     case "RunResumed":
       return { ...base, reusedAgentIds: [...e.reusedAgentIds], reason: e.reason ?? null };
     case "AgentStarted":
-      return { ...base, agent: toAgentView(e.agent) };
+      return { ...base, agent: toAgentView(named(e, records.agent)) };
     case "DebateRoundCompleted":
       return { ...base, agentId: e.agentId, round: e.round.round, debateRound: e.round };
     case "AgentCompleted": {
-      if (completed?.result == null) throw new Error(`AgentCompleted ${e.agentId} mapped without its agent`);
+      const completed = named(e, records.agent);
+      if (completed.result === null) throw new Error(`AgentCompleted ${e.agentId} mapped without a result`);
       return {
         ...base,
         agent: toAgentView(completed),
@@ -71,7 +82,7 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
       };
     }
     case "AnchorRecorded":
-      return { ...base, receipt: e.receipt };
+      return { ...base, receipt: named(e, records.receipt) };
     case "AgentFailed":
       return { ...base, agent: toAgentView(e.agent), error: e.error };
     case "ReviewRequested":
@@ -92,4 +103,10 @@ export const toEventView = (e: RunEvent, completed?: Agent) => {
         error: e.error,
       };
   }
+};
+
+const named = <T>(e: RunEvent, record: T | undefined): T => {
+  if (record === undefined)
+    throw new Error(`${e.type} ${e.runId}#${e.seq} mapped without the record it names`);
+  return record;
 };

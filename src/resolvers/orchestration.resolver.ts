@@ -107,6 +107,6 @@ export class OrchestrationResolver {
       checkAfterSeq(afterSeq),
       MAX_EVENTS_PER_READ,
     );
-    return Promise.all(events.map((e) => eventView(e, ctx)));
+    return Promise.all(events.map((e) => eventView(e, ctx.loaders)));
   }
 }

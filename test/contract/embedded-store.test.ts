@@ -94,7 +94,11 @@ describe("embedded store rows written before dictionary compression (schema vers
         transcript: [aTranscriptEntry()],
       });
       const started = anEvent({ runId: run.id, seq: 1 });
-      const agentStarted = anEvent({ runId: run.id, seq: 2, body: { type: "AgentStarted", agent } });
+      const agentStarted = anEvent({
+        runId: run.id,
+        seq: 2,
+        body: { type: "AgentStarted", agentId: agent.id },
+      });
       // A database of schema version 3, the last before dictionary compression.
       const db = databaseAtVersion(dataDir, PREVIOUS_SCHEMA_VERSION);
       db.prepare("INSERT INTO runs (id, tenant_id, status, created_at, doc) VALUES (?, ?, ?, ?, ?)").run(
@@ -107,7 +111,9 @@ describe("embedded store rows written before dictionary compression (schema vers
       insertAgentRow(db, agent, deflateRawSync(oldJson(agent)));
       const insertEvent = db.prepare("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
       insertEvent.run(run.id, 1, started.tenantId, oldJson(started));
-      insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(agentStarted)));
+      // Stored as events were then: an AgentStarted carried its agent; it reads as naming it.
+      const storedThen = { ...agentStarted, agentId: undefined, agent };
+      insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(storedThen)));
       db.close();
 
       const database = openEmbeddedDatabase({ dataDir });
@@ -260,7 +266,7 @@ describe("embedded store: events and the changes they announce", () => {
       const agent = anAgent({ tenantId: "tenant-a", runId: run.id });
       await expectAppError(
         store.events.append(
-          [anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agent } })],
+          [anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agentId: agent.id } })],
           [
             { kind: "createAgent", agent },
             { kind: "updateRun", tenantId: "tenant-a", id: run.id, patch: { status: "FAILED" } },

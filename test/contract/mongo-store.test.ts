@@ -22,20 +22,33 @@ describe("MongoDB store", () => {
     });
   }
 
-  it("reads an AgentCompleted stored with copies of the agent and result as the lean event", async () => {
+  it("reads events stored with copies of the records they announce as the events naming them", async () => {
     const { client, dbName, db } = await mongo.create();
     const store = createMongoStore({ client, dbName, ownsClient: false });
     const at = new Date(Date.UTC(2026, 0, 1));
-    const legacy = {
-      type: "AgentCompleted",
-      agent: { id: "agent-1", transcript: [] },
-      result: { response: "r" },
-    };
-    await db
-      .collection(COLLECTIONS.events)
-      .insertOne({ _id: "run-1:1" as never, ...legacy, runId: "run-1", tenantId: "tenant-a", seq: 1, at });
+    const envelope = (seq: number) => ({
+      _id: `run-1:${seq}` as never,
+      runId: "run-1",
+      tenantId: "tenant-a",
+      seq,
+      at,
+    });
+    const receipt = { backend: "file", recordHash: "ab".repeat(32), anchorId: "anchors.jsonl#0", seq: 0 };
+    await db.collection(COLLECTIONS.events).insertMany([
+      { ...envelope(1), type: "AgentStarted", agent: { id: "agent-1", transcript: [] } },
+      {
+        ...envelope(2),
+        type: "AgentCompleted",
+        agent: { id: "agent-1", transcript: [] },
+        result: { response: "r" },
+      },
+      { ...envelope(3), type: "AnchorRecorded", receipt },
+    ]);
+    const named = (seq: number) => ({ runId: "run-1", tenantId: "tenant-a", seq, at });
     expect(await store.events.list("tenant-a", "run-1", 0)).toStrictEqual([
-      { type: "AgentCompleted", agentId: "agent-1", runId: "run-1", tenantId: "tenant-a", seq: 1, at },
+      { type: "AgentStarted", agentId: "agent-1", ...named(1) },
+      { type: "AgentCompleted", agentId: "agent-1", ...named(2) },
+      { type: "AnchorRecorded", backend: "file", recordHash: receipt.recordHash, ...named(3) },
     ]);
   });
 
@@ -64,22 +77,23 @@ describe("MongoDB store", () => {
     const { client, dbName, db } = await mongo.create();
     const store = createMongoStore({ client, dbName, ownsClient: false });
     const agent = anAgent({ runId: "run-packed" });
-    const started = anEvent({ runId: "run-packed", seq: 1, body: { type: "AgentStarted", agent } });
-    await store.events.append([started]);
+    const error = { code: "LLM_TIMEOUT", message: "timed out" } as const;
+    const failed = anEvent({ runId: "run-packed", seq: 1, body: { type: "AgentFailed", agent, error } });
+    await store.events.append([failed]);
     const raw = await db.collection(COLLECTIONS.events).findOne({ _id: "run-packed:1" as never });
     expect(raw?.body).toBeInstanceOf(Binary);
     expect(raw).toMatchObject({
       runId: "run-packed",
-      tenantId: started.tenantId,
+      tenantId: failed.tenantId,
       seq: 1,
-      type: "AgentStarted",
+      type: "AgentFailed",
     });
     expect(raw).not.toHaveProperty("agent");
 
-    const before = anEvent({ runId: "run-packed", seq: 2, body: { type: "AgentStarted", agent } });
+    const before = anEvent({ runId: "run-packed", seq: 2, body: { type: "AgentFailed", agent, error } });
     await db.collection(COLLECTIONS.events).insertOne({ _id: "run-packed:2", ...before } as never);
-    expect(await store.events.list(started.tenantId, "run-packed", 0)).toStrictEqual([started, before]);
-    expect(await store.events.lastSeq(started.tenantId, "run-packed")).toBe(2);
+    expect(await store.events.list(failed.tenantId, "run-packed", 0)).toStrictEqual([failed, before]);
+    expect(await store.events.lastSeq(failed.tenantId, "run-packed")).toBe(2);
   });
 
   describe("ensureIndexes", () => {

@@ -568,7 +568,7 @@ export const storeContract = (init: StoreContractInit): void => {
         if (debate === undefined) throw new Error("fixture debate has no rounds");
         return [
           anEvent({ runId, tenantId, seq: 1, body: { type: "RunStarted", query: "Why?" } }),
-          anEvent({ runId, tenantId, seq: 2, body: { type: "AgentStarted", agent } }),
+          anEvent({ runId, tenantId, seq: 2, body: { type: "AgentStarted", agentId: agent.id } }),
           anEvent({
             runId,
             tenantId,
@@ -609,8 +609,8 @@ export const storeContract = (init: StoreContractInit): void => {
         for (const i of [2, 0, 5, 1, 4, 3]) await store.events.append([events[i] as RunEvent]);
         const listed = await store.events.list(TENANT_A, runId, 0);
         expect(listed).toStrictEqual(events);
-        const started = listed[1];
-        expect(started?.type === "AgentStarted" && started.agent.createdAt instanceof Date).toBe(true);
+        const failed = listed[4];
+        expect(failed?.type === "AgentFailed" && failed.agent.createdAt instanceof Date).toBe(true);
         expect(listed[0]?.at).toBeInstanceOf(Date);
       });
 
@@ -681,7 +681,7 @@ export const storeContract = (init: StoreContractInit): void => {
         const run = aRun({ tenantId: TENANT_A, status: "RUNNING" });
         await store.runs.create(run);
         const agent = anAgent({ tenantId: TENANT_A, runId: run.id, state: "RUNNING" });
-        const started = anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agent } });
+        const started = anEvent({ runId: run.id, seq: 1, body: { type: "AgentStarted", agentId: agent.id } });
         await store.events.append([started], [{ kind: "createAgent", agent }]);
         expect(await store.agents.get(TENANT_A, agent.id)).toStrictEqual(agent);
 

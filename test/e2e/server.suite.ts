@@ -7,6 +7,7 @@ import {
   OrchestrationEventLogDocument,
   OrchestrationEventsDocument,
   OrchestrationsDocument,
+  RunProvenanceDocument,
   StartOrchestrationDocument,
 } from "../../client/generated/graphql.js";
 import { collect, execute, request, runEvents, wsClient } from "../support/graphql.js";
@@ -116,6 +117,22 @@ export const serverSuite = (options: {
       // Stored events read back through the query equal the streamed ones.
       const log = await request(server.url, OrchestrationEventLogDocument, { id: started.id });
       expect(log.orchestration?.events).toEqual(stream);
+      // Events name the agent and the receipt they announce: an agent started shows as it started
+      // although it has completed since, and the receipt is the one stored for the run.
+      expect(ofType("AgentStarted").map((e) => e.agent.state)).toEqual(agents.map(() => "RUNNING"));
+      expect(agents.map((a) => a.state)).toEqual(agents.map(() => "COMPLETED"));
+      const { orchestration: anchored } = await request(server.url, RunProvenanceDocument, {
+        id: started.id,
+      });
+      expect(ofType("AnchorRecorded").map((e) => e.receipt)).toEqual(
+        anchored?.anchorReceipts.map(({ backend, anchorId, seq, recordHash, entry }) => ({
+          backend,
+          anchorId,
+          seq,
+          recordHash,
+          entry: { runId: entry.runId, treeSize: entry.treeSize, rootHash: entry.rootHash },
+        })),
+      );
 
       // The agent queries agree with the run's agents.
       const one = await request(server.url, AgentDocument, { id: agents[1]?.id ?? "" });

@@ -164,21 +164,19 @@ describe("orchestrator provenance and events", () => {
   });
 
   it("orders each agent's events and puts the root's completion after its children's", async () => {
-    const { events } = await runToEnd(new ScriptedLlm(), { query: "q" });
+    const { events, agents } = await runToEnd(new ScriptedLlm(), { query: "q" });
     const idx = (pred: (e: RunEvent) => boolean) => events.findIndex(pred);
     expect(events[0]?.type).toBe("RunStarted");
     const completed = events.filter((e) => e.type === "AgentCompleted");
-    const root = events.find((e) => e.type === "AgentStarted" && e.agent.role === "ROOT");
-    expect(
-      completed.at(-1)?.type === "AgentCompleted" &&
-        root?.type === "AgentStarted" &&
-        completed.at(-1)?.agentId,
-    ).toBe(root?.type === "AgentStarted" && root.agent.id);
+    const rootId = agents.find((a) => a.role === "ROOT")?.id;
+    const root = events.find((e) => e.type === "AgentStarted" && e.agentId === rootId);
+    expect(root).toBeDefined();
+    expect(completed.at(-1)?.type === "AgentCompleted" && completed.at(-1)?.agentId).toBe(rootId);
     for (const e of events.filter((x) => x.type === "AgentStarted")) {
       if (e.type !== "AgentStarted") continue;
       const started = idx((x) => x === e);
-      const done = idx((x) => x.type === "AgentCompleted" && x.agentId === e.agent.id);
-      const rounds = events.filter((x) => x.type === "DebateRoundCompleted" && x.agentId === e.agent.id);
+      const done = idx((x) => x.type === "AgentCompleted" && x.agentId === e.agentId);
+      const rounds = events.filter((x) => x.type === "DebateRoundCompleted" && x.agentId === e.agentId);
       expect(done).toBeGreaterThan(started);
       for (const r of rounds) expect(events.indexOf(r)).toBeGreaterThan(started);
     }

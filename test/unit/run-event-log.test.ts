@@ -44,18 +44,20 @@ describe("a run's event log", () => {
     const log = logOn(store, bus);
     const [a, b, c] = [anAgent({ runId: RUN }), anAgent({ runId: RUN }), anAgent({ runId: RUN })];
     const emitted = await Promise.all(
-      [a, b, c].map((agent) => log.emit({ type: "AgentStarted", agent }, [{ kind: "createAgent", agent }])),
+      [a, b, c].map((agent) =>
+        log.emit({ type: "AgentStarted", agentId: agent.id }, [{ kind: "createAgent", agent }]),
+      ),
     );
     expect(appends).toStrictEqual([[1], [2, 3]]);
     expect(await store.agents.listByRun(TENANT, RUN)).toHaveLength(3);
     for await (const e of live) {
       // The agent an AgentStarted announces is stored by the time it is published.
-      if (e.type === "AgentStarted") expect(await store.agents.get(TENANT, e.agent.id)).not.toBeNull();
+      if (e.type === "AgentStarted") expect(await store.agents.get(TENANT, e.agentId)).not.toBeNull();
       if (e.seq === emitted.length) break;
     }
     // A refused change rejects its emit and stores no event.
     await expect(
-      log.emit({ type: "AgentStarted", agent: a }, [{ kind: "createAgent", agent: a }]),
+      log.emit({ type: "AgentStarted", agentId: a.id }, [{ kind: "createAgent", agent: a }]),
     ).rejects.toMatchObject({ code: "CONFLICT" });
     expect(await store.events.lastSeq(TENANT, RUN)).toBe(3);
     expect((await log.emit(started("after"))).seq).toBe(4);

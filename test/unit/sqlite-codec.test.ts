@@ -57,7 +57,16 @@ describe("embedded document codec", () => {
     const docs: [DocKind, unknown][] = [
       ["run", aFinishedRun()],
       ["agent", anAgentWithTranscript()],
-      ["event", anEvent({ body: { type: "AgentStarted", agent: anAgent() } })],
+      [
+        "event",
+        anEvent({
+          body: {
+            type: "AgentFailed",
+            agent: anAgent(),
+            error: { code: "LLM_TIMEOUT", message: "timed out" },
+          },
+        }),
+      ],
       ["other", { text: "x".repeat(COMPRESS_FROM_CHARS), at: new Date(0) }],
       ["other", { short: true, at: new Date(1) }],
     ];

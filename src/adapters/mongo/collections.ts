@@ -90,8 +90,8 @@ const unpackTranscript = (stored: TranscriptEntry[] | Binary): TranscriptEntry[]
 
 /**
  * An event as stored: a deterministic `_id` of `<runId>:<seq>`, the fields it is found and ordered by
- * (tenant, run, seq) and its type and time in the clear, and the rest of it (`body`: an AgentStarted
- * carries the whole agent) as one BSON Binary, its JSON deflated with the embedded store's event
+ * (tenant, run, seq) and its type and time in the clear, and the rest of it (`body`: an AgentFailed
+ * carries the agent as it failed) as one BSON Binary, its JSON deflated with the embedded store's event
  * dictionary. Events stored before are the event itself plus `_id`, and read as before.
  */
 export type EventDoc =

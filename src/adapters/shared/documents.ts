@@ -14,11 +14,21 @@ export const applyPatch = <T extends object>(record: T, patch: object): T => {
 };
 
 /**
- * A stored event in today's shape. An AgentCompleted stored before events stopped repeating the
- * agent carried `agent` and `result` (copies of the stored agent); it now names the agent only.
+ * A stored event in today's shape. Events stored before events stopped repeating what other records
+ * hold carried copies: an AgentCompleted its `agent` and `result`, an AgentStarted its `agent` (as it
+ * started), an AnchorRecorded its `receipt`. Each now names the record instead.
  */
 export const currentEventShape = (stored: RunEvent): RunEvent => {
-  if (stored.type !== "AgentCompleted" || typeof stored.agentId === "string") return stored;
-  const { agent, result, ...rest } = stored as RunEvent & { agent: { id: string }; result?: unknown };
-  return { ...rest, agentId: agent.id } as RunEvent;
+  const old = stored as RunEvent & { agent?: { id: string }; result?: unknown; receipt?: OldReceipt };
+  if ((old.type === "AgentCompleted" || old.type === "AgentStarted") && old.agent !== undefined) {
+    const { agent, result, ...rest } = old;
+    return { ...rest, agentId: agent.id } as RunEvent;
+  }
+  if (old.type === "AnchorRecorded" && old.receipt !== undefined) {
+    const { receipt, ...rest } = old;
+    return { ...rest, backend: receipt.backend, recordHash: receipt.recordHash } as RunEvent;
+  }
+  return stored;
 };
+
+type OldReceipt = { backend: string; recordHash: string };
