@@ -44,6 +44,14 @@ export const AGENT_STATES = [
   "AWAITING_REVIEW",
 ] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
+/** An agent in one of these states has not settled: its run may still change it. */
+export const IN_PROGRESS_AGENT_STATES: ReadonlySet<AgentState> = new Set([
+  "PENDING",
+  "RUNNING",
+  "DEBATING",
+  "AWAITING_REVIEW",
+]);
+export const isInProgress = (s: AgentState): boolean => IN_PROGRESS_AGENT_STATES.has(s);
 
 export const CONSENSUS_PROTOCOLS = [
   "MAJORITY",

@@ -1,11 +1,9 @@
-import type { Run, RunError, RunStatus } from "../domain/run.js";
+import { isInProgress, type Run, type RunError, type RunStatus } from "../domain/run.js";
 import type { Clock } from "../ports/clock.js";
 import type { EventBus } from "../ports/event-bus.js";
 import type { Store } from "../ports/stores.js";
 import { createRunEventLog } from "./run-events.js";
 import { AGENT_STATE_OF_RUN_END } from "./run-executor.js";
-
-const IN_PROGRESS = new Set(["PENDING", "RUNNING", "DEBATING", "AWAITING_REVIEW"]);
 
 /**
  * Ends a run that no worker is executing (cancelled while queued or awaiting review, or lost its
@@ -28,7 +26,7 @@ export const endUnexecutedRun = async (
   });
   if (ended === null) return null;
   for (const agent of await store.agents.listByRun(run.tenantId, run.id)) {
-    if (!IN_PROGRESS.has(agent.state)) continue;
+    if (!isInProgress(agent.state)) continue;
     await store.agents.update(run.tenantId, agent.id, {
       state: AGENT_STATE_OF_RUN_END[status],
       completedAt: now,

@@ -1,7 +1,14 @@
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { AppError, ErrorCode, isAppError } from "../domain/errors.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../domain/merkle.js";
-import type { Agent, AgentState, Run, RunError, RunStatus } from "../domain/run.js";
+import {
+  type Agent,
+  type AgentState,
+  isInProgress,
+  type Run,
+  type RunError,
+  type RunStatus,
+} from "../domain/run.js";
 import { runTraceRoot } from "../domain/transcript.js";
 import { summariseUsage } from "../domain/usage.js";
 import type { DeliveryOutcome, ResumeReason } from "../ports/run-queue.js";
@@ -84,7 +91,6 @@ const pause = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-const IN_PROGRESS: ReadonlySet<AgentState> = new Set(["PENDING", "RUNNING", "DEBATING", "AWAITING_REVIEW"]);
 /** The state an unfinished agent takes when its run ends with a status. */
 export const AGENT_STATE_OF_RUN_END: Record<Exclude<RunStatus, "SUCCEEDED">, AgentState> = {
   PENDING: "FAILED",
@@ -145,7 +151,7 @@ export const createRunExecutor = (deps: RunExecutorDeps, isAccepting: () => bool
   const settleAgents = async (run: Run, status: Exclude<RunStatus, "SUCCEEDED">) => {
     const state = AGENT_STATE_OF_RUN_END[status];
     for (const agent of await store.agents.listByRun(run.tenantId, run.id)) {
-      if (!IN_PROGRESS.has(agent.state)) continue;
+      if (!isInProgress(agent.state)) continue;
       await store.agents.update(run.tenantId, agent.id, { state, completedAt: clock.now() });
     }
   };

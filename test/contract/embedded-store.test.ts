@@ -346,3 +346,52 @@ describe("embedded store: runs decoded once and read again", () => {
     }
   });
 });
+
+describe("embedded store: documents under way", () => {
+  it("keeps a run's and an agent's document as text while they are under way, and deflates it once they end", async () => {
+    await withDataDir(async (dataDir) => {
+      const database = openEmbeddedDatabase({ dataDir });
+      const store = await createEmbeddedStore({ database });
+      const stored = (table: "runs" | "agents", id: string) =>
+        (
+          database.db.prepare(`SELECT typeof(doc) AS type FROM ${table} WHERE id = ?`).get(id) as {
+            type: string;
+          }
+        ).type;
+      try {
+        const run = aRun({ tenantId: "tenant-a", status: "PENDING" });
+        await store.runs.create(run);
+        expect(stored("runs", run.id)).toBe("text");
+        await store.runs.transition("tenant-a", run.id, ["PENDING"], {
+          status: "RUNNING",
+          startedAt: new Date(),
+        });
+        expect(stored("runs", run.id)).toBe("text");
+        const agent = anAgent({ tenantId: "tenant-a", runId: run.id, state: "RUNNING" });
+        await store.agents.create(agent);
+        expect(stored("agents", agent.id)).toBe("text");
+        await store.agents.update("tenant-a", agent.id, { state: "DEBATING" });
+        const result = anAgentResult();
+        await store.agents.update("tenant-a", agent.id, {
+          state: "COMPLETED",
+          result,
+          fitness: result.confidence,
+        });
+        expect(stored("agents", agent.id)).toBe("blob");
+        await store.runs.update("tenant-a", run.id, { status: "SUCCEEDED", completedAt: new Date() });
+        expect(stored("runs", run.id)).toBe("blob");
+        // Read back the same either way.
+        expect(await store.agents.get("tenant-a", agent.id)).toEqual({
+          ...agent,
+          state: "COMPLETED",
+          result,
+          fitness: result.confidence,
+        });
+        expect((await store.runs.get("tenant-a", run.id))?.status).toBe("SUCCEEDED");
+      } finally {
+        await store.close();
+        await database.close();
+      }
+    });
+  });
+});

@@ -1,13 +1,13 @@
 import type Database from "better-sqlite3";
 import { AppError, ErrorCode } from "../../domain/errors.js";
 import { withLazyTranscript } from "../../domain/lazy-transcript.js";
-import type { Agent, AgentState } from "../../domain/run.js";
+import { type Agent, type AgentState, isInProgress } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { AgentPatch } from "../../ports/stores.js";
 import { applyPatch } from "../shared/documents.js";
 import { createDecodedDocuments } from "./decoded-documents.js";
 import { decodeDoc, encodeDoc } from "./sqlite.js";
-import type { StoredDoc } from "./sqlite-codec.js";
+import type { DocKind, StoredDoc } from "./sqlite-codec.js";
 import type { Statements } from "./statements.js";
 
 /*
@@ -15,6 +15,9 @@ import type { Statements } from "./statements.js";
  * (schema version 5), read only when used; its state too (version 6), so that a change of the state
  * alone is one small update. Agents written before keep either inside `doc` and read the same.
  */
+
+/** An agent's document is deflated once the agent has settled; as text while its row will be written again. */
+const agentDocKind = (state: AgentState): DocKind => (isInProgress(state) ? "rewritten" : "agent");
 
 /** The state a patch sets when it changes nothing else, else null. */
 const stateOnly = (patch: AgentPatch): AgentState | null => {
@@ -94,7 +97,7 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
       role,
       ordinal,
       createdAt.getTime(),
-      encodeDoc(rest, "agent"),
+      encodeDoc(rest, agentDocKind(state)),
       encodeDoc(transcript, "agent"),
       state,
     );
@@ -118,7 +121,7 @@ export const createAgentRows = (db: Database.Database, sql: Statements) => {
     const doc: Omit<Agent, "transcript"> & { transcript?: unknown } = applyPatch(agentDoc(row), rest);
     if (transcript !== undefined) delete doc.transcript;
     sql("UPDATE agents SET doc = ?, transcript = ?, state = ? WHERE id = ?").run(
-      encodeDoc(doc, "agent"),
+      encodeDoc(doc, agentDocKind(doc.state)),
       transcript === undefined ? row.transcript : encodeDoc(transcript, "agent"),
       doc.state,
       id,

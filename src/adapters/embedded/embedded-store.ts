@@ -1,5 +1,5 @@
 import type { RunEvent } from "../../domain/events.js";
-import type { Agent, Run } from "../../domain/run.js";
+import { type Agent, isTerminal, type Run } from "../../domain/run.js";
 import type { AgentStore, EventStore, RunStore, StateChange, Store } from "../../ports/stores.js";
 import { applyPatch, currentEventShape } from "../shared/documents.js";
 import {
@@ -33,6 +33,9 @@ export const DECODED_RUNS_KEPT = 256;
 type Row = { doc: StoredDoc };
 type RunRow = Row & { id: string };
 type EventRow = Row & { run_id: string; seq: number; tenant_id: string };
+/** A run's document: deflated once the run has ended; as text while its row will be written again. */
+const encodeRun = (run: Run): StoredDoc => encodeDoc(run, isTerminal(run.status) ? "run" : "rewritten");
+
 const decodeEvent = (r: EventRow): RunEvent =>
   currentEventShape({
     ...decodeDoc<RunEvent>(r.doc),
@@ -59,7 +62,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
       tenantId,
       status,
       createdAt.getTime(),
-      encodeDoc(run, "run"),
+      encodeRun(run),
     );
   };
   const runDocument = createDecodedDocuments<Run>(DECODED_RUNS_KEPT);
@@ -71,7 +74,7 @@ export const createEmbeddedStore = async (options: EmbeddedOptions): Promise<Sto
     return row === undefined ? null : decodeRun(row);
   };
   const writeRun = (run: Run) =>
-    sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeDoc(run, "run"), run.id);
+    sql("UPDATE runs SET status = ?, doc = ? WHERE id = ?").run(run.status, encodeRun(run), run.id);
   // Read, merge and write in one immediate transaction: atomic against every other connection.
   const patchRun = db.transaction((tenantId: string, id: string, patch: object, from?: readonly string[]) => {
     const run = readRun(tenantId, id);

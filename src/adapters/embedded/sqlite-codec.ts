@@ -33,9 +33,10 @@ export const COMPRESS_FROM_CHARS = 256;
 export const DICTIONARY_FROM_CHARS = 32;
 
 /**
- * The kinds of documents that have a dictionary; `"rewritten"`: a document replaced in its row on
- * every run (an evolution member's statistics), kept as text since deflating it would cost a
- * deflate per write and save nothing as history grows; other documents are `"other"`.
+ * The kinds of documents that have a dictionary; `"rewritten"`: a document its row will replace (an
+ * evolution member's statistics, on every run; a run or an agent under way, when it ends), kept as
+ * text since deflating it would cost a deflate per write and save nothing on disk; other documents
+ * are `"other"`.
  */
 export type DocKind = "run" | "agent" | "event" | "provenance" | "rewritten" | "other";
 
