@@ -28,9 +28,11 @@ interface Pending {
 }
 
 /**
- * The event log of one run. Events emitted while a write is in flight (concurrent agents emit at the
- * same time) are stored together in the next write, with the record changes they announce — one store
- * round trip for the group — and each `emit` resolves once its event is stored. Stored events are
+ * The event log of one run. An emitted event's write starts a microtask later, once the code that
+ * emitted it yields, so events emitted together — by the same synchronous code, or while a write is
+ * in flight (concurrent agents emit at the same time) — are stored in one write with the record
+ * changes they announce: one store round trip (one transaction) for the group. Each `emit` resolves
+ * once its event is stored. Stored events are
  * published one by one in seq order behind the writes, so a bus round trip per event (Redis) is not
  * on the run's path; the run awaits `published()` before it counts as done. A group the store
  * refuses rejects every emit in it; since an ordered batch may have been stored in part, the next
@@ -93,7 +95,6 @@ export const createRunEventLog = (deps: {
   };
 
   const drain = async () => {
-    writing = true;
     while (queue.length > 0) await writeGroup(queue.splice(0, MAX_EVENT_WRITE_BATCH));
     writing = false;
   };
@@ -102,7 +103,9 @@ export const createRunEventLog = (deps: {
     emit: (body, changes) =>
       new Promise<RunEvent>((resolve, reject) => {
         queue.push({ body, changes, resolve, reject });
-        if (!writing) void drain();
+        if (writing) return;
+        writing = true;
+        queueMicrotask(() => void drain());
       }),
     published: async () => {
       await publishing;
