@@ -12,6 +12,7 @@ import {
   encodeDoc,
   openEmbeddedDatabase,
 } from "../../src/adapters/embedded/sqlite.js";
+import { encodeEvent } from "../../src/adapters/embedded/sqlite-codec.js";
 import type { Agent, Run } from "../../src/domain/run.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
@@ -247,6 +248,57 @@ describe("embedded store agents written with their state only in the document (s
           state: "COMPLETED",
           fitness: 0.5,
         });
+      } finally {
+        await store.close();
+        await database.close();
+      }
+    });
+  });
+});
+
+/** The last schema version whose events were a rowid table with a separate primary-key index. */
+const ROWID_EVENTS_VERSION = 6;
+
+describe("embedded store events in a rowid table (schema version 6)", () => {
+  it("migrates them, every one as it was, to a table clustered by run and seq, and appends after them", async () => {
+    await withDataDir(async (dataDir) => {
+      const runs = ["run-b", "run-a"];
+      const events = runs.flatMap((runId) =>
+        [1, 2, 3].map((seq) =>
+          anEvent({ runId, seq, body: { type: "RunStarted", query: `${runId} ${seq}` } }),
+        ),
+      );
+      const db = databaseAtVersion(dataDir, ROWID_EVENTS_VERSION);
+      const insert = db.prepare("INSERT INTO events (run_id, seq, tenant_id, doc) VALUES (?, ?, ?, ?)");
+      // Stored out of order, as concurrent runs interleave.
+      for (const e of [...events].reverse()) insert.run(e.runId, e.seq, e.tenantId, encodeEvent(e));
+      const before = db.prepare("SELECT run_id, seq, tenant_id, doc FROM events ORDER BY run_id, seq").all();
+      db.close();
+
+      const database = openEmbeddedDatabase({ dataDir });
+      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      const store = await createEmbeddedStore({ database });
+      try {
+        expect(database.db.prepare("SELECT run_id, seq, tenant_id, doc FROM events").all()).toEqual(before);
+        const table = database.db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as {
+          sql: string;
+        };
+        expect(table.sql).toMatch(/WITHOUT ROWID/);
+        expect(
+          database.db
+            .prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'events' AND type = 'index'")
+            .all(),
+        ).toEqual([]);
+        for (const runId of runs) {
+          expect(await store.events.list("tenant-a", runId, 0)).toEqual(
+            events.filter((e) => e.runId === runId),
+          );
+          expect(await store.events.lastSeq("tenant-a", runId)).toBe(3);
+        }
+        const next = anEvent({ runId: "run-a", seq: 4 });
+        await store.events.append([next]);
+        await expectAppError(store.events.append([anEvent({ runId: "run-a", seq: 4 })]), "CONFLICT");
+        expect((await store.events.list("tenant-a", "run-a", 2)).map((e) => e.seq)).toEqual([3, 4]);
       } finally {
         await store.close();
         await database.close();

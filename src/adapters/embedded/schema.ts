@@ -94,6 +94,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE agents ADD COLUMN state TEXT;
   `,
+  // Version 7: events clustered by (run, seq), WITHOUT ROWID: a run's events are one range of one
+  // b-tree, where they were rows of a table plus a second b-tree (the primary key's index) repeating
+  // run and seq. An append then writes one b-tree's pages, and a replay reads one range. Every event
+  // is copied over as it is.
+  `
+  CREATE TABLE events_by_run (
+    run_id TEXT NOT NULL, seq INTEGER NOT NULL, tenant_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+  INSERT INTO events_by_run (run_id, seq, tenant_id, doc) SELECT run_id, seq, tenant_id, doc FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_by_run RENAME TO events;
+  `,
 ];
 
 /** The schema version this code writes. */
