@@ -237,12 +237,10 @@ export type AgentIdentity = Pick<
 >;
 
 /**
- * The agent as it starts: its identity, RUNNING, with nothing done yet. An agent starts as this, and
- * an AgentStarted event, which names its agent, shows it as this whatever the agent became since.
- * The identity's fields are read one by one: an agent read from a store may decode its transcript
- * when that is read, and the agent as it started has none.
+ * An agent's identity, its fields read one by one: an agent read from a store may decode its
+ * transcript when that is read, which a spread would do.
  */
-export const agentAsStarted = (agent: AgentIdentity): Agent => ({
+export const identityOf = (agent: AgentIdentity): AgentIdentity => ({
   id: agent.id,
   tenantId: agent.tenantId,
   runId: agent.runId,
@@ -253,12 +251,20 @@ export const agentAsStarted = (agent: AgentIdentity): Agent => ({
   ordinal: agent.ordinal,
   genome: agent.genome,
   ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
+  createdAt: agent.createdAt,
+});
+
+/**
+ * The agent as it starts: its identity, RUNNING, with nothing done yet. An agent starts as this, and
+ * an AgentStarted event, which names its agent, shows it as this whatever the agent became since.
+ */
+export const agentAsStarted = (agent: AgentIdentity): Agent => ({
+  ...identityOf(agent),
   state: "RUNNING",
   fitness: null,
   result: null,
   error: null,
   transcript: [],
-  createdAt: agent.createdAt,
   completedAt: null,
 });
 

@@ -2,17 +2,18 @@ import { Binary, type Db, type IndexDescription } from "mongodb";
 import type { RunEvent } from "../../domain/events.js";
 import type { LlmParams } from "../../domain/genome.js";
 import { withLazyTranscript } from "../../domain/lazy-transcript.js";
-import type {
-  Agent,
-  AgentResult,
-  AgentRole,
-  AgentState,
-  Genome,
-  Run,
-  RunConfig,
-  RunError,
-  RunStatus,
-  TokenUsage,
+import {
+  type Agent,
+  type AgentResult,
+  type AgentRole,
+  type AgentState,
+  type Genome,
+  identityOf,
+  type Run,
+  type RunConfig,
+  type RunError,
+  type RunStatus,
+  type TokenUsage,
 } from "../../domain/run.js";
 import type { TranscriptEntry } from "../../domain/transcript.js";
 import type { UsageSummary } from "../../domain/usage.js";
@@ -190,25 +191,19 @@ export const runFromDoc = (doc: RunDoc): Run => ({
   completedAt: doc.completedAt,
 });
 
-export const agentToDoc = (agent: Agent): AgentDoc => ({
-  _id: agent.id,
-  tenantId: agent.tenantId,
-  runId: agent.runId,
-  role: agent.role,
-  name: agent.name,
-  depth: agent.depth,
-  parentId: agent.parentId,
-  ordinal: agent.ordinal,
-  genome: agent.genome,
-  ...(agent.llmParams ? { llmParams: agent.llmParams } : {}),
-  state: agent.state,
-  fitness: agent.fitness,
-  result: agent.result,
-  error: agent.error,
-  transcript: packTranscript(agent.transcript),
-  createdAt: agent.createdAt,
-  completedAt: agent.completedAt,
-});
+export const agentToDoc = (agent: Agent): AgentDoc => {
+  const { id, ...identity } = identityOf(agent);
+  return {
+    _id: id,
+    ...identity,
+    state: agent.state,
+    fitness: agent.fitness,
+    result: agent.result,
+    error: agent.error,
+    transcript: packTranscript(agent.transcript),
+    completedAt: agent.completedAt,
+  };
+};
 
 export const agentFromDoc = (doc: AgentDoc): Agent => {
   const { transcript } = doc;
