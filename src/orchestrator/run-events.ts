@@ -32,11 +32,10 @@ interface Pending {
  * emitted it yields, so events emitted together — by the same synchronous code, or while a write is
  * in flight (concurrent agents emit at the same time) — are stored in one write with the record
  * changes they announce: one store round trip (one transaction) for the group. Each `emit` resolves
- * once its event is stored. Stored events are
- * published one by one in seq order behind the writes, so a bus round trip per event (Redis) is not
- * on the run's path; the run awaits `published()` before it counts as done. A group the store
- * refuses rejects every emit in it; since an ordered batch may have been stored in part, the next
- * write first reads the log's last seq again.
+ * once its event is stored. Stored events are published one by one in seq order behind the writes,
+ * so a bus round trip per event (Redis) is not on the run's path; the run awaits `published()` before
+ * it counts as done. A group the store refuses rejects every emit in it; since an ordered batch may
+ * have been stored in part, the next write first reads the log's last seq again.
  */
 export const createRunEventLog = (deps: {
   store: Store;
