@@ -138,7 +138,6 @@ describe.each(BUSES)("streamRunEvents on %s", (_name, env) => {
     expect(await rest(stream)).toStrictEqual(Array.from({ length: last - 2 }, (_, i) => i + 3));
     // The bus handed out seq 2 and some of the newest (at most BUFFER held at once, plus what was
     // in flight); everything else came from the log.
-    console.log("FROMBUS", JSON.stringify(fromBus));
     expect(fromBus[0]).toBe(2);
     expect(fromBus.at(-1)).toBe(last);
     expect(fromBus.length).toBeLessThanOrEqual(BUFFER + 2);
