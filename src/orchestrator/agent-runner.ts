@@ -1,5 +1,6 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { AppError, ErrorCode } from "../domain/errors.js";
+import type { RunEventBody } from "../domain/events.js";
 import {
   DEFAULT_REASONING_BASE_MAX_TOKENS,
   type LlmParams,
@@ -9,7 +10,13 @@ import {
 } from "../domain/genome.js";
 import { agentLeafHash } from "../domain/leaf.js";
 import { toHex } from "../domain/merkle.js";
-import { type Agent, type AgentResult, type AgentRole, agentAsStarted } from "../domain/run.js";
+import {
+  type Agent,
+  type AgentResult,
+  type AgentRole,
+  agentAsStarted,
+  type DebateRound,
+} from "../domain/run.js";
 import { transcriptRoot } from "../domain/transcript.js";
 import type { LlmCallKind } from "../ports/llm.js";
 import type { AgentPatch, StateChange } from "../ports/stores.js";
@@ -160,14 +167,23 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
 
     agent = { ...agent, state: "DEBATING" };
     await store.agents.update(ctx.tenantId, agent.id, { state: "DEBATING" });
+    const roundEvent = (round: DebateRound): RunEventBody => ({
+      type: "DebateRoundCompleted",
+      agentId: agent.id,
+      round,
+    });
+    // The last round is written with the agent's completion, which follows it at once (one write),
+    // unless the agent may ask for a review first: its request must come after the round.
+    let lastRound: DebateRound | null = null;
     const outcome = await runDebate({
       claim: answer.content,
       agentSystem: system,
       maxRounds: ctx.config.maxDebateRounds,
       protocol: ctx.config.consensus,
       call,
-      onRound: async (round) => {
-        await ctx.log.emit({ type: "DebateRoundCompleted", agentId: agent.id, round });
+      onRound: async (round, final) => {
+        if (final && ctx.config.review === undefined) lastRound = round;
+        else await ctx.log.emit(roundEvent(round));
       },
     });
 
@@ -203,7 +219,9 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       completedAt: clock.now(),
     };
     await requestReviewIfNeeded(ctx, agent);
-    await ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
+    // Emitted together, in this order: one write.
+    const round = lastRound === null ? null : ctx.log.emit(roundEvent(lastRound));
+    const completed = ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
       agentChange(ctx, agent.id, {
         llmParams: sent,
         state: agent.state,
@@ -213,6 +231,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
         completedAt: agent.completedAt,
       }),
     ]);
+    await Promise.all([round, completed]);
     return agent;
   } catch (e) {
     // Waiting for a person (this agent or one below it) is no failure: the run parks.

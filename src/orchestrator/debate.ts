@@ -22,8 +22,8 @@ export interface DebateInput {
   readonly maxRounds: number;
   readonly protocol: ConsensusProtocol;
   readonly call: DebateCall;
-  /** Called after each round is complete, before the next starts. */
-  readonly onRound: (round: DebateRound) => Promise<void>;
+  /** Called after each round is complete, before the next starts; `final` when no round follows. */
+  readonly onRound: (round: DebateRound, final: boolean) => Promise<void>;
 }
 
 export interface DebateOutcome {
@@ -65,9 +65,10 @@ export const runDebate = async (input: DebateInput): Promise<DebateOutcome> => {
       rebuttal,
     };
     rounds.push(record);
-    await input.onRound(record);
+    const final = record.outcome === "AGREED" || round === input.maxRounds;
+    await input.onRound(record, final);
     if (rebuttal !== null) claim = rebuttal;
-    if (record.outcome === "AGREED") break;
+    if (final) break;
   }
 
   const consensus = evaluateConsensus(votes, input.protocol);

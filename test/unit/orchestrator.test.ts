@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { createEmbeddedStore } from "../../src/adapters/embedded/embedded-store.js";
+import { createEmbeddedReviewStore } from "../../src/adapters/embedded/review-store.js";
+import { openEmbeddedDatabase } from "../../src/adapters/embedded/sqlite.js";
 import { AppError } from "../../src/domain/errors.js";
 import type { RunEvent } from "../../src/domain/events.js";
 import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../../src/domain/merkle.js";
 import { runTraceRoot, transcriptRoot } from "../../src/domain/transcript.js";
 import type { LlmCallOptions, LlmRequest } from "../../src/ports/llm.js";
+import type { Store } from "../../src/ports/stores.js";
 import { challengeVerdict, defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
 import { createTestOrchestrator, drain, sequentialIds } from "../support/orchestrator.js";
 
@@ -112,6 +116,73 @@ describe("orchestrator hierarchy", () => {
 });
 
 describe("orchestrator provenance and events", () => {
+  /** A test orchestrator whose store records the event types of each write. */
+  const recordingWrites = async (llm: ScriptedLlm) => {
+    const database = openEmbeddedDatabase({ dataDir: null });
+    const store = await createEmbeddedStore({ database });
+    const reviews = await createEmbeddedReviewStore({ database });
+    const writes: RunEvent["type"][][] = [];
+    const recorded: Store = {
+      ...store,
+      events: {
+        ...store.events,
+        append: async (batch, changes) => {
+          writes.push(batch.map((e) => e.type));
+          await store.events.append(batch, changes);
+        },
+      },
+    };
+    return { ...(await createTestOrchestrator(llm, { store: recorded, reviews })), store: recorded, writes };
+  };
+
+  it("writes each agent's last debate round with its completion, in one write", async () => {
+    // The Critic is challenged in round 1 and agrees in round 2: two rounds, the first written alone.
+    const llm = new ScriptedLlm((req, turn) =>
+      req.tag.kind === "CHALLENGE" && req.tag.role === "CRITIC" && req.tag.round === 1
+        ? challengeVerdict(0.6)
+        : defaultScript(req, turn),
+    );
+    const t = await recordingWrites(llm);
+    const run = await t.orchestrator.start("tenant-a", { query: "q" });
+    const events = await drain(await t.orchestrator.events("tenant-a", run.id, 0));
+    const completions = t.writes.filter((w) => w.includes("AgentCompleted"));
+    expect(completions).toHaveLength(3);
+    for (const write of completions) {
+      expect(write.filter((type) => type === "AgentCompleted")).toHaveLength(1);
+      expect(write[write.indexOf("AgentCompleted") - 1]).toBe("DebateRoundCompleted");
+    }
+    // In the log, every agent's rounds still come before its completion, in round order.
+    for (const agent of await t.store.agents.listByRun("tenant-a", run.id)) {
+      const mine = events.filter(
+        (e) => (e.type === "DebateRoundCompleted" || e.type === "AgentCompleted") && e.agentId === agent.id,
+      );
+      expect(mine.map((e) => (e.type === "DebateRoundCompleted" ? e.round.round : "done"))).toEqual([
+        ...(agent.result?.debate.rounds.map((r) => r.round) ?? []),
+        "done",
+      ]);
+    }
+    const critic = (await t.store.agents.listByRun("tenant-a", run.id)).find((a) => a.role === "CRITIC");
+    expect(critic?.result?.debate.rounds).toHaveLength(2);
+    // The Critic's first round, followed by another, was written at once, on its own.
+    expect(t.writes).toContainEqual(["DebateRoundCompleted"]);
+  });
+
+  it("writes an agent's last round before the review it asks for", async () => {
+    const t = await recordingWrites(new ScriptedLlm());
+    const run = await t.orchestrator.start("tenant-a", { query: "q", review: { when: "FINAL" } });
+    const seen: RunEvent[] = [];
+    for await (const e of await t.orchestrator.events("tenant-a", run.id, 0)) {
+      seen.push(e);
+      if (e.type === "ReviewRequested") break;
+    }
+    const root = (await t.store.agents.listByRun("tenant-a", run.id)).find((a) => a.role === "ROOT");
+    const rootRounds = seen.filter((e) => e.type === "DebateRoundCompleted" && e.agentId === root?.id);
+    expect(rootRounds.length).toBeGreaterThan(0);
+    expect(seen.at(-1)?.type).toBe("ReviewRequested");
+    expect(seen.indexOf(rootRounds.at(-1) as RunEvent)).toBeLessThan(seen.length - 1);
+    // Written on its own, not held for a completion that waits for the review.
+    expect(t.writes).toContainEqual(["DebateRoundCompleted"]);
+  });
   it("gives the same Merkle root for the same results, computed over leaves in spawn order", async () => {
     const a = await runToEnd(new ScriptedLlm(), { query: "q", seed: 7 }, sequentialIds("x"));
     const b = await runToEnd(new ScriptedLlm(), { query: "q", seed: 7 }, sequentialIds("x"));
