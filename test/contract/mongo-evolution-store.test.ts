@@ -58,6 +58,47 @@ describe("MongoDB evolution store", () => {
     );
   });
 
+  it("counts a won claim as the change made, even when the pointer moved on before its writer moved it", async () => {
+    const { client, dbName, db } = await mongo.create();
+    await ensureEvolutionIndexes(db);
+    const tenantId = "tenant-a";
+    const other = createMongoEvolutionStore({ client, dbName });
+    const first = aGenePool({ tenantId, role: "CRITIC", evolutions: 1 });
+    expect(await other.pools.swapPool(tenantId, first, 0)).toBe(true);
+    // Between this writer's claim of version 1 and its move of the pointer, another writer loses the
+    // claim, completes it (the pointer becomes this writer's pool) and moves the pointer on.
+    const mine = aGenePool({ tenantId, role: "CRITIC", evolutions: 2 });
+    const next = aGenePool({ tenantId, role: "CRITIC", evolutions: 3 });
+    let interleave: (() => Promise<void>) | null = async () => {
+      expect(
+        await other.pools.swapPool(tenantId, aGenePool({ tenantId, role: "CRITIC", evolutions: 2 }), 1),
+      ).toBe(false);
+      expect(await other.pools.swapPool(tenantId, next, 2)).toBe(true);
+    };
+    const claims = db.collection(EVOLUTION_COLLECTIONS.poolVersions);
+    const racing = {
+      db: () => ({
+        collection: (name: string) =>
+          name !== EVOLUTION_COLLECTIONS.poolVersions
+            ? db.collection(name)
+            : Object.assign(Object.create(claims), {
+                insertOne: async (doc: PoolClaimDoc) => {
+                  const inserted = await claims.insertOne(doc as never);
+                  const step = interleave;
+                  interleave = null;
+                  await step?.();
+                  return inserted;
+                },
+              }),
+      }),
+    } as unknown as MongoClient;
+    const store = createMongoEvolutionStore({ client: racing, dbName });
+    // Its change was made (the pointer went through `mine`): the caller must not apply it again.
+    expect(await store.pools.swapPool(tenantId, mine, 1)).toBe(true);
+    expect(interleave).toBeNull();
+    expect((await other.pools.load(tenantId)).pools).toStrictEqual([next]);
+  });
+
   it("creates every index idempotently", async () => {
     const { db } = await mongo.create();
     await ensureEvolutionIndexes(db);

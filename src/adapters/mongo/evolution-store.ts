@@ -272,7 +272,14 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
               throw e;
             },
           );
-          if (claimed) return movePointer(_id, expected, pool);
+          // The claim makes `pool` the version after `expected`: whoever moves the pointer from there
+          // moves it to `pool` (its writer, or another completing the claim), so the change is made
+          // even when the pointer has moved on by the time this writer looks. Returning false then
+          // would make the caller apply its change a second time.
+          if (claimed) {
+            await movePointer(_id, expected, pool);
+            return true;
+          }
           // The claim's writer may have died before moving the pointer: move it for them (the claim
           // holds the pointer they chose), or no writer could ever leave this version again.
           const taken = await poolVersions.findOne({ _id: claim._id });
