@@ -8,9 +8,13 @@ import { DEFAULT_TRAITS, toLlmParams } from "../../src/domain/genome.js";
 import { fromHex, merkleRootFromLeafHashes, toHex } from "../../src/domain/merkle.js";
 import { runTraceRoot, transcriptRoot } from "../../src/domain/transcript.js";
 import type { LlmCallOptions, LlmRequest } from "../../src/ports/llm.js";
-import type { Store } from "../../src/ports/stores.js";
 import { challengeVerdict, defaultScript, ScriptedLlm } from "../fakes/scripted-llm.js";
-import { createTestOrchestrator, drain, sequentialIds } from "../support/orchestrator.js";
+import {
+  createTestOrchestrator,
+  drain,
+  sequentialIds,
+  withRecordedAppends,
+} from "../support/orchestrator.js";
 
 const runToEnd = async (
   llm: ScriptedLlm,
@@ -122,16 +126,9 @@ describe("orchestrator provenance and events", () => {
     const store = await createEmbeddedStore({ database });
     const reviews = await createEmbeddedReviewStore({ database });
     const writes: RunEvent["type"][][] = [];
-    const recorded: Store = {
-      ...store,
-      events: {
-        ...store.events,
-        append: async (batch, changes) => {
-          writes.push(batch.map((e) => e.type));
-          await store.events.append(batch, changes);
-        },
-      },
-    };
+    const recorded = withRecordedAppends(store, (batch) => {
+      writes.push(batch.map((e) => e.type));
+    });
     return { ...(await createTestOrchestrator(llm, { store: recorded, reviews })), store: recorded, writes };
   };
 

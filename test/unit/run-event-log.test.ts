@@ -7,7 +7,7 @@ import { createRunEventLog } from "../../src/orchestrator/run-events.js";
 import type { EventBus } from "../../src/ports/event-bus.js";
 import type { Store } from "../../src/ports/stores.js";
 import { anAgent } from "../fixtures/builders.js";
-import { steppingClock } from "../support/orchestrator.js";
+import { steppingClock, withRecordedAppends } from "../support/orchestrator.js";
 
 const TENANT = "tenant-a";
 const RUN = "run-1";
@@ -15,20 +15,12 @@ const started = (query: string): RunEventBody => ({ type: "RunStarted", query })
 
 /** The in-memory embedded store with its event appends recorded (and optionally made to fail). */
 const recordingStore = async (fail?: (batch: readonly RunEvent[], call: number) => Promise<void>) => {
-  const store = await createEmbeddedStore({ dataDir: null });
   const appends: number[][] = [];
-  const recorded: Store = {
-    ...store,
-    events: {
-      ...store.events,
-      append: async (batch, changes) => {
-        appends.push(batch.map((e) => e.seq));
-        await fail?.(batch, appends.length);
-        await store.events.append(batch, changes);
-      },
-    },
-  };
-  return { store: recorded, appends };
+  const store = withRecordedAppends(await createEmbeddedStore({ dataDir: null }), async (batch, call) => {
+    appends.push(batch.map((e) => e.seq));
+    await fail?.(batch, call);
+  });
+  return { store, appends };
 };
 
 /** A log of the test run on `store` and `bus`, continuing after `lastSeq`. */
