@@ -24,7 +24,7 @@ import { GEN_AI, GEN_AI_OPERATIONS, untraced, VEX_ATTRIBUTES } from "../ports/tr
 import { createAgentCalls } from "./agent-calls.js";
 import { runDebate } from "./debate.js";
 import { PROMPTS, render, spotlight } from "./prompts.js";
-import { completeReviewed, isPark, requestReviewIfNeeded } from "./review-gate.js";
+import { asksForReview, completeReviewed, isPark, requestReviewIfNeeded } from "./review-gate.js";
 import { checkAborted, type RunContext } from "./run-context.js";
 
 /** Roles given to a coordinator's children, in spawn order; cycled when agentsPerLevel exceeds them. */
@@ -173,7 +173,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       round,
     });
     // The last round is written with the agent's completion, which follows it at once (one write),
-    // unless the agent may ask for a review first: its request must come after the round.
+    // unless the agent asks for a review first: the request must come after the round.
     let lastRound: DebateRound | null = null;
     const outcome = await runDebate({
       claim: answer.content,
@@ -182,7 +182,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       protocol: ctx.config.consensus,
       call,
       onRound: async (round, final) => {
-        if (final && ctx.config.review === undefined) lastRound = round;
+        if (final) lastRound = round;
         else await ctx.log.emit(roundEvent(round));
       },
     });
@@ -218,6 +218,10 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       transcript,
       completedAt: clock.now(),
     };
+    if (lastRound !== null && asksForReview(ctx, agent)) {
+      await ctx.log.emit(roundEvent(lastRound));
+      lastRound = null;
+    }
     await requestReviewIfNeeded(ctx, agent);
     // Emitted together, in this order: one write.
     const round = lastRound === null ? null : ctx.log.emit(roundEvent(lastRound));

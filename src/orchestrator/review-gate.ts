@@ -21,6 +21,18 @@ export class ParkForReview extends Error {
 
 export const isPark = (e: unknown): e is ParkForReview => e instanceof ParkForReview;
 
+/** The result and the policy under which the agent's claim waits for a person; null when it does not. */
+const reviewAsked = (ctx: RunContext, agent: Agent) => {
+  const { result } = agent;
+  const policy = ctx.config.review;
+  return result !== null && policy !== undefined && needsReview(policy, agent.role, result.verified)
+    ? { result, policy }
+    : null;
+};
+
+/** Whether requestReviewIfNeeded will ask a person to review the agent's debated claim. */
+export const asksForReview = (ctx: RunContext, agent: Agent): boolean => reviewAsked(ctx, agent) !== null;
+
 const reviewsOf = (ctx: RunContext): ReviewStore => {
   const reviews = ctx.deps.reviews;
   if (reviews === undefined) throw new AppError(ErrorCode.Internal, "Reviews are not configured.");
@@ -50,9 +62,9 @@ const withLeafHash = (ctx: RunContext, agent: Agent, result: AgentResult): Agent
  * review, emits ReviewRequested and throws ParkForReview. Otherwise does nothing.
  */
 export const requestReviewIfNeeded = async (ctx: RunContext, agent: Agent): Promise<void> => {
-  const result = agent.result;
-  const policy = ctx.config.review;
-  if (result === null || policy === undefined || !needsReview(policy, agent.role, result.verified)) return;
+  const asked = reviewAsked(ctx, agent);
+  if (asked === null) return;
+  const { result, policy } = asked;
   const { store, clock, ids } = ctx.deps;
   const now = clock.now();
   const review: Review = {
