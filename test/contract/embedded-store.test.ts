@@ -9,11 +9,13 @@ import { MIGRATIONS, SCHEMA_VERSION } from "../../src/adapters/embedded/schema.j
 import {
   decodeDoc,
   EMBEDDED_DB_FILE,
+  type EmbeddedDatabase,
   encodeDoc,
   openEmbeddedDatabase,
 } from "../../src/adapters/embedded/sqlite.js";
 import { encodeEvent } from "../../src/adapters/embedded/sqlite-codec.js";
 import type { Agent, Run } from "../../src/domain/run.js";
+import type { Store } from "../../src/ports/stores.js";
 import { anAgent, anAgentResult, anEvent, aRun, aTranscriptEntry } from "../fixtures/builders.js";
 import { expectAppError } from "../support/assertions.js";
 import { perDataDir, withDataDir } from "../support/data-dirs.js";
@@ -65,6 +67,21 @@ const oldJson = (value: unknown): string =>
   });
 
 /** The schema version before documents were deflated with dictionaries. */
+/** The store on `dataDir`'s database (opened, so migrated, first), then both closed. */
+const withStoreOn = async (
+  dataDir: string,
+  use: (opened: { store: Store; database: EmbeddedDatabase }) => Promise<void>,
+): Promise<void> => {
+  const database = openEmbeddedDatabase({ dataDir });
+  const store = await createEmbeddedStore({ database });
+  try {
+    await use({ store, database });
+  } finally {
+    await store.close();
+    await database.close();
+  }
+};
+
 /** A database as a server of `version` left it: that version's migrations and no later one. */
 const databaseAtVersion = (dataDir: string, version: number) => {
   const db = new Database(join(dataDir, EMBEDDED_DB_FILE));
@@ -117,10 +134,8 @@ describe("embedded store rows written before dictionary compression (schema vers
       insertEvent.run(run.id, 2, agentStarted.tenantId, deflateRawSync(oldJson(storedThen)));
       db.close();
 
-      const database = openEmbeddedDatabase({ dataDir });
-      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-      const store = await createEmbeddedStore({ database });
-      try {
+      await withStoreOn(dataDir, async ({ store, database }) => {
+        expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
         expect(await store.runs.get(run.tenantId, run.id)).toEqual(run);
         expect(await store.agents.listByRun(agent.tenantId, run.id)).toEqual([agent]);
         expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted]);
@@ -130,10 +145,7 @@ describe("embedded store rows written before dictionary compression (schema vers
         const next = anEvent({ runId: run.id, seq: 3 });
         await store.events.append([next]);
         expect(await store.events.list(run.tenantId, run.id, 0)).toEqual([started, agentStarted, next]);
-      } finally {
-        await store.close();
-        await database.close();
-      }
+      });
     });
   });
 });
@@ -150,14 +162,12 @@ describe("embedded store agents written with their transcript in the document (s
       insertAgentRow(db, agent, encodeDoc(agent, "agent"));
       db.close();
 
-      const database = openEmbeddedDatabase({ dataDir });
-      const store = await createEmbeddedStore({ database });
-      const stored = () =>
-        database.db.prepare("SELECT doc, transcript FROM agents WHERE id = ?").get(agent.id) as {
-          doc: Buffer | string;
-          transcript: Buffer | string | null;
-        };
-      try {
+      await withStoreOn(dataDir, async ({ store, database }) => {
+        const stored = () =>
+          database.db.prepare("SELECT doc, transcript FROM agents WHERE id = ?").get(agent.id) as {
+            doc: Buffer | string;
+            transcript: Buffer | string | null;
+          };
         expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
         // A page reads the transcript from the document too (it has no column to read it from).
         expect((await store.agents.list(agent.tenantId, { first: 1 })).items).toEqual([agent]);
@@ -179,10 +189,7 @@ describe("embedded store agents written with their transcript in the document (s
         expect(Object.keys(decodeDoc<object>(stored().doc))).toStrictEqual(
           Object.keys({ ...withoutTranscript, fitness: 0.5 }),
         );
-      } finally {
-        await store.close();
-        await database.close();
-      }
+      });
     });
   });
 });
@@ -211,15 +218,13 @@ describe("embedded store agents written with their state only in the document (s
       );
       db.close();
 
-      const database = openEmbeddedDatabase({ dataDir });
-      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-      const store = await createEmbeddedStore({ database });
-      const stored = () =>
-        database.db.prepare("SELECT doc, state FROM agents WHERE id = ?").get(agent.id) as {
-          doc: Buffer | string;
-          state: string | null;
-        };
-      try {
+      await withStoreOn(dataDir, async ({ store, database }) => {
+        expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+        const stored = () =>
+          database.db.prepare("SELECT doc, state FROM agents WHERE id = ?").get(agent.id) as {
+            doc: Buffer | string;
+            state: string | null;
+          };
         expect(stored().state).toBeNull();
         expect(await store.agents.get(agent.tenantId, agent.id)).toEqual(agent);
         // The state alone: its column changes, the document does not.
@@ -248,10 +253,7 @@ describe("embedded store agents written with their state only in the document (s
           state: "COMPLETED",
           fitness: 0.5,
         });
-      } finally {
-        await store.close();
-        await database.close();
-      }
+      });
     });
   });
 });
@@ -275,10 +277,8 @@ describe("embedded store events in a rowid table (schema version 6)", () => {
       const before = db.prepare("SELECT run_id, seq, tenant_id, doc FROM events ORDER BY run_id, seq").all();
       db.close();
 
-      const database = openEmbeddedDatabase({ dataDir });
-      expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-      const store = await createEmbeddedStore({ database });
-      try {
+      await withStoreOn(dataDir, async ({ store, database }) => {
+        expect(database.db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
         expect(database.db.prepare("SELECT run_id, seq, tenant_id, doc FROM events").all()).toEqual(before);
         const table = database.db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as {
           sql: string;
@@ -299,10 +299,7 @@ describe("embedded store events in a rowid table (schema version 6)", () => {
         await store.events.append([next]);
         await expectAppError(store.events.append([anEvent({ runId: "run-a", seq: 4 })]), "CONFLICT");
         expect((await store.events.list("tenant-a", "run-a", 2)).map((e) => e.seq)).toEqual([3, 4]);
-      } finally {
-        await store.close();
-        await database.close();
-      }
+      });
     });
   });
 });
@@ -402,15 +399,13 @@ describe("embedded store: runs decoded once and read again", () => {
 describe("embedded store: documents under way", () => {
   it("keeps a run's and an agent's document as text while they are under way, and deflates it once they end", async () => {
     await withDataDir(async (dataDir) => {
-      const database = openEmbeddedDatabase({ dataDir });
-      const store = await createEmbeddedStore({ database });
-      const stored = (table: "runs" | "agents", id: string) =>
-        (
-          database.db.prepare(`SELECT typeof(doc) AS type FROM ${table} WHERE id = ?`).get(id) as {
-            type: string;
-          }
-        ).type;
-      try {
+      await withStoreOn(dataDir, async ({ store, database }) => {
+        const stored = (table: "runs" | "agents", id: string) =>
+          (
+            database.db.prepare(`SELECT typeof(doc) AS type FROM ${table} WHERE id = ?`).get(id) as {
+              type: string;
+            }
+          ).type;
         const run = aRun({ tenantId: "tenant-a", status: "PENDING" });
         await store.runs.create(run);
         expect(stored("runs", run.id)).toBe("text");
@@ -440,10 +435,7 @@ describe("embedded store: documents under way", () => {
           fitness: result.confidence,
         });
         expect((await store.runs.get("tenant-a", run.id))?.status).toBe("SUCCEEDED");
-      } finally {
-        await store.close();
-        await database.close();
-      }
+      });
     });
   });
 });
