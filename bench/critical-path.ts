@@ -119,20 +119,20 @@ await benchMain("critical-path", async ({ mode }) => {
       const criticalPathMs = calls * latencyMs;
       const input = { query: "What sets the pace of a run?", maxDebateRounds: rounds };
       const once = () => runToEnd(server.app.orchestrator, "bench", input);
-      const directChain = async () => {
+      const directChainOnce = async () => {
         for (let i = 0; i < calls; i++) await directCall(fake.url, i);
       };
       const client = new OpenAI({ baseURL: fake.url, apiKey: "bench" });
-      const clientChain = async () => {
+      const clientChainOnce = async () => {
         for (let i = 0; i < calls; i++) await clientCall(client, i);
       };
       await warmUp(once);
-      await warmUp(directChain);
-      await warmUp(clientChain);
+      await warmUp(directChainOnce);
+      await warmUp(clientChainOnce);
       const bounds = { maxCount: plan.runs, maxMs: plan.maxMsPerConfig };
       const run = summarise(await boundedLoop(bounds, once));
-      const chain = summarise(await boundedLoop(bounds, directChain));
-      const clientChainTimes = summarise(await boundedLoop(bounds, clientChain));
+      const chain = summarise(await boundedLoop(bounds, directChainOnce));
+      const clientChain = summarise(await boundedLoop(bounds, clientChainOnce));
       rows.push({
         latencyMs,
         rounds,
@@ -140,7 +140,7 @@ await benchMain("critical-path", async ({ mode }) => {
         budgetMs: chain.p50 + SLACK_MS,
         run,
         chain,
-        clientChain: clientChainTimes,
+        clientChain,
       });
     } finally {
       await server.close();
