@@ -272,14 +272,9 @@ export const createMongoEvolutionStore = (options: MongoEvolutionStoreOptions): 
               throw e;
             },
           );
-          // The claim makes `pool` the version after `expected`: whoever moves the pointer from there
-          // moves it to `pool` (its writer, or another completing the claim), so the change is made
-          // even when the pointer has moved on by the time this writer looks. Returning false then
-          // would make the caller apply its change a second time.
-          if (claimed) {
-            await movePointer(_id, expected, pool);
-            return true;
-          }
+          // A won claim makes `pool` the next version, whoever moves the pointer (the pointer may have
+          // moved on already): the change is made, and false would make the caller apply it twice.
+          if (claimed) return movePointer(_id, expected, pool).then(() => true);
           // The claim's writer may have died before moving the pointer: move it for them (the claim
           // holds the pointer they chose), or no writer could ever leave this version again.
           const taken = await poolVersions.findOne({ _id: claim._id });
