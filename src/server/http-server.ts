@@ -6,22 +6,15 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import { expressMiddleware } from "@as-integrations/express5";
-import express from "express";
+import express, { type ErrorRequestHandler } from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { ErrorCode } from "../domain/errors.js";
 import type { Tracer } from "../ports/tracing.js";
 import type { GraphQLContext } from "../resolvers/context.type.js";
 import type { Authenticator, Principal } from "./auth.js";
 import type { ErrorFormatter } from "./errors.js";
-import {
-  bodyErrorHandler,
-  bodyLimitBytes,
-  createArmor,
-  documentGuard,
-  hideSuggestions,
-  type Limits,
-} from "./limits.js";
+import { answerBodyError, graphqlOverHttp } from "./graphql-http.js";
+import { bodyLimitBytes, createArmor, hideSuggestions, type Limits } from "./limits.js";
 import { createGraphqlSse } from "./sse.js";
 import { operationSpans, traceRequests } from "./tracing.js";
 import { serveUi, UI_PATH } from "./ui.js";
@@ -48,6 +41,9 @@ const subscriptionsOverStreamsOnly: ApolloServerPlugin<GraphQLContext> = {
     },
   }),
 };
+
+/** Whether a request is for GraphQL over HTTP: its path, the query string aside, is /graphql. */
+const isGraphqlRequest = (url = ""): boolean => url === GRAPHQL_PATH || url.startsWith(`${GRAPHQL_PATH}?`);
 
 export interface HttpServerOptions {
   readonly schema: GraphQLSchema;
@@ -79,10 +75,17 @@ export interface HttpServer {
   stop(): Promise<void>;
 }
 
+/** JSON errors for bodies the JSON parser refused, instead of Express's HTML pages. */
+const bodyErrorHandler: ErrorRequestHandler = (err, _req, res, next) => {
+  if (res.headersSent) next(err);
+  else answerBodyError(res, err);
+};
+
 /**
  * One HTTP server on one port: Apollo Server at /graphql (GET/POST) and graphql-ws on the same
- * path, both behind API-key authentication and GraphQL Armor's limits; /healthz (liveness),
- * /readyz (store reachable) and /metrics (Prometheus).
+ * path, both behind API-key authentication and GraphQL Armor's limits; Server-Sent Events at
+ * /graphql/stream; /healthz (liveness), /readyz (store reachable), /metrics (Prometheus) and the web
+ * view. GraphQL over HTTP is served on node:http directly (graphql-http.ts), everything else by Express.
  */
 export const createHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const app = express();
@@ -91,7 +94,8 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
   // of agents, a visible share of the read path in bench/PROFILING.md) for conditional GETs that no
   // GraphQL client makes. Static UI files keep theirs: express.static sets its own.
   app.set("etag", false);
-  const server = createServer(app);
+  const server = createServer();
+  const jsonBody = express.json({ limit: bodyLimitBytes(options.limits) });
   const armor = createArmor(options.limits, options.production);
 
   // What both streaming transports check and execute with, as Apollo does on HTTP.
@@ -169,17 +173,16 @@ export const createHttpServer = async (options: HttpServerOptions): Promise<Http
     res.type(contentType).send(body);
   });
   app.use(UI_PATH, serveUi());
-  app.use(GRAPHQL_STREAM_PATH, express.json({ limit: bodyLimitBytes(options.limits) }), sse.handler);
-  app.use(
-    GRAPHQL_PATH,
-    ...(options.tracer ? [traceRequests(options.tracer)] : []),
-    express.json({ limit: bodyLimitBytes(options.limits) }),
-    documentGuard(options.limits),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => options.context(await options.auth.authenticate(req.headers.authorization)),
-    }),
-  );
+  app.use(GRAPHQL_STREAM_PATH, jsonBody, sse.handler);
   app.use(bodyErrorHandler);
+  const graphql = graphqlOverHttp({
+    apollo,
+    jsonBody,
+    limits: options.limits,
+    context: async (authorization) => options.context(await options.auth.authenticate(authorization)),
+    ...(options.tracer ? { around: traceRequests(options.tracer) } : {}),
+  });
+  server.on("request", (req, res) => (isGraphqlRequest(req.url) ? graphql(req, res) : app(req, res)));
 
   return {
     server,

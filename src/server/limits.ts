@@ -1,5 +1,4 @@
 import { ApolloArmor } from "@escape.tech/graphql-armor";
-import type { ErrorRequestHandler, RequestHandler } from "express";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
 import { ErrorCode } from "../domain/errors.js";
 import { VALIDATION_FAILED } from "./errors.js";
@@ -86,31 +85,4 @@ export const checkDocument = (source: string, limits: Limits): GraphQLError | nu
   if (bytes > limits.maxDocumentBytes) return documentTooLarge(bytes, limits.maxDocumentBytes);
   if (countTokens(source, limits.maxTokens) > limits.maxTokens) return tooManyTokens(limits.maxTokens);
   return null;
-};
-
-/** Rejects, on HTTP, a document that `checkDocument` refuses (400) before Apollo parses it. */
-export const documentGuard =
-  (limits: Limits): RequestHandler =>
-  (req, res, next) => {
-    const source: unknown =
-      req.method === "GET" ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
-    const refused = typeof source === "string" ? checkDocument(source, limits) : null;
-    if (refused) {
-      res.status(400).json({ errors: [refused.toJSON()] });
-      return;
-    }
-    next();
-  };
-
-/** JSON errors for bodies the JSON parser rejects (too large, malformed), instead of HTML pages. */
-export const bodyErrorHandler: ErrorRequestHandler = (
-  err: { status?: number; type?: string },
-  _req,
-  res,
-  next,
-) => {
-  if (res.headersSent) return next(err);
-  const status = err.status === 413 ? 413 : 400;
-  const message = status === 413 ? "Request body too large." : "Malformed JSON body.";
-  res.status(status).json({ errors: [{ message, extensions: { code: ErrorCode.BadUserInput } }] });
 };

@@ -1,10 +1,9 @@
-import type { IncomingHttpHeaders } from "node:http";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { context, defaultTextMapGetter, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import type { RequestHandler } from "express";
 import type { Tracer } from "../ports/tracing.js";
 import type { GraphQLContext } from "../resolvers/context.type.js";
+import type { Middleware } from "./graphql-http.js";
 
 /** Span name of a GraphQL request until its operation is known. */
 const UNRESOLVED_OPERATION = "graphql";
@@ -16,13 +15,9 @@ const propagator = new W3CTraceContextPropagator();
  * spans are children of this one.
  */
 export const traceRequests =
-  (tracer: Tracer): RequestHandler =>
+  (tracer: Tracer): Middleware =>
   (req, res, next) => {
-    const parent = propagator.extract(
-      context.active(),
-      req.headers as IncomingHttpHeaders,
-      defaultTextMapGetter,
-    );
+    const parent = propagator.extract(context.active(), req.headers, defaultTextMapGetter);
     const span = tracer.startSpan(UNRESOLVED_OPERATION, { kind: SpanKind.SERVER }, parent);
     res.once("close", () => span.end());
     context.with(trace.setSpan(parent, span), next);
