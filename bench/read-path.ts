@@ -2,29 +2,27 @@
  * Benchmark 5: the read path. `agents(first: 20)` with the client SDK's Agents query (AgentFields:
  * genome, LLM parameters, result, debate rounds and votes) over HTTP against the real server on the
  * embedded store, authenticated with an API key: an autocannon-like closed loop on a worker thread
- * (keep-alive connections, requests back to back) gives req/s and latency percentiles. Baseline (same
- * process): graphql-js `execute` of the same document on the same schema (buildVexSchema) in-process,
- * with a stub store that returns the same 20 agents — no HTTP, parsing, validation, auth or limits.
- * Target: HTTP req/s ≥ 50 % of the baseline's executions/s.
+ * (keep-alive connections, requests back to back) gives req/s and latency percentiles. Baseline:
+ * graphql-js `execute` of the same document on the same schema (buildVexSchema), with a stub store
+ * that returns the same 20 agents — no HTTP, parsing, validation, auth or limits — on a worker thread
+ * of its own (bench/lib/read-path-reference.ts), beside the bare node:http reference. The three are
+ * measured in turns, in rounds. Target: HTTP req/s ≥ 50 % of the baseline's executions/s (the median
+ * of the rounds' ratios).
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/read-path.js [--full] [--no-write]
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Worker } from "node:worker_threads";
-import { execute, print } from "graphql";
+import { print } from "graphql";
 import { AgentsDocument } from "../client/generated/graphql.js";
-import type { Store } from "../src/ports/stores.js";
-import type { GraphQLContext } from "../src/resolvers/context.type.js";
-import { buildVexSchema } from "../src/server/schema.js";
 import { bearer, createTestKey } from "../test/support/keys.js";
 import { makeDataDir } from "../test/support/server.js";
 import { runToEnd, startBenchServer } from "./lib/apps.js";
 import type { LoadOptions, LoadResult } from "./lib/http-load.js";
 import { createBenchLlm } from "./lib/llm.js";
 import { benchMain } from "./lib/main.js";
+import type { ReferenceData, ReferenceMessage, ReferenceWindow } from "./lib/read-path-reference.js";
 import { check, fmt } from "./lib/report.js";
-import { closedLoop, summarise, withTimeout } from "./lib/stats.js";
+import { summarise, withTimeout } from "./lib/stats.js";
 
 /** Rounds of three windows (server, bare server, baseline), each warmed up before it counts. */
 const PLAN = {
@@ -36,6 +34,8 @@ const PAGE = 20;
 const RUNS = 10; // × 3 agents: more than one page
 const TARGET_RATIO = 0.5;
 const TENANT = "bench";
+/** How long the reference worker may take to start or to answer a window. */
+const REFERENCE_TIMEOUT_MS = 60_000;
 
 const load = (options: LoadOptions): Promise<LoadResult> => {
   const worker = new Worker(new URL("./lib/http-load.js", import.meta.url), { workerData: options });
@@ -63,6 +63,37 @@ const addLoad = (to: Series, r: LoadResult) => {
   to.failures += r.failures;
 };
 
+/** The reference worker (bench/lib/read-path-reference.ts), once its bare server listens. */
+const startReference = async (data: ReferenceData) => {
+  const worker = new Worker(new URL("./lib/read-path-reference.js", import.meta.url), { workerData: data });
+  const next = <T>(what: string) =>
+    withTimeout(
+      new Promise<T>((resolve, reject) => {
+        const fail = (e: Error) => reject(e);
+        worker.once("error", fail);
+        worker.once("message", (m: T) => {
+          worker.off("error", fail);
+          resolve(m);
+        });
+      }),
+      REFERENCE_TIMEOUT_MS,
+      what,
+    );
+  const { url } = await next<{ url: string }>("the bare server's start");
+  return {
+    url,
+    execute: (window: Omit<Extract<ReferenceMessage, { type: "execute" }>, "type">) => {
+      const answer = next<ReferenceWindow>("the baseline's window");
+      worker.postMessage({ type: "execute", ...window } satisfies ReferenceMessage);
+      return answer;
+    },
+    close: async () => {
+      worker.postMessage({ type: "close" } satisfies ReferenceMessage);
+      await new Promise((resolve) => worker.once("exit", resolve));
+    },
+  };
+};
+
 await benchMain("read-path", async ({ mode }) => {
   const plan = PLAN[mode];
   const dataDir = await makeDataDir();
@@ -73,47 +104,9 @@ await benchMain("read-path", async ({ mode }) => {
     for (let i = 0; i < RUNS; i++)
       await runToEnd(server.app.orchestrator, TENANT, { query: `Question ${i}?` });
     const page = await server.app.store.agents.list(TENANT, { first: PAGE });
+    const reference = await startReference({ tenantId: TENANT, page });
+    servers.push(reference);
     const body = JSON.stringify({ query: print(AgentsDocument), variables: { first: PAGE } });
-
-    // Baseline: execute in-process, same schema and document, a stub store answering the same page.
-    const schema = await buildVexSchema();
-    const stubStore = { agents: { list: async () => page } } as unknown as Store;
-    const contextValue = {
-      tenantId: TENANT,
-      store: stubStore,
-      baseMaxTokens: 512,
-    } as unknown as GraphQLContext;
-    const once = async () => {
-      const result = await execute({
-        schema,
-        document: AgentsDocument,
-        variableValues: { first: PAGE },
-        contextValue,
-      });
-      if (result.errors) throw new Error(`execute failed: ${JSON.stringify(result.errors)}`);
-    };
-
-    // Reference: the least any HTTP server adds to that execution here, a bare node:http server that
-    // reads the body, executes the (already parsed) document with the stub store and sends the JSON.
-    const bare = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", async () => {
-        const { variables } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-          variables: Record<string, unknown>;
-        };
-        const result = await execute({
-          schema,
-          document: AgentsDocument,
-          variableValues: variables,
-          contextValue,
-        });
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));
-      });
-    });
-    await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
-    servers.push({ close: () => new Promise((resolve) => bare.close(() => resolve())) });
-    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/graphql`;
 
     // The machine's speed drifts over seconds here; the three are measured in turns, round after round,
     // so that each round's ratios compare like with like, and the ratio reported is their median.
@@ -132,12 +125,8 @@ await benchMain("read-path", async ({ mode }) => {
       });
       sampleBody ||= served.sampleBody;
       addLoad(http, served);
-      addLoad(floor, await load({ url: bareUrl, body, headers, ...window }));
-      await closedLoop({ concurrency: 1, maxCount: plan.maxRequests, maxMs: plan.window.warmupMs }, once);
-      const executed = await closedLoop(
-        { concurrency: 1, maxCount: plan.maxRequests, maxMs: plan.window.durationMs },
-        once,
-      );
+      addLoad(floor, await load({ url: reference.url, body, headers, ...window }));
+      const executed = await reference.execute({ maxCount: plan.maxRequests, ...plan.window });
       base.rates.push((executed.durations.length / executed.elapsedMs) * 1000);
       for (const ms of executed.durations) base.latenciesMs.push(ms);
     }
@@ -229,7 +218,8 @@ function report(sampleBody: string, { http, floor, base }: Record<"http" | "floo
       `The HTTP path includes body parsing, the document checks, GraphQL Armor, Apollo Server 5, API-key authentication and the embedded store's query over ${RUNS * 3} agents.`,
       `Measured in ${http.rates.length} rounds, each a window of the server, one of the bare server and one of the baseline in turn; a ratio is the median of the rounds' ratios (HTTP: ${http.rates.map((r, i) => fmt(r / (base.rates[i] as number), 2)).join(", ")}).`,
       "The load generator runs on a worker thread of the benchmark process, so the server has one core and the clients the other.",
-      "The bare node:http server (same process, same load) does only what every HTTP GraphQL server must: read the body, execute, serialise and write the response. Its ratio to the baseline is the most any server reaches on this machine; the product's distance from it is its own overhead (Apollo's pipeline, limits, authentication, the real store).",
+      "The baseline and the bare node:http server run on a worker thread of their own, so that the server under test shares no compiled code or type feedback with them.",
+      "The bare node:http server (same load) does only what every HTTP GraphQL server must: read the body, execute, serialise and write the response. Its ratio to the baseline is the most any server reaches on this machine; the product's distance from it is its own overhead (Apollo's pipeline, limits, authentication, the real store).",
     ],
     data: {
       http: {
