@@ -69,7 +69,7 @@ export const graphqlOverHttp = (options: GraphqlHttpOptions) => {
 
   const handle = (req: IncomingMessage, res: ServerResponse) =>
     void serve(req, res).catch(() => {
-      // Apollo answers its own failures; this is ours (the socket, a header), with nothing told.
+      // Apollo answers its own failures (as 500 with a body); this one is of the writing itself.
       if (res.headersSent) res.destroy();
       else
         sendJson(res, 500, {
@@ -87,7 +87,7 @@ const refusedBody = Symbol("refused body");
 const queryOf = (body: unknown): unknown =>
   typeof body === "object" && body !== null ? (body as { query?: unknown }).query : undefined;
 
-export const sendJson = (res: ServerResponse, status: number, value: unknown): void => {
+const sendJson = (res: ServerResponse, status: number, value: unknown): void => {
   res.statusCode = status;
   res.setHeader("content-type", "application/json; charset=utf-8");
   res.end(JSON.stringify(value));

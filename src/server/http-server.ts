@@ -90,9 +90,8 @@ const bodyErrorHandler: ErrorRequestHandler = (err, _req, res, next) => {
 export const createHttpServer = async (options: HttpServerOptions): Promise<HttpServer> => {
   const app = express();
   app.disable("x-powered-by");
-  // No ETag on res.send bodies: Express would hash every GraphQL response (SHA-1 of ~28 KB for a page
-  // of agents, a visible share of the read path in bench/PROFILING.md) for conditional GETs that no
-  // GraphQL client makes. Static UI files keep theirs: express.static sets its own.
+  // No ETag on res.send bodies (metrics, health): nothing makes conditional GETs of them, and Express
+  // would hash each. Static UI files keep theirs: express.static sets its own.
   app.set("etag", false);
   const server = createServer();
   const jsonBody = express.json({ limit: bodyLimitBytes(options.limits) });
