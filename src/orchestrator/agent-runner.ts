@@ -172,9 +172,8 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       agentId: agent.id,
       round,
     });
-    // The last round is written with the agent's completion, which follows it at once (one write),
-    // unless the agent asks for a review first: the request must come after the round.
-    let lastRound: DebateRound | null = null;
+    // Each round is written as it ends but the last, which is written with the agent's completion
+    // (one write), or before the review request when the agent asks for one: the request follows it.
     const outcome = await runDebate({
       claim: answer.content,
       agentSystem: system,
@@ -182,8 +181,7 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       protocol: ctx.config.consensus,
       call,
       onRound: async (round, final) => {
-        if (final) lastRound = round;
-        else await ctx.log.emit(roundEvent(round));
+        if (!final) await ctx.log.emit(roundEvent(round));
       },
     });
 
@@ -218,13 +216,12 @@ const executeAgent = async (ctx: RunContext, spec: AgentSpec): Promise<Agent> =>
       transcript,
       completedAt: clock.now(),
     };
-    if (lastRound !== null && asksForReview(ctx, agent)) {
-      await ctx.log.emit(roundEvent(lastRound));
-      lastRound = null;
-    }
+    const lastRound = outcome.debate.rounds.at(-1);
+    const reviewed = asksForReview(ctx, agent);
+    if (lastRound !== undefined && reviewed) await ctx.log.emit(roundEvent(lastRound));
     await requestReviewIfNeeded(ctx, agent);
     // Emitted together, in this order: one write.
-    const round = lastRound === null ? null : ctx.log.emit(roundEvent(lastRound));
+    const round = lastRound !== undefined && !reviewed ? ctx.log.emit(roundEvent(lastRound)) : null;
     const completed = ctx.log.emit({ type: "AgentCompleted", agentId: agent.id }, [
       agentChange(ctx, agent.id, {
         llmParams: sent,
